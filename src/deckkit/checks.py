@@ -1,0 +1,185 @@
+"""Checks a JSON Schema cannot express. Each runs on any loaded data, valid or not, and skips
+what it cannot read, so one run reports every problem of a file."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from deckkit.loader import LoadedSource
+from deckkit.markup import is_blank
+from deckkit.media import media_references, reference_problem
+from deckkit.model import LETTERS
+from deckkit.problems import Problem
+
+_CLOZE_DELETION = re.compile(r"\{\{c\d+::.+?\}\}", re.DOTALL)
+
+REQUIRED_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
+    "basic": ("front", "back"),
+    "reversed": ("front", "back"),
+    "cloze": ("text",),
+    "type_in": ("front", "answer"),
+    "multiple_choice": ("question",),
+    "open": ("prompt",),
+}
+HTML_FIELDS = ("front", "back", "text", "extra", "answer", "question", "explanation", "prompt", "hint")
+HTML_LISTS = ("choices", "concepts")
+
+
+def _cards(source: LoadedSource) -> Iterator[tuple[int, dict[str, Any]]]:
+    data = source.data
+    cards = data.get("cards") if isinstance(data, dict) else None
+    if isinstance(cards, list):
+        for index, card in enumerate(cards):
+            if isinstance(card, dict):
+                yield index, card
+
+
+def _card_type(card: dict[str, Any]) -> str:
+    kind = card.get("type", "basic")
+    return kind if isinstance(kind, str) else ""
+
+
+def check_duplicate_card_ids(source: LoadedSource) -> Iterator[Problem]:
+    """Card ids make note GUIDs, so two cards of one deck cannot share one."""
+    first_line: dict[str, int] = {}
+    for index, card in _cards(source):
+        card_id = card.get("id")
+        if not isinstance(card_id, str):
+            continue
+        mark = source.mark_of_value(("cards", index, "id"))
+        if card_id in first_line:
+            yield source.problem(
+                mark,
+                f"card id '{card_id}' is already used at line {first_line[card_id]}; "
+                "card ids must be unique within a deck",
+                "check.duplicate-card-id",
+            )
+        else:
+            first_line[card_id] = mark.line
+
+
+def check_cloze_deletions(source: LoadedSource) -> Iterator[Problem]:
+    """A cloze without {{c1::...}} would give Anki a note with no cards."""
+    for index, card in _cards(source):
+        text = card.get("text")
+        if _card_type(card) == "cloze" and isinstance(text, str) and not is_blank(text):
+            if not _CLOZE_DELETION.search(text):
+                yield source.problem(
+                    source.mark_of_value(("cards", index, "text")),
+                    "cloze text has no deletion: mark the answer as {{c1::answer}}",
+                    "check.cloze-without-deletion",
+                )
+
+
+def check_answer_in_choices(source: LoadedSource) -> Iterator[Problem]:
+    """A multiple-choice answer letter must name one of the choices."""
+    for index, card in _cards(source):
+        choices, answer = card.get("choices"), card.get("answer")
+        if _card_type(card) != "multiple_choice" or not isinstance(choices, list):
+            continue
+        letters = answer if isinstance(answer, list) else [answer]
+        for position, letter in enumerate(letters):
+            if isinstance(letter, str) and letter in LETTERS and LETTERS.index(letter) >= len(choices):
+                path: tuple[Any, ...] = ("cards", index, "answer")
+                if isinstance(answer, list):
+                    path = (*path, position)
+                last = LETTERS[len(choices) - 1]
+                yield source.problem(
+                    source.mark_of_value(path),
+                    f"answer '{letter}' is not one of the {len(choices)} choices (A..{last})",
+                    "check.answer-not-a-choice",
+                )
+
+
+def check_empty_fields(source: LoadedSource) -> Iterator[Problem]:
+    """Required fields must show something; an empty front makes Anki drop the card silently."""
+    data = source.data
+    if isinstance(data, dict) and isinstance(data.get("deck"), str) and not data["deck"].strip():
+        yield source.problem(source.mark_of_value(("deck",)), "deck name is empty", "check.empty-field")
+    for index, card in _cards(source):
+        for name in REQUIRED_TEXT_FIELDS.get(_card_type(card), ()):
+            value = card.get(name)
+            if isinstance(value, str) and is_blank(value):
+                yield _empty(source, ("cards", index, name), f"'{name}'")
+        for name in HTML_LISTS:
+            items = card.get(name)
+            if isinstance(items, list):
+                for position, item in enumerate(items):
+                    if isinstance(item, str) and is_blank(item):
+                        yield _empty(source, ("cards", index, name, position), f"an item of '{name}'")
+
+
+def _empty(source: LoadedSource, path: tuple[Any, ...], what: str) -> Problem:
+    return source.problem(
+        source.mark_of_value(path),
+        f"{what} is empty (no text once HTML is removed); write it or remove the card",
+        "check.empty-field",
+    )
+
+
+def check_media(source: LoadedSource) -> Iterator[Problem]:
+    """Every media reference must be a file inside the source's folder."""
+    data = source.data
+    source_dir = source.path.parent
+    fields: list[tuple[tuple[Any, ...], Any]] = []
+    if isinstance(data, dict):
+        fields.append((("description",), data.get("description")))
+    for index, card in _cards(source):
+        for name in HTML_FIELDS:
+            fields.append((("cards", index, name), card.get(name)))
+        for name in HTML_LISTS:
+            items = card.get(name)
+            if isinstance(items, list):
+                fields += [(("cards", index, name, i), item) for i, item in enumerate(items)]
+    for path, value in fields:
+        if not isinstance(value, str):
+            continue
+        for ref in media_references(value):
+            found = reference_problem(ref, source_dir)
+            if found:
+                message, code = found
+                yield source.problem(source.mark_of_value(path), message, code)
+
+
+Check = Callable[[LoadedSource], Iterator[Problem]]
+CHECKS: Sequence[Check] = (
+    check_duplicate_card_ids,
+    check_cloze_deletions,
+    check_answer_in_choices,
+    check_empty_fields,
+    check_media,
+)
+
+
+def source_problems(source: LoadedSource) -> list[Problem]:
+    """Every problem the checks find in one source."""
+    if source.data is None:
+        return []
+    return [problem for check in CHECKS for problem in check(source)]
+
+
+def duplicate_deck_ids(sources: Sequence[LoadedSource]) -> list[Problem]:
+    """Deck ids seed every GUID: two files with one id would overwrite each other's notes."""
+    problems: list[Problem] = []
+    first: dict[str, LoadedSource] = {}
+    for source in sources:
+        data = source.data
+        deck_id = data.get("id") if isinstance(data, dict) else None
+        if not isinstance(deck_id, str):
+            continue
+        if deck_id in first:
+            other = first[deck_id]
+            line = other.mark_of_value(("id",)).line
+            problems.append(
+                source.problem(
+                    source.mark_of_value(("id",)),
+                    f"deck id '{deck_id}' is already used by {other.display}:{line}; "
+                    "deck ids must be unique",
+                    "check.duplicate-deck-id",
+                )
+            )
+        else:
+            first[deck_id] = source
+    return problems

@@ -1,0 +1,190 @@
+"""The `deckkit` command: a thin Click layer that parses options, calls the library and reports."""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from deckkit import __version__
+from deckkit.build import EXPORTERS, BuildResult, UsageError, build, validate
+from deckkit.model import Deck
+from deckkit.output import OutputError
+from deckkit.problems import Problem, display_path, problems_as_json
+from deckkit.schema import schema_text
+
+PROGRESS_THRESHOLD = 2000  # cards; smaller builds finish before a bar would be useful
+PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="deckkit")
+def main() -> None:
+    """Validate flashcards written as YAML and build Anki and Quizlet decks from them.
+
+    \b
+    Examples:
+      deckkit init                 # start a sources/ folder with an example deck
+      deckkit validate             # check every *.yaml under sources/
+      deckkit build                # write build/<deck id>.apkg, .csv and .quizlet.txt
+    """
+
+
+@main.command("validate")
+@PATHS
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text: path:line:column lines; json: one document; github: workflow annotations.",
+)
+def validate_command(paths: tuple[Path, ...], output_format: str) -> None:
+    """Check card sources against the schema and deckkit's rules; writes nothing.
+
+    PATHS are files or folders searched for *.yaml and *.yml (default: sources/).
+    Exit status: 0 clean, 1 problems found, 2 usage error.
+
+    \b
+    Examples:
+      deckkit validate
+      deckkit validate sources/biology.yaml
+      deckkit validate --format github sources/
+    """
+    result = _or_usage_error(lambda: validate(paths))
+    _report(result.problems, output_format)
+    if output_format == "text" and result.ok:
+        click.echo(f"{len(result.sources)} source file(s) valid", err=True)
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command("build")
+@PATHS
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="Folder for the outputs.",
+)
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(list(EXPORTERS)),
+    multiple=True,
+    help="Output format; repeat for several (default: all three).",
+)
+def build_command(paths: tuple[Path, ...], output_dir: Path, formats: tuple[str, ...]) -> None:
+    """Validate the sources, then write one .apkg, .csv and .quizlet.txt per deck.
+
+    Nothing is written unless every source is valid, and outputs are replaced atomically: a
+    failed build leaves the earlier outputs as they were.
+
+    \b
+    Examples:
+      deckkit build
+      deckkit build sources/ -o dist/
+      deckkit build --format apkg --format csv
+    """
+    chosen = formats or tuple(EXPORTERS)
+    bar = _ProgressBar()
+    result = _or_usage_error(
+        lambda: build(paths, output_dir, formats=chosen, on_deck=bar.advance)
+    )
+    bar.close()
+    if not result.ok:
+        _report(result.problems, "text")
+        click.echo("build failed: nothing was written", err=True)
+        sys.exit(1)
+    _report(result.problems, "text")
+    click.echo(_summary(result))
+
+
+@main.command("schema")
+def schema_command() -> None:
+    """Print the JSON Schema of card sources (point your editor at it).
+
+    \b
+    Example:
+      deckkit schema > deck.schema.json
+    """
+    click.echo(schema_text(), nl=False)
+
+
+@main.command("init")
+@click.argument("directory", default="sources", type=click.Path(path_type=Path))
+def init_command(directory: Path) -> None:
+    """Create a sources folder with a commented example deck and the schema for editors.
+
+    \b
+    Example:
+      deckkit init            # creates sources/example.yaml and sources/deck.schema.json
+      deckkit init decks/
+    """
+    example = directory / "example.yaml"
+    if example.exists():
+        raise click.UsageError(f"{example} already exists; not overwriting it")
+    directory.mkdir(parents=True, exist_ok=True)
+    text = resources.files("deckkit").joinpath("data", "init", "example.yaml").read_text("utf-8")
+    example.write_text(text, encoding="utf-8")
+    (directory / "deck.schema.json").write_text(schema_text(), encoding="utf-8")
+    click.echo(f"created {example} and {directory / 'deck.schema.json'}")
+    click.echo(f"next: deckkit validate {directory} && deckkit build {directory}")
+
+
+def _or_usage_error(action):  # type: ignore[no-untyped-def]
+    try:
+        return action()
+    except (UsageError, OutputError) as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _report(problems: tuple[Problem, ...], output_format: str) -> None:
+    if output_format == "json":
+        click.echo(problems_as_json(problems))
+    elif output_format == "github":
+        for problem in problems:
+            click.echo(problem.as_github())
+    else:
+        for problem in problems:
+            click.echo(problem.as_text())
+
+
+def _summary(result: BuildResult) -> str:
+    notes = result.notes_by_type()
+    by_type = ", ".join(f"{count} {kind}" for kind, count in sorted(notes.items()))
+    lines = [
+        f"built {len(result.decks)} deck(s): {sum(notes.values())} notes ({by_type}), "
+        f"{result.anki_cards()} Anki cards",
+        "wrote:",
+        *(f"  {display_path(path)}" for path in result.written),
+    ]
+    for deck_id, separators in result.quizlet_separators.items():
+        lines.append(f"Quizlet import of {deck_id}: {separators.describe()}")
+    if any(p.suffix == ".csv" for p in result.written):
+        lines.append("Anki: import the .apkg first; the .csv uses its note types.")
+    return "\n".join(lines)
+
+
+class _ProgressBar:
+    """A progress bar on stderr for large builds, only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.bar: object | None = None
+        self.cards = 0
+
+    def advance(self, deck: Deck) -> None:
+        self.cards += len(deck.cards)
+        if self.cards < PROGRESS_THRESHOLD or not sys.stderr.isatty():
+            return
+        click.echo(f"\r  {self.cards} cards built ({deck.id})", err=True, nl=False)
+        self.bar = True
+
+    def close(self) -> None:
+        if self.bar:
+            click.echo("", err=True)

@@ -1,0 +1,207 @@
+"""deckkit's Anki note types and how a card's content fills their fields.
+
+The ids, field names and template names are a contract with every collection that has imported a
+deckkit deck: changing them makes Anki fork the note type ("deckkit Basic+") and skip the notes.
+Styling and template markup may change; the note type's ``mod`` then moves forward so that Anki
+updates it in place.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from html import escape
+from importlib import resources
+
+import genanki
+
+from deckkit.model import (
+    LETTERS,
+    Basic,
+    Card,
+    Cloze,
+    Content,
+    MultipleChoice,
+    Open,
+    Reversed,
+    TypeIn,
+)
+
+CSS = resources.files("deckkit").joinpath("data", "cards.css").read_text("utf-8")
+
+
+@dataclass(frozen=True)
+class NoteType:
+    """A note type's fixed identity and its current templates."""
+
+    id: int
+    name: str
+    fields: tuple[str, ...]
+    templates: tuple[tuple[str, str, str], ...]  # (name, front, back)
+    is_cloze: bool = False
+
+    @property
+    def sort_field_index(self) -> int:
+        return 0
+
+    def fingerprint(self) -> str:
+        """A hash of everything Anki stores for the note type; changes when styling does."""
+        payload = json.dumps([self.name, self.fields, self.templates, self.is_cloze, CSS])
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+
+_EXTRA = '{{#Extra}}<div class="extra">{{Extra}}</div>{{/Extra}}'
+
+BASIC = NoteType(
+    id=1_731_402_101,
+    name="deckkit Basic",
+    fields=("Front", "Back"),
+    templates=(("Card 1", "{{Front}}", '{{FrontSide}}\n<hr id="answer">\n{{Back}}'),),
+)
+REVERSED = NoteType(
+    id=1_731_402_102,
+    name="deckkit Basic (and reversed card)",
+    fields=("Front", "Back"),
+    templates=(
+        ("Card 1", "{{Front}}", '{{FrontSide}}\n<hr id="answer">\n{{Back}}'),
+        ("Card 2", "{{Back}}", '{{FrontSide}}\n<hr id="answer">\n{{Front}}'),
+    ),
+)
+CLOZE = NoteType(
+    id=1_731_402_103,
+    name="deckkit Cloze",
+    fields=("Text", "Extra"),
+    templates=(("Cloze", "{{cloze:Text}}", "{{cloze:Text}}\n" + _EXTRA),),
+    is_cloze=True,
+)
+TYPE_IN = NoteType(
+    id=1_731_402_104,
+    name="deckkit Type-in",
+    fields=("Front", "Answer", "Extra"),
+    templates=(
+        (
+            "Card 1",
+            "{{Front}}\n\n{{type:Answer}}",
+            '{{Front}}\n<hr id="answer">\n{{type:Answer}}\n' + _EXTRA,
+        ),
+    ),
+)
+MULTIPLE_CHOICE = NoteType(
+    id=1_731_402_105,
+    name="deckkit Multiple choice",
+    fields=("Question", "Choices", "Marked choices", "Correct", "Explanation"),
+    templates=(
+        (
+            "Card 1",
+            '<div class="question">{{Question}}</div>\n{{Choices}}',
+            '<div class="question">{{Question}}</div>\n{{Marked choices}}\n'
+            '<p class="correct-answer">Answer: {{Correct}}</p>\n'
+            '{{#Explanation}}<div class="explanation">{{Explanation}}</div>{{/Explanation}}',
+        ),
+    ),
+)
+OPEN = NoteType(
+    id=1_731_402_106,
+    name="deckkit Explain",
+    fields=("Prompt", "Hint", "Concepts", "Answer"),
+    templates=(
+        (
+            "Card 1",
+            '<div class="prompt">{{Prompt}}</div>\n'
+            '{{#Hint}}<div class="hint">{{hint:Hint}}</div>{{/Hint}}',
+            '<div class="prompt">{{Prompt}}</div>\n<hr id="answer">\n'
+            "{{Concepts}}\n"
+            '{{#Answer}}<div class="model-answer"><div class="label">Model answer</div>'
+            "{{Answer}}</div>{{/Answer}}",
+        ),
+    ),
+)
+
+NOTE_TYPES: dict[str, NoteType] = {
+    "basic": BASIC,
+    "reversed": REVERSED,
+    "cloze": CLOZE,
+    "type_in": TYPE_IN,
+    "multiple_choice": MULTIPLE_CHOICE,
+    "open": OPEN,
+}
+
+
+def note_type_for(card: Card) -> NoteType:
+    """The note type a card is exported with."""
+    return NOTE_TYPES[card.type]
+
+
+def note_fields(content: Content) -> tuple[str, ...]:
+    """The note's field values, in the note type's field order."""
+    if isinstance(content, (Basic, Reversed)):
+        return (content.front, content.back)
+    if isinstance(content, Cloze):
+        return (content.text, content.extra)
+    if isinstance(content, TypeIn):
+        return (content.front, content.answer, content.extra)
+    if isinstance(content, MultipleChoice):
+        return (
+            content.question,
+            choices_html(content, marked=False),
+            choices_html(content, marked=True),
+            ", ".join(content.correct),
+            content.explanation,
+        )
+    if isinstance(content, Open):
+        return (content.prompt, content.hint, concepts_html(content.concepts), content.answer)
+    raise TypeError(f"no note type for {type(content).__name__}")
+
+
+def choices_html(content: MultipleChoice, *, marked: bool) -> str:
+    """The lettered choices as a list; on the back the right ones are marked (no JavaScript)."""
+    items = []
+    for letter, choice in zip(LETTERS, content.choices):
+        css = ""
+        mark = ""
+        if marked:
+            right = letter in content.correct
+            css = ' class="correct"' if right else ' class="wrong"'
+            mark = '<span class="mark">✓ correct</span>' if right else ""
+        items.append(
+            f'<li data-letter="{letter}"{css}><span class="letter">{letter}.</span> {choice}{mark}</li>'
+        )
+    return '<ol class="choices">' + "".join(items) + "</ol>"
+
+
+def concepts_html(concepts: tuple[str, ...]) -> str:
+    """The key concepts as a tickable checklist headed by their count; empty when there are none."""
+    if not concepts:
+        return ""
+    count = len(concepts)
+    noun = "concept" if count == 1 else "concepts"
+    items = "".join(f"<li><label><input type=\"checkbox\"> {c}</label></li>" for c in concepts)
+    heading = escape(f"Key {noun}: {count}") + " — tick the ones your answer covered"
+    return f'<div class="concepts"><div class="count">{heading}</div><ul>{items}</ul></div>'
+
+
+def genanki_model(note_type: NoteType, *, mod: int) -> genanki.Model:
+    """The genanki model for a note type, with a fixed modification time."""
+    model = _FixedModModel(
+        note_type.id,
+        note_type.name,
+        fields=[{"name": name} for name in note_type.fields],
+        templates=[{"name": n, "qfmt": q, "afmt": a} for n, q, a in note_type.templates],
+        css=CSS,
+        model_type=genanki.Model.CLOZE if note_type.is_cloze else genanki.Model.FRONT_BACK,
+        sort_field_index=note_type.sort_field_index,
+    )
+    model.fixed_mod = mod
+    return model
+
+
+class _FixedModModel(genanki.Model):  # type: ignore[misc]
+    """genanki stamps note types with the build time; Anki then re-imports them every build."""
+
+    fixed_mod = 0
+
+    def to_json(self, timestamp: float, deck_id: int) -> dict[str, object]:
+        data: dict[str, object] = super().to_json(timestamp, deck_id)
+        data["mod"] = self.fixed_mod
+        return data

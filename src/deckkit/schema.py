@@ -1,0 +1,146 @@
+"""The deck JSON Schema (package data) and its errors turned into positioned problems."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError
+
+from deckkit.loader import LoadedSource, PathKey
+from deckkit.problems import Problem
+
+SCHEMA_RESOURCE = "deck.schema.json"
+
+
+def schema_text() -> str:
+    """The schema exactly as shipped, for `deckkit schema` and editors."""
+    return resources.files("deckkit").joinpath("data", SCHEMA_RESOURCE).read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
+def deck_schema() -> dict[str, Any]:
+    """The parsed deck schema."""
+    schema: dict[str, Any] = json.loads(schema_text())
+    return schema
+
+
+@lru_cache(maxsize=1)
+def _validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(deck_schema())
+
+
+def schema_problems(source: LoadedSource) -> list[Problem]:
+    """Every schema violation in a loaded source, each pointing at the node at fault."""
+    if source.data is None:
+        return []
+    return [_to_problem(error, source) for error in _leaf_errors(source.data)]
+
+
+def _leaf_errors(data: Any) -> Iterator[ValidationError]:
+    for error in _validator().iter_errors(data):
+        yield from _flatten(error)
+
+
+def _flatten(error: ValidationError) -> Iterator[ValidationError]:
+    """Descend into allOf/if-then wrappers and pick the best branch of a oneOf."""
+    if error.validator in ("allOf", "anyOf") and error.context:
+        for child in error.context:
+            yield from _flatten(child)
+    else:
+        yield error
+
+
+def _to_problem(error: ValidationError, source: LoadedSource) -> Problem:
+    path: PathKey = tuple(error.absolute_path)
+    keyword = str(error.validator)
+    in_property_names = "propertyNames" in error.absolute_schema_path
+    if in_property_names:
+        key = str(error.instance)
+        allowed = ", ".join(_allowed_card_keys(error))
+        card_type = _card_type(source.data, path)
+        message = f"unknown key '{key}' for a {card_type} card; allowed keys: {allowed}"
+        return source.problem(source.mark_of_key((*path, key)), message, "schema.unknown-key")
+    if keyword == "additionalProperties":
+        extra = _first_extra_key(error)
+        allowed = ", ".join(error.schema.get("properties", {}))
+        message = f"unknown key '{extra}'; allowed keys: {allowed}"
+        return source.problem(source.mark_of_key((*path, extra)), message, "schema.unknown-key")
+    if keyword == "required":
+        return source.problem(source.mark_of_value(path), _message(error, path), "schema.required")
+    return source.problem(source.mark_of_value(path), _message(error, path), f"schema.{keyword}")
+
+
+def _message(error: ValidationError, path: PathKey) -> str:
+    keyword = error.validator
+    where = _describe(path)
+    if keyword == "required":
+        missing = str(error.message).split("'")[1] if "'" in error.message else error.message
+        return f"'{missing}' is required in {where}"
+    if keyword == "pattern" and len(path) >= 2 and "tags" in path:
+        return f"tag {error.instance!r} contains whitespace; Anki tags cannot (use '_' or '::')"
+    if keyword == "pattern":
+        return (
+            f"{where} {error.instance!r} is not a valid id: use letters, digits, '-', '_' and '.', "
+            "starting with a letter or digit"
+        )
+    if keyword == "type":
+        expected = error.validator_value
+        shown = json.dumps(error.instance, ensure_ascii=False)
+        if isinstance(error.instance, (dict, list)):
+            shown = "a mapping" if isinstance(error.instance, dict) else "a list"
+        if isinstance(expected, str) and expected == "string" and path[-1:] in (("id",),):
+            return f"{where} must be text, not {shown}: quote it ('{error.instance}')"
+        return f"{where} must be {_type_name(expected)}, not {shown}"
+    if keyword == "enum":
+        options = ", ".join(str(v) for v in error.validator_value)
+        return f"{where} is {json.dumps(error.instance)}; it must be one of: {options}"
+    if keyword == "oneOf":  # only the multiple-choice answer offers alternatives
+        shown = json.dumps(error.instance, ensure_ascii=False)
+        return f"{where} must be a letter A..H or a list of letters, not {shown}"
+    if keyword == "minItems":
+        return f"{where} needs at least {error.validator_value} item(s)"
+    if keyword == "maxItems":
+        return f"{where} takes at most {error.validator_value} items"
+    if keyword == "minLength":
+        return f"{where} must not be empty"
+    return f"{where}: {error.message}"
+
+
+def _type_name(expected: Any) -> str:
+    names = {"object": "a mapping", "array": "a list", "string": "text", "integer": "a number"}
+    return names.get(str(expected), str(expected))
+
+
+def _describe(path: PathKey) -> str:
+    if not path:
+        return "the deck"
+    if path[0] == "cards" and len(path) >= 2:
+        card = f"card {int(path[1]) + 1}"
+        return card if len(path) == 2 else f"'{'.'.join(str(p) for p in path[2:])}' of {card}"
+    return "'" + ".".join(str(p) for p in path) + "'"
+
+
+def _first_extra_key(error: ValidationError) -> str:
+    known = set(error.schema.get("properties", {}))
+    extras = [k for k in error.instance if k not in known]
+    return str(extras[0]) if extras else "?"
+
+
+def _allowed_card_keys(error: ValidationError) -> list[str]:
+    return [str(v) for v in error.validator_value]
+
+
+def _card_type(data: Any, path: PathKey) -> str:
+    node = data
+    for part in path:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return "basic"
+    kind = node.get("type", "basic") if isinstance(node, dict) else "basic"
+    return str(kind).replace("_", "-") if isinstance(kind, str) else "basic"
