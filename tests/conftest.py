@@ -1,0 +1,45 @@
+"""Shared fixtures: building decks and importing them with Anki's own backend (the `anki` package)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection
+from anki.import_export_pb2 import CsvMetadata, ImportAnkiPackageRequest, ImportCsvRequest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).parent.parent
+
+
+@pytest.fixture
+def collection(tmp_path: Path) -> Iterator[Collection]:
+    """A fresh, empty Anki collection, closed after the test."""
+    (tmp_path / "collection").mkdir()
+    col = Collection(str(tmp_path / "collection" / "collection.anki2"))
+    try:
+        yield col
+    finally:
+        col.close()
+
+
+def import_apkg(col: Collection, package: Path):  # type: ignore[no-untyped-def]
+    """Import a package as Anki desktop's dialog does by default; returns the import log."""
+    options = col._backend.get_import_anki_package_presets()
+    response = col.import_anki_package(
+        ImportAnkiPackageRequest(package_path=str(package), options=options)
+    )
+    col.models._clear_cache()  # the Python side caches note types across raw backend calls
+    return response.log
+
+
+def import_csv(col: Collection, path: Path, *, update: bool = True):  # type: ignore[no-untyped-def]
+    """Import a CSV with Anki's own importer, reading its # header lines; returns the log."""
+    metadata = col.get_csv_metadata(str(path), delimiter=None)
+    if update:
+        # The "Existing notes" choice of the import dialog; Anki's default keeps the old note.
+        metadata.dupe_resolution = CsvMetadata.DupeResolution.UPDATE
+    response = col.import_csv(ImportCsvRequest(path=str(path), metadata=metadata))
+    col.models._clear_cache()
+    return response.log
