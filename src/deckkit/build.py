@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -12,6 +14,15 @@ from deckkit.export_apkg import write_apkg
 from deckkit.export_csv import write_csv
 from deckkit.export_quizlet import Separators, quizlet_text, write_quizlet
 from deckkit.loader import LoadedSource, load_source
+from deckkit.lockfile import (
+    Lock,
+    LockfileError,
+    lock_from_text,
+    lock_to_text,
+    stale_notes,
+    stamps_for,
+    updated_lock,
+)
 from deckkit.model import Deck, deck_from_source
 from deckkit.notetypes import NOTE_TYPES
 from deckkit.output import prepare_output_dir, staged_outputs
@@ -35,6 +46,18 @@ NOTE_TYPES_MOD = 1_764_000_000
 
 class UsageError(Exception):
     """The command was asked for something impossible (exit code 2), not a source problem."""
+
+
+class LockOutdated(Exception):
+    """`--frozen`: the sources changed but the lockfile was not updated (nothing was written)."""
+
+    def __init__(self, lockfile: Path, changed: list[str]) -> None:
+        shown = ", ".join(changed[:10]) + (f" and {len(changed) - 10} more" if len(changed) > 10 else "")
+        super().__init__(
+            f"{lockfile} is out of date with the sources ({shown}); "
+            f"run 'deckkit build' without --frozen and commit {lockfile}"
+        )
+        self.changed = changed
 
 
 @dataclass(frozen=True)
@@ -121,9 +144,17 @@ def build(
     output_dir: Path = Path("build"),
     *,
     formats: Iterable[str] = tuple(EXPORTERS),
+    lockfile: Path | None = None,
+    frozen: bool = False,
+    clock: Callable[[], float] = time.time,
     on_deck: Callable[[Deck], None] | None = None,
 ) -> BuildResult:
-    """Validate, then export every deck in every format; writes nothing unless all is valid."""
+    """Validate, then export every deck in every format; writes nothing unless all is valid.
+
+    With a ``lockfile``, each note's modification time comes from it and it is updated for what
+    changed; ``frozen`` raises :class:`LockOutdated` instead of updating it.
+    Without one, every note of a source gets the source file's modification time.
+    """
     formats = tuple(dict.fromkeys(formats))
     unknown = [name for name in formats if name not in EXPORTERS]
     if unknown:
@@ -132,12 +163,20 @@ def build(
     if not result.ok:
         return BuildResult(result.problems)
     decks = tuple(deck_from_source(source) for source in result.sources)
+    lock = fresh_lock = None
+    if lockfile is not None:
+        lock = read_lockfile(lockfile)
+        fresh_lock = updated_lock(lock, decks, int(clock()))
+        if fresh_lock != lock and frozen:
+            raise LockOutdated(lockfile, stale_notes(lock, fresh_lock, decks) or ["lockfile layout"])
+    elif frozen:
+        raise UsageError("--frozen needs a lockfile")
     prepare_output_dir(output_dir)
     written: list[Path] = []
     separators: dict[str, Separators] = {}
     with staged_outputs(output_dir) as stage:
         for deck in decks:
-            stamps = default_stamps(deck.source)
+            stamps = stamps_for(fresh_lock, deck) if fresh_lock else default_stamps(deck.source)
             for name in formats:
                 suffix, exporter = EXPORTERS[name]
                 written.append(
@@ -147,4 +186,23 @@ def build(
                 separators[deck.id] = quizlet_text(deck)[1]
             if on_deck:
                 on_deck(deck)
+    if lockfile is not None and fresh_lock is not None and fresh_lock != lock:
+        write_lockfile(lockfile, fresh_lock)
     return BuildResult(result.problems, decks, tuple(written), separators)
+
+
+def read_lockfile(path: Path) -> Lock:
+    """The lock in ``path``; an empty lock when the file does not exist yet."""
+    if not path.exists():
+        return Lock()
+    try:
+        return lock_from_text(path.read_text(encoding="utf-8"))
+    except (LockfileError, UnicodeDecodeError, OSError) as error:
+        raise UsageError(f"cannot use lockfile {path}: {error}") from error
+
+
+def write_lockfile(path: Path, lock: Lock) -> None:
+    """Replace the lockfile atomically."""
+    temp = path.with_name(f".{path.name}.tmp")
+    temp.write_text(lock_to_text(lock), encoding="utf-8")
+    os.replace(temp, path)

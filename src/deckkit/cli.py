@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from deckkit import __version__
-from deckkit.build import EXPORTERS, BuildResult, UsageError, build, validate
+from deckkit.build import EXPORTERS, BuildResult, LockOutdated, UsageError, build, validate
+from deckkit.lockfile import DEFAULT_LOCKFILE
 from deckkit.model import Deck
 from deckkit.output import OutputError
 from deckkit.problems import Problem, display_path, problems_as_json
@@ -79,7 +80,25 @@ def validate_command(paths: tuple[Path, ...], output_format: str) -> None:
     multiple=True,
     help="Output format; repeat for several (default: all three).",
 )
-def build_command(paths: tuple[Path, ...], output_dir: Path, formats: tuple[str, ...]) -> None:
+@click.option(
+    "--lockfile",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path(DEFAULT_LOCKFILE),
+    show_default=True,
+    help="Modification times of every note, kept in git so re-imports update only what changed.",
+)
+@click.option(
+    "--frozen",
+    is_flag=True,
+    help="For CI: fail, writing nothing, if the sources changed but the lockfile was not updated.",
+)
+def build_command(
+    paths: tuple[Path, ...],
+    output_dir: Path,
+    formats: tuple[str, ...],
+    lockfile: Path,
+    frozen: bool,
+) -> None:
     """Validate the sources, then write one .apkg, .csv and .quizlet.txt per deck.
 
     Nothing is written unless every source is valid, and outputs are replaced atomically: a
@@ -90,13 +109,26 @@ def build_command(paths: tuple[Path, ...], output_dir: Path, formats: tuple[str,
       deckkit build
       deckkit build sources/ -o dist/
       deckkit build --format apkg --format csv
+      deckkit build --frozen       # in CI: the committed deckkit.lock must be up to date
     """
     chosen = formats or tuple(EXPORTERS)
     bar = _ProgressBar()
-    result = _or_usage_error(
-        lambda: build(paths, output_dir, formats=chosen, on_deck=bar.advance)
-    )
-    bar.close()
+    try:
+        result = _or_usage_error(
+            lambda: build(
+                paths,
+                output_dir,
+                formats=chosen,
+                lockfile=lockfile,
+                frozen=frozen,
+                on_deck=bar.advance,
+            )
+        )
+    except LockOutdated as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    finally:
+        bar.close()
     if not result.ok:
         _report(result.problems, "text")
         click.echo("build failed: nothing was written", err=True)

@@ -1,0 +1,147 @@
+"""The lockfile: the modification time Anki sees for each note and note type, kept in git.
+
+Anki updates a note on import only when the incoming note is newer. So a note's ``mod`` must move
+forward exactly when its exported content changes, and stay put otherwise, or a rebuild would
+either overwrite a learner's own edits of untouched notes or silently skip real changes. That
+needs memory across builds which must not live in ``build/`` (a fresh clone has none), so it is a
+small JSON file committed beside ``sources/``: for every note a hash of its content and the time
+that content was first built, and the same for deckkit's note types.
+
+Everything here is pure: reading and writing the file is the caller's business.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from deckkit.model import Card, Deck
+from deckkit.notetypes import NOTE_TYPES, NoteType, note_fields, note_type_for
+from deckkit.stamps import Stamps
+
+LOCK_VERSION = 1
+DEFAULT_LOCKFILE = "deckkit.lock"
+
+
+class LockfileError(Exception):
+    """The lockfile cannot be read."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A content hash and the time that content was first built."""
+
+    hash: str
+    mod: int
+
+
+@dataclass(frozen=True)
+class Lock:
+    """Entries for notes (by deck id, then card id) and note types (by note type id)."""
+
+    notes: dict[str, dict[str, Entry]] = field(default_factory=dict)
+    note_types: dict[str, Entry] = field(default_factory=dict)
+
+
+def note_hash(deck: Deck, card: Card) -> str:
+    """A hash of everything Anki stores for the note: fields, tags, note type and deck."""
+    payload = [note_type_for(card).id, deck.name, list(card.tags), list(note_fields(card.content))]
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()[:20]
+
+
+def _next(old: Entry | None, new_hash: str, now: int) -> Entry:
+    if old is not None and old.hash == new_hash:
+        return old
+    # Never go back in time, even if the clock did: the new content must look newer than the old.
+    mod = now if old is None else max(now, old.mod + 1)
+    return Entry(new_hash, mod)
+
+
+def updated_lock(lock: Lock, decks: Iterable[Deck], now: int) -> Lock:
+    """The lock after building ``decks``: changed notes get ``now``, unchanged keep their time.
+
+    Decks not built this time keep their entries; cards removed from a built deck are dropped.
+    """
+    notes = dict(lock.notes)
+    for deck in decks:
+        old = lock.notes.get(deck.id, {})
+        notes[deck.id] = {
+            card.id: _next(old.get(card.id), note_hash(deck, card), now) for card in deck.cards
+        }
+    note_types = {
+        str(note_type.id): _next(lock.note_types.get(str(note_type.id)), note_type.fingerprint(), now)
+        for note_type in NOTE_TYPES.values()
+    }
+    return Lock(notes=notes, note_types=note_types)
+
+
+def stale_notes(lock: Lock, fresh: Lock, decks: Iterable[Deck]) -> list[str]:
+    """`deck/card` names whose entry the build would change (new, edited or removed)."""
+    changed: list[str] = []
+    for deck in decks:
+        old, new = lock.notes.get(deck.id, {}), fresh.notes.get(deck.id, {})
+        changed += [f"{deck.id}/{card_id}" for card_id in sorted(set(old) | set(new)) if old.get(card_id) != new.get(card_id)]
+    changed += [
+        f"note type {NOTE_TYPES_BY_ID[int(i)].name}"
+        for i in sorted(fresh.note_types)
+        if lock.note_types.get(i) != fresh.note_types[i]
+    ]
+    return changed
+
+
+NOTE_TYPES_BY_ID: dict[int, NoteType] = {t.id: t for t in NOTE_TYPES.values()}
+
+
+def stamps_for(lock: Lock, deck: Deck) -> Stamps:
+    """The modification times the exporters use for one deck."""
+    entries = lock.notes.get(deck.id, {})
+    notes = {card.guid: entries[card.id].mod for card in deck.cards if card.id in entries}
+    note_types = {int(i): entry.mod for i, entry in lock.note_types.items()}
+    latest = max([*notes.values(), *note_types.values(), 0])
+    return Stamps(notes=notes, note_types=note_types, default=latest)
+
+
+def lock_to_text(lock: Lock) -> str:
+    """The lockfile's text: sorted, one entry per line, so that git diffs stay readable."""
+    lines = ["{", f'  "version": {LOCK_VERSION},', '  "note_types": {']
+    lines += _entry_lines(lock.note_types, indent=4)
+    lines += ["  },", '  "notes": {']
+    deck_ids = sorted(lock.notes)
+    for position, deck_id in enumerate(deck_ids):
+        lines.append(f"    {json.dumps(deck_id)}: {{")
+        lines += _entry_lines(lock.notes[deck_id], indent=6)
+        lines.append("    }" + ("," if position < len(deck_ids) - 1 else ""))
+    lines += ["  }", "}"]
+    return "\n".join(lines) + "\n"
+
+
+def _entry_lines(entries: dict[str, Entry], *, indent: int) -> list[str]:
+    keys = sorted(entries)
+    return [
+        " " * indent
+        + f'{json.dumps(key, ensure_ascii=False)}: {{"hash": "{entries[key].hash}", "mod": {entries[key].mod}}}'
+        + ("," if position < len(keys) - 1 else "")
+        for position, key in enumerate(keys)
+    ]
+
+
+def lock_from_text(text: str) -> Lock:
+    """Parse a lockfile; raises LockfileError with a reason when it is not one."""
+    try:
+        data: Any = json.loads(text)
+        if data.get("version") != LOCK_VERSION:
+            raise LockfileError(f"unsupported lockfile version {data.get('version')!r}")
+        return Lock(
+            notes={
+                deck: {card: Entry(str(e["hash"]), int(e["mod"])) for card, e in cards.items()}
+                for deck, cards in data["notes"].items()
+            },
+            note_types={key: Entry(str(e["hash"]), int(e["mod"])) for key, e in data["note_types"].items()},
+        )
+    except LockfileError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise LockfileError(f"not a deckkit lockfile ({error})") from error
