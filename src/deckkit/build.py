@@ -12,7 +12,7 @@ from pathlib import Path
 from deckkit.checks import duplicate_deck_ids, source_problems
 from deckkit.export_apkg import write_apkg
 from deckkit.export_csv import write_csv
-from deckkit.export_quizlet import Separators, quizlet_text, write_quizlet
+from deckkit.export_quizlet import Separators, write_quizlet
 from deckkit.loader import LoadedSource, load_source
 from deckkit.lockfile import (
     Lock,
@@ -33,7 +33,8 @@ from deckkit.stamps import Stamps
 SOURCE_SUFFIXES = (".yaml", ".yml")
 DEFAULT_SOURCES = Path("sources")
 
-Exporter = Callable[[Deck, Path, Stamps], None]
+# An exporter writes one deck to a path; what it returns (Quizlet: the separators) is reported.
+Exporter = Callable[[Deck, Path, Stamps], object]
 # format name → (file name suffix, exporter)
 EXPORTERS: dict[str, tuple[str, Exporter]] = {
     "apkg": (".apkg", write_apkg),
@@ -179,11 +180,15 @@ def build(
             stamps = stamps_for(fresh_lock, deck) if fresh_lock else default_stamps(deck.source)
             for name in formats:
                 suffix, exporter = EXPORTERS[name]
+                outcome: list[object] = []
                 written.append(
-                    stage(f"{deck.id}{suffix}", lambda p, d=deck, s=stamps, e=exporter: e(d, p, s))
+                    stage(
+                        f"{deck.id}{suffix}",
+                        lambda p, d=deck, s=stamps, e=exporter: outcome.append(e(d, p, s)),
+                    )
                 )
-            if "quizlet" in formats:
-                separators[deck.id] = quizlet_text(deck)[1]
+                if isinstance(outcome[0], Separators):
+                    separators[deck.id] = outcome[0]
             if on_deck:
                 on_deck(deck)
     if lockfile is not None and fresh_lock is not None and fresh_lock != lock:

@@ -127,12 +127,15 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
     if isinstance(data, dict):
         fields.append((("description",), data.get("description")))
     for index, card in _cards(source):
-        for name in HTML_FIELDS:
-            fields.append((("cards", index, name), card.get(name)))
-        for name in HTML_LISTS:
-            items = card.get(name)
-            if isinstance(items, list):
-                fields += [(("cards", index, name, i), item) for i, item in enumerate(items)]
+        for name, value in card.items():
+            if name in HTML_LISTS and isinstance(value, list):
+                fields += [
+                    (("cards", index, name, i), item)
+                    for i, item in enumerate(value)
+                    if _may_refer_to_media(item)
+                ]
+            elif name in HTML_FIELDS and _may_refer_to_media(value):
+                fields.append((("cards", index, name), value))
     for path, value in fields:
         if not isinstance(value, str):
             continue
@@ -141,6 +144,10 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
             if found:
                 message, code = found
                 yield source.problem(source.mark_of_value(path), message, code)
+
+
+def _may_refer_to_media(value: Any) -> bool:
+    return isinstance(value, str) and ("<" in value or "[sound:" in value)
 
 
 Check = Callable[[LoadedSource], Iterator[Problem]]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import tempfile
-import warnings
 import zipfile
 from itertools import count
 from pathlib import Path
@@ -35,6 +34,9 @@ class _StampedNote(genanki.Note):  # type: ignore[misc]
     """A note carrying its own modification time instead of the package's build time."""
 
     mod = 0
+
+    def _check_invalid_html_tags_in_fields(self) -> None:
+        """deckkit escapes bare markup itself; genanki's guess would flag valid HTML too."""
 
     def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int, id_gen: object) -> None:
         super().write_to_db(cursor, self.mod, deck_id, id_gen)
@@ -70,10 +72,7 @@ def write_apkg(deck: Deck, target: Path, stamps: Stamps) -> None:
         db_path = Path(scratch) / "collection.anki2"
         connection = sqlite3.connect(db_path)
         try:
-            with warnings.catch_warnings():
-                # deckkit escapes bare markup itself; genanki's guess flags valid HTML too.
-                warnings.simplefilter("ignore")
-                package.write_to_db(connection.cursor(), stamps.default, count(id_base))
+            package.write_to_db(connection.cursor(), stamps.default, count(id_base))
             connection.commit()
         finally:
             connection.close()

@@ -106,7 +106,8 @@ def quizlet_text(deck: Deck) -> tuple[str, Separators]:
     return body + ("\n" if separators.card == "\n" else ""), separators
 
 
-def write_quizlet(deck: Deck, target: Path, _stamps: object = None) -> None:
-    """Write the Quizlet paste-in text for ``deck`` to ``target``."""
-    text, _ = quizlet_text(deck)
+def write_quizlet(deck: Deck, target: Path, _stamps: object = None) -> Separators:
+    """Write the Quizlet paste-in text for ``deck`` to ``target``; returns the separators used."""
+    text, separators = quizlet_text(deck)
     target.write_text(text, encoding="utf-8", newline="")
+    return separators

@@ -9,7 +9,10 @@ It never raises for bad input: every problem becomes a :class:`~deckkit.problems
 from __future__ import annotations
 
 import codecs
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Union
@@ -108,8 +111,9 @@ def _decode(raw: bytes, source: LoadedSource) -> str | None:
 def _parse(text: str, source: LoadedSource) -> None:
     builder = _Builder(source)
     try:
-        for event in yaml.parse(text, Loader=_EventLoader):
-            builder.feed(event)
+        with _gc_paused():
+            for event in yaml.parse(text, Loader=_EventLoader):
+                builder.feed(event)
     except yaml.MarkedYAMLError as error:
         source.data = None
         source.problems.append(_syntax_problem(error, text, source))
@@ -140,6 +144,19 @@ def _parse(text: str, source: LoadedSource) -> None:
             )
         )
     source.data = builder.root
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Loading allocates millions of small objects and no cycles; the cycle collector would
+    rescan them all again and again (it triples the time of a 100,000-card file)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _syntax_problem(error: yaml.MarkedYAMLError, text: str, source: LoadedSource) -> Problem:

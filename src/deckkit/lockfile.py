@@ -48,8 +48,11 @@ class Lock:
 
 def note_hash(deck: Deck, card: Card) -> str:
     """A hash of everything Anki stores for the note: fields, tags, note type and deck."""
-    payload = [note_type_for(card).id, deck.name, list(card.tags), list(note_fields(card.content))]
-    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()[:20]
+    # Unit and record separators cannot occur in YAML text, so the joined parts are unambiguous.
+    payload = "\x1e".join(
+        [str(note_type_for(card).id), deck.name, "\x1f".join(card.tags), *note_fields(card.content)]
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
 def _next(old: Entry | None, new_hash: str, now: int) -> Entry:

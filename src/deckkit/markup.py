@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from html import unescape
-from html.parser import HTMLParser
 
 # Elements Anki's editor and card templates know; '<' before anything else is text.
 KNOWN_TAGS = frozenset(
@@ -26,6 +25,8 @@ _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);")
 
 def escape_bare_markup(text: str) -> str:
     """Escape each '<' that does not open a known tag or comment, and each '&' outside an entity."""
+    if "<" not in text and "&" not in text:
+        return text
     out: list[str] = []
     i = 0
     length = len(text)
@@ -49,58 +50,39 @@ def _opens_known_tag(text: str, index: int) -> bool:
     return bool(match and match.group(2).lower() in KNOWN_TAGS and ">" in text[index:])
 
 
-_BLOCK_TAGS = frozenset(
-    "p div br li tr h1 h2 h3 h4 h5 h6 blockquote pre ol ul table hr dt dd section".split()
+_BLOCK_TAG = re.compile(
+    r"</?(?:p|div|br|li|tr|h[1-6]|blockquote|pre|ol|ul|table|hr|dt|dd|section)\b[^>]*>", re.I
 )
-_SKIPPED_TAGS = frozenset(["script", "style"])
-_MEDIA_TAGS = frozenset(["img", "audio", "video", "source", "svg", "math", "object", "embed"])
+_SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?(?:</\1\s*>|\Z)", re.I | re.S)
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+_ANY_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+_MEDIA_TAG = re.compile(r"<(?:img|audio|video|source|svg|math|object|embed)\b", re.I)
 _SOUND = re.compile(r"\[sound:[^\]]+\]")
 
 
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-        self.has_media = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIPPED_TAGS:
-            self.skipping += 1
-        if tag in _MEDIA_TAGS:
-            self.has_media = True
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIPPED_TAGS and self.skipping:
-            self.skipping -= 1
-        if tag in _BLOCK_TAGS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data)
-
-
-def _extract(html_text: str) -> _TextExtractor:
-    parser = _TextExtractor()
-    parser.feed(escape_bare_markup(html_text))
-    parser.close()
-    return parser
+def _text_only(html_text: str) -> str:
+    """The text a field shows: comments, scripts, styles and tags removed, entities decoded."""
+    text = _SCRIPT_OR_STYLE.sub("", _COMMENT.sub("", escape_bare_markup(html_text)))
+    text = _ANY_TAG.sub("", _BLOCK_TAG.sub("\n", text))
+    return unescape(_SOUND.sub("", text)).replace("\u00a0", " ")
 
 
 def to_plain_text(html_text: str) -> str:
-    """Readable plain text: tags removed, entities decoded, one line per block, spaces collapsed."""
-    text = _SOUND.sub("", "".join(_extract(html_text).parts))
-    text = unescape(text).replace("\u00a0", " ")
-    lines = (" ".join(line.split()) for line in text.splitlines())
-    return "\n".join(line for line in lines if line)
+    """Readable plain text: tags removed, entities decoded, one line per block, spaces collapsed.
+
+    Tabs are kept (the Quizlet export chooses its separators by them); other runs of
+    whitespace become one space.
+    """
+    if "<" in html_text or "&" in html_text or "[sound:" in html_text:
+        html_text = _text_only(html_text)
+    lines = ("\t".join(" ".join(part.split()) for part in line.split("\t")) for line in html_text.replace("\u00a0", " ").splitlines())
+    return "\n".join(line.strip(" ") for line in lines if line.strip())
 
 
 def is_blank(html_text: str) -> bool:
     """True when a field shows nothing: no text after trimming and removing tags, and no media."""
-    extractor = _extract(html_text)
-    if extractor.has_media or _SOUND.search(html_text):
+    if "<" not in html_text and "&" not in html_text and "[" not in html_text:
+        return not html_text.replace("\u00a0", " ").strip()
+    if _MEDIA_TAG.search(html_text) or _SOUND.search(html_text):
         return False
-    return not unescape("".join(extractor.parts)).replace("\u00a0", " ").strip()
+    return not _text_only(html_text).strip()

@@ -34,6 +34,8 @@ class MediaFile:
 
 def media_references(field_text: str) -> list[str]:
     """Every media path a field refers to, as written (HTML entities decoded)."""
+    if "<" not in field_text and "[sound:" not in field_text:
+        return []
     refs = [unescape(m.group("ref")) for m in _SRC_ATTRIBUTE.finditer(field_text)]
     refs += [unescape(m.group("ref")) for m in _SOUND_TAG.finditer(field_text)]
     return [ref for ref in refs if ref]
@@ -73,6 +75,8 @@ def packed_name(path: Path) -> str:
 
 def rewrite_references(field_text: str, source_dir: Path, packed: dict[Path, MediaFile]) -> str:
     """Replace each media path with its packed name, recording the files in ``packed``."""
+    if "<" not in field_text and "[sound:" not in field_text:
+        return field_text
 
     def packed_for(ref: str) -> str:
         target = (source_dir / unescape(ref)).resolve()

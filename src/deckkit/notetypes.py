@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 from importlib import resources
 
@@ -133,6 +134,7 @@ def note_type_for(card: Card) -> NoteType:
     return NOTE_TYPES[card.type]
 
 
+@lru_cache(maxsize=4096)  # the lockfile, the .apkg and the CSV ask for the same card in turn
 def note_fields(content: Content) -> tuple[str, ...]:
     """The note's field values, in the note type's field order."""
     if isinstance(content, (Basic, Reversed)):

@@ -11,6 +11,11 @@ from typing import Any
 import jsonschema
 from jsonschema.exceptions import ValidationError
 
+try:  # A Rust validator, ~100x faster, answers "valid?"; jsonschema then explains what is not.
+    import jsonschema_rs
+except ImportError:  # pragma: no cover - the wheel is missing on an unusual platform
+    jsonschema_rs = None
+
 from deckkit.loader import LoadedSource, PathKey
 from deckkit.problems import Problem
 
@@ -38,7 +43,17 @@ def schema_problems(source: LoadedSource) -> list[Problem]:
     """Every schema violation in a loaded source, each pointing at the node at fault."""
     if source.data is None:
         return []
+    fast = _fast_validator()
+    if fast is not None and fast.is_valid(source.data):
+        return []
     return [_to_problem(error, source) for error in _leaf_errors(source.data)]
+
+
+@lru_cache(maxsize=1)
+def _fast_validator() -> Any:
+    if jsonschema_rs is None:
+        return None
+    return jsonschema_rs.Draft202012Validator(deck_schema())
 
 
 def _leaf_errors(data: Any) -> Iterator[ValidationError]:
