@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import wave
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 import deckkit
 from deckkit.build import validate
 from deckkit.loader import load_source
-from deckkit.model import Basic, Deck, MultipleChoice, Open, deck_from_source
+from deckkit.model import CARD_TYPES, Basic, Deck, MultipleChoice, Open, deck_from_source
 
 REPO = Path(__file__).parent.parent
 SOURCES = REPO / "sources"
@@ -129,8 +131,6 @@ def test_examples_deck_escapes_bare_less_than_and_ampersand() -> None:
 
 
 def test_examples_media_are_valid_png_and_wav() -> None:
-    import wave
-
     png = (SOURCES / "media" / "fine-tuning-diagram.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     with wave.open(str(SOURCES / "media" / "beep.wav"), "rb") as sound:
@@ -139,3 +139,14 @@ def test_examples_media_are_valid_png_and_wav() -> None:
 
 def test_loading_the_seed_deck_reports_no_problems() -> None:
     assert load_source(SEED_DECK).problems == []
+
+
+def test_readme_example_deck_validates_and_shows_every_card_type(tmp_path: Path) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    example = next(
+        body for body in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL) if "cards:" in body
+    )
+    source = tmp_path / "example.yaml"
+    source.write_text(example, encoding="utf-8")
+    deck = _deck(source)
+    assert sorted({card.type for card in deck.cards}) == sorted(CARD_TYPES)
