@@ -188,10 +188,8 @@ def split_quizlet(text: str, separators: Separators) -> list[list[str]]:
 
 
 def expected_pairs(deck: Deck, separators: Separators) -> list[list[str]]:
-    pairs = [list(quizlet_pair(card)) for card in deck.cards]
-    if separators.card == "\n":
-        pairs = [[part.replace("\n", " / ") for part in pair] for pair in pairs]
-    return pairs
+    # Line breaks inside a field always fold to ' / ' (issue 3, section 8).
+    return [[part.replace("\n", " / ") for part in quizlet_pair(card)] for card in deck.cards]
 
 
 def test_quizlet_text_has_exactly_one_pair_per_card(deck: Deck) -> None:
@@ -244,6 +242,7 @@ def test_quizlet_card_separator_does_not_run_into_a_field_ending_in_its_characte
     )
     text, separators = quizlet_text(deck)
     assert separators.card != "\n"
+    assert separators.card in CARD_SEPARATORS
     assert split_quizlet(text, separators) == expected_pairs(deck, separators)
 
 
@@ -263,13 +262,14 @@ def test_choose_separators_keeps_new_line_when_no_field_has_several_lines() -> N
     assert choose_separators([("a", "b"), ("c, d", "e; f")]) == Separators("\t", "\n")
 
 
-def test_choose_separators_never_picks_a_card_separator_found_in_a_field() -> None:
-    pairs = [("a\nb", "uses ;;; inside"), ("c\nd", "and ||| too")]
+def test_choose_separators_never_picks_a_separator_found_in_a_field() -> None:
+    pairs = [("a\tb", "uses ;;; inside"), ("c :: d", "and ||| too")]
     separators = choose_separators(pairs)
-    assert separators.term == "\t"
-    if separators.card != "\n":  # a new line is safe: quizlet_text folds the fields' lines
-        assert separators.card in CARD_SEPARATORS
-        assert not any(separators.card in text for pair in pairs for text in pair)
+    assert separators.card in CARD_SEPARATORS
+    assert separators.term not in ("\t", " :: ")
+    assert not any(
+        sep in text for pair in pairs for text in pair for sep in (separators.card, separators.term)
+    )
 
 
 def test_choose_separators_folds_lines_when_every_custom_separator_occurs() -> None:
@@ -310,7 +310,7 @@ def test_quizlet_removes_html_and_decodes_entities() -> None:
 
 def test_quizlet_shows_bare_markup_characters_as_typed(deck: Deck) -> None:
     term, definition = quizlet_pair(card_of(deck, "basic-tricky-text"))
-    assert term == "Is 2 < 3 & 5 > 4? A tab, a comma, \"double\" and 'single' quotes"
+    assert term == "Is 2 < 3 & 5 > 4?\tA tab, a comma, \"double\" and 'single' quotes"
     assert definition == "Yes, and List<T> is a generic type.\nA second line with an emoji 🎉"
 
 

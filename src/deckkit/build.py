@@ -112,9 +112,17 @@ def discover_sources(paths: Sequence[Path]) -> list[Path]:
     found: list[Path] = []
     for path in paths or [DEFAULT_SOURCES]:
         if path.is_dir():
-            found += sorted(
-                p for p in path.rglob("*") if p.suffix in SOURCE_SUFFIXES and p.is_file()
+            in_folder = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in SOURCE_SUFFIXES
+                and p.is_file()
+                # Hidden files and folders (.git, .venv, .pre-commit-config.yaml) are not decks.
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
+            if not in_folder:
+                raise UsageError(f"no *.yaml or *.yml card sources in {path}")
+            found += in_folder
         elif path.is_file():
             found.append(path)
         else:

@@ -4,10 +4,11 @@ Quizlet imports by pasting text into "Import" on the website (no file upload, no
 https://help.quizlet.com/hc/en-us/articles/360029977151-Creating-sets-by-importing-content
 - Two fields per card; HTML would arrive as literal tags, so fields are turned into plain text
   (tags removed, entities decoded, one line per block, runs of spaces and tabs collapsed).
-- Quotes are not honoured: a separator inside a term or definition splits the card. The term
-  separator is a Tab (tabs never survive the plain-text step). The card separator is a new line
-  unless some field has several lines; then it is the first of ``CARD_SEPARATORS`` found in no
-  field, to be typed as "Custom" in Quizlet's dialog.
+- Quotes are not honoured: a separator inside a term or definition splits the card. The default
+  separators are Tab (term/definition) and New line (cards), so a line break inside a field
+  becomes `` / ``. When some field holds a tab, both separators switch to custom strings that
+  occur in no card (checked by splitting the file back), to be typed as "Custom" in Quizlet's
+  dialog; the build summary names them.
 - No tags, decks, media or ids: images are added in Quizlet's editor.
 - A multiple-choice card becomes one pair: the question with its lettered options, and the letter
   and text of the right answer. A cloze becomes the text with blanks and the answers.
@@ -32,8 +33,9 @@ from deckkit.model import (
     TypeIn,
 )
 
-TERM_SEPARATOR = "\t"
-CARD_SEPARATORS = (";;;", "|||", "@@@", "~~~", "^^^", "%%%")
+TERM_SEPARATORS = (" :: ", " => ", " ||| ", " ~~ ", " @@ ")
+CARD_SEPARATORS = (";;;", "|||", "@@@", "~~~", "^^^", "%%%", "&&&")
+LINE_BREAK = " / "
 _CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 BLANK = "_____"
 
@@ -47,8 +49,22 @@ class Separators:
 
     def describe(self) -> str:
         """How the choice reads in Quizlet's dialog."""
+        term = "Tab" if self.term == "\t" else f"Custom: {self.term}"
         card = "New line" if self.card == "\n" else f"Custom: {self.card}"
-        return f"between term and definition: Tab; between cards: {card}"
+        return f"between term and definition: {term}; between cards: {card}"
+
+    def join(self, pairs: list[tuple[str, str]]) -> str:
+        """The file's text for these pairs."""
+        body = self.card.join(f"{term}{self.term}{text}" for term, text in pairs)
+        return body + "\n" if self.card == "\n" else body
+
+    def splits_back(self, pairs: list[tuple[str, str]]) -> bool:
+        """True when Quizlet, splitting at every separator, gets exactly these pairs back."""
+        body = self.card.join(f"{term}{self.term}{text}" for term, text in pairs)
+        cards = body.split(self.card)
+        return len(cards) == len(pairs) and all(
+            tuple(card.split(self.term)) == pair for card, pair in zip(cards, pairs)
+        )
 
 
 def quizlet_pair(card: Card) -> tuple[str, str]:
@@ -85,25 +101,31 @@ def _blank(match: re.Match[str]) -> str:
 
 
 def choose_separators(pairs: list[tuple[str, str]]) -> Separators:
-    """Separators that occur in no term or definition, so no card splits."""
-    texts = [text for pair in pairs for text in pair]
-    if not any("\n" in text for text in texts):
-        return Separators(TERM_SEPARATOR, "\n")
-    for candidate in CARD_SEPARATORS:
-        if not any(candidate in text for text in texts):
-            return Separators(TERM_SEPARATOR, candidate)
-    # Every candidate occurs somewhere: fold lines instead, which a new line then separates.
-    return Separators(TERM_SEPARATOR, "\n")
+    """Tab and New line, unless a field holds a tab: then custom strings that split back exactly."""
+    default = Separators("\t", "\n")
+    if default.splits_back(pairs):
+        return default
+    for card in CARD_SEPARATORS:
+        for term in TERM_SEPARATORS:
+            candidate = Separators(term, card)
+            if candidate.splits_back(pairs):
+                return candidate
+    raise ValueError("every candidate separator occurs in the cards")  # pragma: no cover
+
+
+def quizlet_pairs(deck: Deck) -> list[tuple[str, str]]:
+    """Every card as a (term, definition) pair on one line each (line breaks become ' / ')."""
+    return [
+        (term.replace("\n", LINE_BREAK), text.replace("\n", LINE_BREAK))
+        for term, text in (quizlet_pair(card) for card in deck.cards)
+    ]
 
 
 def quizlet_text(deck: Deck) -> tuple[str, Separators]:
     """The paste-in text for a deck and the separators to pick in Quizlet's dialog."""
-    pairs = [quizlet_pair(card) for card in deck.cards]
+    pairs = quizlet_pairs(deck)
     separators = choose_separators(pairs)
-    if separators.card == "\n":
-        pairs = [(term.replace("\n", " / "), text.replace("\n", " / ")) for term, text in pairs]
-    body = separators.card.join(f"{term}{separators.term}{text}" for term, text in pairs)
-    return body + ("\n" if separators.card == "\n" else ""), separators
+    return separators.join(pairs), separators
 
 
 def write_quizlet(deck: Deck, target: Path, _stamps: object = None) -> Separators:

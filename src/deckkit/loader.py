@@ -57,6 +57,7 @@ class LoadedSource:
     problems: list[Problem] = field(default_factory=list)
     value_marks: dict[PathKey, Mark] = field(default_factory=dict)
     key_marks: dict[PathKey, Mark] = field(default_factory=dict)
+    skipped_paths: set[PathKey] = field(default_factory=set)
 
     def mark_of_value(self, path: PathKey) -> Mark:
         """Where the value at ``path`` was written, or its nearest written ancestor."""
@@ -161,6 +162,8 @@ def _gc_paused() -> Iterator[None]:
 
 def _syntax_problem(error: yaml.MarkedYAMLError, text: str, source: LoadedSource) -> Problem:
     mark = error.problem_mark or error.context_mark
+    if mark and error.context_mark and mark.line >= len(text.splitlines()):
+        mark = error.context_mark  # past the last line: point at what was left open
     line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
     problem = error.problem or "invalid YAML"
     lines = text.splitlines()
@@ -222,6 +225,8 @@ class _Builder:
             if self.stack and self.stack[-1][2] is _NO_KEY and isinstance(self.stack[-1][0], dict):
                 self._error(event, "a key must be plain text, not a list or mapping", "yaml.key")
                 path = (*self.stack[-1][1], "?")
+                self.stack[-1][2] = _DuplicateKey("?")
+                self.stack[-1][3] = _mark(event)
             else:
                 path = self._add_value(container, event)
             if len(self.stack) >= MAX_DEPTH:
@@ -239,7 +244,7 @@ class _Builder:
                 self.stack[-1][2] = f"*{event.anchor}"
                 self.stack[-1][3] = _mark(event)
             else:
-                self._add_value(None, event)
+                self.source.skipped_paths.add(self._add_value(None, event))
 
     def _take_key(self, event: yaml.ScalarEvent) -> None:
         frame = self.stack[-1]

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from html import escape, unescape
 from pathlib import Path
 
+from deckkit.problems import display_path
+
 _SRC_ATTRIBUTE = re.compile(
     r"""(?P<head><(?:img|audio|video|source)\b[^>]*?\bsrc\s*=\s*)(?P<quote>["']?)(?P<ref>[^"'\s>]*)(?P=quote)""",
     re.IGNORECASE,
@@ -41,14 +43,15 @@ def media_references(field_text: str) -> list[str]:
     return [ref for ref in refs if ref]
 
 
+def is_url(ref: str) -> bool:
+    """True for a remote reference such as https://... (but not a Windows drive letter)."""
+    return bool(_URL_SCHEME.match(ref)) and not re.match(r"^[A-Za-z]:[\\/]", ref)
+
+
 def reference_problem(ref: str, source_dir: Path) -> tuple[str, str] | None:
     """Why a reference cannot be packed, as (message, code), or None when it resolves."""
-    if _URL_SCHEME.match(ref) and not re.match(r"^[A-Za-z]:[\\/]", ref):
-        return (
-            f"media '{ref}' is a URL; deckkit packs local files only: "
-            "download it into the source folder and refer to it by a relative path",
-            "check.media-url",
-        )
+    if is_url(ref):
+        return None  # remote media stay as they are: Anki loads them when online
     if ref.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", ref):
         return (
             f"media '{ref}' is an absolute path; refer to it relative to the source file",
@@ -62,7 +65,7 @@ def reference_problem(ref: str, source_dir: Path) -> tuple[str, str] | None:
             "check.media-outside",
         )
     if not target.is_file():
-        return (f"media file '{ref}' does not exist (looked for {target})", "check.media-missing")
+        return (f"media file '{ref}' does not exist (looked for {display_path(target)})", "check.media-missing")
     return None
 
 
@@ -87,11 +90,15 @@ def rewrite_references(field_text: str, source_dir: Path, packed: dict[Path, Med
         return media.packed_name
 
     def replace_src(match: re.Match[str]) -> str:
+        if is_url(unescape(match.group("ref"))):
+            return match.group(0)
         quote = match.group("quote") or '"'
         name = escape(packed_for(match.group("ref")), quote=True)
         return f"{match.group('head')}{quote}{name}{quote}"
 
     def replace_sound(match: re.Match[str]) -> str:
+        if is_url(match.group("ref")):
+            return match.group(0)
         return f"[sound:{packed_for(match.group('ref'))}]"
 
     return _SOUND_TAG.sub(replace_sound, _SRC_ATTRIBUTE.sub(replace_src, field_text))

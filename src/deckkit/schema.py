@@ -41,12 +41,18 @@ def _validator() -> jsonschema.Draft202012Validator:
 
 def schema_problems(source: LoadedSource) -> list[Problem]:
     """Every schema violation in a loaded source, each pointing at the node at fault."""
-    if source.data is None:
-        return []
+    if source.data is None and source.problems:
+        return []  # unreadable: the loader has said why
     fast = _fast_validator()
     if fast is not None and fast.is_valid(source.data):
         return []
-    return [_to_problem(error, source) for error in _leaf_errors(source.data)]
+    # A refused alias was read as null; its schema error would blame what the user did not write.
+    skipped = source.skipped_paths
+    return [
+        _to_problem(error, source)
+        for error in _leaf_errors(source.data)
+        if not any(tuple(error.absolute_path)[: len(path)] == path for path in skipped)
+    ]
 
 
 @lru_cache(maxsize=1)
@@ -101,7 +107,7 @@ def _message(error: ValidationError, path: PathKey) -> str:
     if keyword == "pattern":
         return (
             f"{where} {error.instance!r} is not a valid id: use letters, digits, '-', '_' and '.', "
-            "starting with a letter or digit"
+            "starting with a letter or digit, without '..'"
         )
     if keyword == "type":
         expected = error.validator_value
@@ -109,7 +115,14 @@ def _message(error: ValidationError, path: PathKey) -> str:
         if isinstance(error.instance, (dict, list)):
             shown = "a mapping" if isinstance(error.instance, dict) else "a list"
         if isinstance(expected, str) and expected == "string" and path[-1:] in (("id",),):
+            if error.instance is None:
+                return f"{where} must be text, not null"
+            if isinstance(error.instance, bool):
+                return f"{where} must be text, not {shown}: quote it"
             return f"{where} must be text, not {shown}: quote it ('{error.instance}')"
+        if expected == "string" and isinstance(error.instance, (bool, int, float)):
+            # YAML reads yes/no/on/off as booleans and 1.0 as a number.
+            return f"{where} must be text, not {shown}: put it in quotes"
         return f"{where} must be {_type_name(expected)}, not {shown}"
     if keyword == "enum":
         options = ", ".join(str(v) for v in error.validator_value)

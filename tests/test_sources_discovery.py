@@ -1,0 +1,37 @@
+"""Which files are card sources, and references that stay as written."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from deckkit.build import UsageError, build, discover_sources, validate
+from deckkit.model import deck_from_source
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_hidden_files_and_folders_are_not_sources(tmp_path: Path) -> None:
+    shutil.copy(FIXTURES / "hook" / "good.yaml", tmp_path / "deck.yaml")
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "junk.yaml").write_text("not: a deck\n")
+    (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n")
+    assert discover_sources([tmp_path]) == [tmp_path / "deck.yaml"]
+
+
+def test_a_folder_without_sources_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no \\*.yaml or \\*.yml card sources"):
+        validate([tmp_path])
+
+
+def test_remote_media_stay_as_written_and_are_not_packed(tmp_path: Path) -> None:
+    result = validate([FIXTURES / "remote"])
+    assert result.ok, result.problems
+    deck = deck_from_source(result.sources[0])
+    (card,) = deck.cards
+    assert card.content.front == '<img src="https://example.org/a.png?x=1&amp;y=2">'  # type: ignore[union-attr]
+    assert card.content.back == "[sound:https://example.org/bell.mp3]"  # type: ignore[union-attr]
+    assert deck.media == ()
+    assert build([FIXTURES / "remote"], tmp_path / "out").ok
