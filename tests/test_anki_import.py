@@ -16,10 +16,10 @@ import pytest
 from anki.collection import Collection
 
 from conftest import FIXTURES, REPO, import_apkg, import_csv
-from deckkit.build import SOURCE_SUFFIXES, BuildResult, build
+from deckkit.build import SOURCE_SUFFIXES, BuildResult, build, validate
 from deckkit.export_apkg import write_apkg
 from deckkit.export_csv import write_csv
-from deckkit.model import Basic, Card, Deck, note_guid
+from deckkit.model import Basic, Card, Deck, deck_from_source, note_guid
 from deckkit.notetypes import NOTE_TYPES
 from deckkit.stamps import Stamps
 
@@ -584,7 +584,9 @@ def test_repository_deck_imports_with_every_card_rendering(
 ) -> None:
     result = build([source], tmp_path / "out")
     assert result.ok, "\n".join(str(p) for p in result.problems)
-    (deck,) = result.decks
+    (summary,) = result.decks
+    deck = deck_from_source(validate([source]).sources[0])
+    assert (summary.id, summary.notes) == (deck.id, len(deck.cards))
     log = import_apkg(collection, built_deck(result, tmp_path / "out", ".apkg"))
     assert len(log.new) == len(deck.cards)
     assert collection.note_count() == len(deck.cards)

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from deckkit.build import EXPORTERS, build
+from deckkit.cache import CACHE_NAME
 from deckkit.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -42,12 +43,18 @@ def bad_cases() -> list[Path]:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder``, hidden ones included, by relative path."""
+    """Every file under ``folder``, hidden ones (temporary files) included, by relative path;
+    only the incremental-build cache is left out."""
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.name != CACHE_NAME
     }
+
+
+def outputs(folder: Path) -> list[str]:
+    """The output files in ``folder`` (not the hidden cache)."""
+    return sorted(p.name for p in folder.iterdir() if not p.name.startswith("."))
 
 
 @pytest.fixture
@@ -106,7 +113,7 @@ def test_build_of_the_init_example_writes_three_outputs_and_a_summary(example: P
     result = invoke("build", "decks", "-o", "out")
     assert result.exit_code == 0, result.output
     out = example.parent / "out"
-    written = sorted(p.name for p in out.iterdir())
+    written = outputs(out)
     assert written == sorted(f"{EXAMPLE_DECK}{suffix}" for suffix in OUTPUT_SUFFIXES)
     assert all((out / name).stat().st_size > 0 for name in written)
     lines = result.stdout.splitlines()
@@ -152,7 +159,7 @@ def test_quizlet_uses_tab_and_new_line_when_no_card_holds_a_tab(example: Path) -
 def test_build_only_the_formats_asked_for(example: Path) -> None:
     result = invoke("build", "decks", "-o", "out", "--format", "csv", "--format", "quizlet")
     assert result.exit_code == 0
-    assert sorted(p.name for p in (example.parent / "out").iterdir()) == [
+    assert outputs(example.parent / "out") == [
         f"{EXAMPLE_DECK}.csv",
         f"{EXAMPLE_DECK}.quizlet.txt",
     ]

@@ -49,7 +49,12 @@ def note_by_front(col: Collection, front: str):  # type: ignore[no-untyped-def]
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    """The outputs' hashes; the hidden incremental-build cache is not an output."""
+    return {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.iterdir())
+        if not p.name.startswith(".")
+    }
 
 
 def test_reimport_updates_the_changed_card_and_keeps_the_learners_edit(

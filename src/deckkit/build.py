@@ -1,31 +1,60 @@
-"""The pipeline: find sources → load with positions → validate → model → export."""
+"""The pipeline: find sources → load with positions → validate → model → export → publish.
+
+A build works source by source (one deck per file). Each source that changed since the last
+build into the same folder is loaded, checked, modelled and exported to staged temporary files,
+on several cores when there are several; unchanged sources are skipped (see ``deckkit.cache``).
+Only when every source is valid (and, with ``frozen``, the lockfile is up to date) are the staged
+files published together; otherwise they are discarded and the earlier outputs stay as they were.
+"""
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from deckkit.cache import (
+    CACHE_NAME,
+    CachedDeck,
+    cache_text,
+    output_state,
+    outputs_intact,
+    read_cache,
+    settings_key,
+    source_fingerprint,
+)
 from deckkit.checks import duplicate_deck_ids, source_problems
 from deckkit.export_apkg import write_apkg
 from deckkit.export_csv import write_csv
 from deckkit.export_quizlet import Separators, write_quizlet
-from deckkit.loader import LoadedSource, load_source
+from deckkit.loader import LoadedSource, gc_paused, load_source
 from deckkit.lockfile import (
+    Entry,
     Lock,
     LockfileError,
+    deck_entries,
     lock_from_text,
     lock_to_text,
+    note_type_entries,
     stale_notes,
-    stamps_for,
-    updated_lock,
+    stamps_from,
 )
-from deckkit.model import Deck, deck_from_source
+from deckkit.model import Deck, anki_card_count, deck_from_source
 from deckkit.notetypes import NOTE_TYPES
-from deckkit.output import prepare_output_dir, staged_outputs
+from deckkit.output import (
+    StagedFile,
+    discard,
+    prepare_output_dir,
+    publish,
+    replace_text,
+    stage,
+)
 from deckkit.problems import Problem, sort_problems
 from deckkit.schema import schema_problems
 from deckkit.stamps import Stamps
@@ -41,7 +70,7 @@ EXPORTERS: dict[str, tuple[str, Exporter]] = {
     "csv": (".csv", write_csv),
     "quizlet": (".quizlet.txt", write_quizlet),
 }
-# The note types' modification time: raised by hand when their templates or styling change.
+# Without a lockfile, the note types' modification time: raised when templates or styling change.
 NOTE_TYPES_MOD = 1_764_000_000
 
 
@@ -53,7 +82,9 @@ class LockOutdated(Exception):
     """`--frozen`: the sources changed but the lockfile was not updated (nothing was written)."""
 
     def __init__(self, lockfile: Path, changed: list[str]) -> None:
-        shown = ", ".join(changed[:10]) + (f" and {len(changed) - 10} more" if len(changed) > 10 else "")
+        shown = ", ".join(changed[:10])
+        if len(changed) > 10:
+            shown += f" and {len(changed) - 10} more"
         super().__init__(
             f"{lockfile} is out of date with the sources ({shown}); "
             f"run 'deckkit build' without --frozen and commit {lockfile}"
@@ -74,12 +105,28 @@ class ValidationResult:
 
 
 @dataclass(frozen=True)
+class DeckSummary:
+    """One deck a build produced (or found unchanged)."""
+
+    id: str
+    name: str
+    source: Path
+    notes_by_type: dict[str, int]
+    anki_cards: int
+
+    @property
+    def notes(self) -> int:
+        return sum(self.notes_by_type.values())
+
+
+@dataclass(frozen=True)
 class BuildResult:
     """What a build did: problems (then nothing was written) or the decks and files written."""
 
     problems: tuple[Problem, ...]
-    decks: tuple[Deck, ...] = ()
+    decks: tuple[DeckSummary, ...] = ()
     written: tuple[Path, ...] = ()
+    unchanged: tuple[Path, ...] = ()
     quizlet_separators: dict[str, Separators] = field(default_factory=dict)
 
     @property
@@ -87,24 +134,15 @@ class BuildResult:
         return not any(p.severity == "error" for p in self.problems)
 
     def notes_by_type(self) -> Counter[str]:
-        """How many notes of each card type were built."""
-        return Counter(card.type for deck in self.decks for card in deck.cards)
+        """How many notes of each card type the decks hold."""
+        total: Counter[str] = Counter()
+        for deck in self.decks:
+            total.update(deck.notes_by_type)
+        return total
 
     def anki_cards(self) -> int:
         """How many Anki cards the notes make (reversed: 2, cloze: one per deletion number)."""
-        from deckkit.export_quizlet import _CLOZE
-
-        total = 0
-        for deck in self.decks:
-            for card in deck.cards:
-                if card.type == "reversed":
-                    total += 2
-                elif card.type == "cloze":
-                    text = getattr(card.content, "text", "")
-                    total += len({m.group(1) for m in _CLOZE.finditer(text)})
-                else:
-                    total += 1
-        return total
+        return sum(deck.anki_cards for deck in self.decks)
 
 
 def discover_sources(paths: Sequence[Path]) -> list[Path]:
@@ -130,22 +168,23 @@ def discover_sources(paths: Sequence[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
+def check_source(path: Path) -> tuple[LoadedSource, list[Problem]]:
+    """Load one source and find every problem in it (cross-file checks aside)."""
+    source = load_source(path)
+    return source, [*source.problems, *schema_problems(source), *source_problems(source)]
+
+
 def validate(paths: Sequence[Path] = ()) -> ValidationResult:
     """Load and check every source under ``paths``; never raises for bad input."""
-    sources = tuple(load_source(path) for path in discover_sources(paths))
-    problems: list[Problem] = []
-    for source in sources:
-        problems += source.problems
-        problems += schema_problems(source)
-        problems += source_problems(source)
-    problems += duplicate_deck_ids(sources)
-    return ValidationResult(sources, tuple(sort_problems(problems)))
-
-
-def default_stamps(source: Path) -> Stamps:
-    """Modification times for a deck: the source file's, so an edited file updates its notes."""
-    mtime = int(source.stat().st_mtime)
-    return Stamps(note_types={t.id: NOTE_TYPES_MOD for t in NOTE_TYPES.values()}, default=mtime)
+    with gc_paused():
+        sources: list[LoadedSource] = []
+        problems: list[Problem] = []
+        for path in discover_sources(paths):
+            source, found = check_source(path)
+            sources.append(source)
+            problems += found
+        problems += duplicate_deck_ids(sources)
+        return ValidationResult(tuple(sources), tuple(sort_problems(problems)))
 
 
 def build(
@@ -156,52 +195,332 @@ def build(
     lockfile: Path | None = None,
     frozen: bool = False,
     clock: Callable[[], float] = time.time,
-    on_deck: Callable[[Deck], None] | None = None,
+    jobs: int | None = None,
+    on_deck: Callable[[DeckSummary], None] | None = None,
 ) -> BuildResult:
     """Validate, then export every deck in every format; writes nothing unless all is valid.
 
     With a ``lockfile``, each note's modification time comes from it and it is updated for what
-    changed; ``frozen`` raises :class:`LockOutdated` instead of updating it.
-    Without one, every note of a source gets the source file's modification time.
+    changed; ``frozen`` raises :class:`LockOutdated` instead of updating it. Without one, every
+    note of a source gets the source file's modification time. Sources unchanged since the last
+    build into ``output_dir`` are not rebuilt. ``jobs`` caps the processes used (default: one per
+    core).
     """
-    formats = tuple(dict.fromkeys(formats))
-    unknown = [name for name in formats if name not in EXPORTERS]
+    chosen = tuple(dict.fromkeys(formats))
+    unknown = [name for name in chosen if name not in EXPORTERS]
     if unknown:
         raise UsageError(f"unknown format {unknown[0]!r}; choose from {', '.join(EXPORTERS)}")
-    result = validate(paths)
-    if not result.ok:
-        return BuildResult(result.problems)
-    decks = tuple(deck_from_source(source) for source in result.sources)
-    lock = fresh_lock = None
-    if lockfile is not None:
-        lock = read_lockfile(lockfile)
-        fresh_lock = updated_lock(lock, decks, int(clock()))
-        if fresh_lock != lock and frozen:
-            raise LockOutdated(lockfile, stale_notes(lock, fresh_lock, decks) or ["lockfile layout"])
-    elif frozen:
+    with gc_paused():
+        plan = _plan(paths, output_dir, chosen, lockfile, frozen, int(clock()))
+        return _execute(plan, jobs or os.cpu_count() or 1, on_deck)
+
+
+@dataclass
+class _Plan:
+    """Everything a build decided before exporting; read by worker processes after a fork."""
+
+    sources: list[Path]
+    output_dir: Path
+    formats: tuple[str, ...]
+    lockfile: Path | None
+    frozen: bool
+    now: int
+    lock: Lock | None
+    note_types: dict[str, Entry]
+    settings: str
+    cache: dict[str, CachedDeck]
+    reused: dict[Path, CachedDeck]
+    created_output_dir: bool
+
+
+def _plan(
+    paths: Sequence[Path],
+    output_dir: Path,
+    formats: tuple[str, ...],
+    lockfile: Path | None,
+    frozen: bool,
+    now: int,
+) -> _Plan:
+    if lockfile is None and frozen:
         raise UsageError("--frozen needs a lockfile")
-    prepare_output_dir(output_dir)
-    written: list[Path] = []
-    separators: dict[str, Separators] = {}
-    with staged_outputs(output_dir) as stage:
-        for deck in decks:
-            stamps = stamps_for(fresh_lock, deck) if fresh_lock else default_stamps(deck.source)
-            for name in formats:
-                suffix, exporter = EXPORTERS[name]
-                outcome: list[object] = []
-                written.append(
-                    stage(
-                        f"{deck.id}{suffix}",
-                        lambda p, d=deck, s=stamps, e=exporter: outcome.append(e(d, p, s)),
-                    )
+    sources = discover_sources(paths)
+    lock = read_lockfile(lockfile) if lockfile is not None else None
+    note_types = note_type_entries(lock or Lock(), now)
+    settings = settings_key(formats, lock is not None)
+    cache = read_cache(output_dir) if output_dir.is_dir() else {}
+    plan = _Plan(
+        sources, output_dir, formats, lockfile, frozen, now, lock, note_types, settings, cache, {}, False
+    )
+    for path in sources:
+        cached = cache.get(_cache_key(path))
+        if cached is None:
+            continue
+        entries = plan.lock.notes.get(cached.deck_id, {}) if plan.lock is not None else None
+        key = _stamps_key(plan, path, entries)
+        fingerprint = source_fingerprint(
+            settings, path.read_bytes(), (Path(m) for m in cached.media), key
+        )
+        if fingerprint == cached.fingerprint and outputs_intact(output_dir, cached):
+            plan.reused[path] = cached
+    return plan
+
+
+def _cache_key(path: Path) -> str:
+    return str(path.resolve())
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """What processing one source gave: small enough to send back from a worker process."""
+
+    path: Path
+    problems: tuple[Problem, ...]
+    deck_id: str | None = None
+    id_problem_anchor: tuple[str, int, int] | None = None
+    summary: DeckSummary | None = None
+    staged: tuple[StagedFile, ...] = ()
+    entries: dict[str, Entry] | None = None
+    cached: CachedDeck | None = None
+    separators: Separators | None = None
+
+
+_PLAN: _Plan | None = None  # the plan a forked worker inherits
+
+
+def _process_in_worker(path: Path) -> _Outcome:
+    assert _PLAN is not None
+    with gc_paused():
+        return _process(_PLAN, path)
+
+
+def _process(plan: _Plan, path: Path) -> _Outcome:
+    """Load, check, model and export one source into staged files."""
+    source, problems = check_source(path)
+    data = source.data
+    deck_id = data.get("id") if isinstance(data, dict) else None
+    anchor = None
+    if isinstance(deck_id, str):
+        mark = source.mark_of_value(("id",))
+        anchor = (source.display, mark.line, mark.column)
+    else:
+        deck_id = None
+    if any(p.severity == "error" for p in problems):
+        return _Outcome(path, tuple(problems), deck_id, anchor)
+    deck = deck_from_source(source)
+    entries = None
+    if plan.lock is not None:
+        entries = deck_entries(plan.lock.notes.get(deck.id, {}), deck, plan.now)
+        stamps = stamps_from(entries, plan.note_types, deck)
+    else:
+        stamps = _mtime_stamps(path)
+    staged: list[StagedFile] = []
+    separators = None
+    try:
+        for name in plan.formats:
+            suffix, exporter = EXPORTERS[name]
+            item, outcome = stage(
+                plan.output_dir, f"{deck.id}{suffix}", lambda p, e=exporter: e(deck, p, stamps)
+            )
+            staged.append(item)
+            if isinstance(outcome, Separators):
+                separators = outcome
+    except BaseException:
+        discard(staged)
+        raise
+    summary = DeckSummary(
+        id=deck.id,
+        name=deck.name,
+        source=path,
+        notes_by_type=dict(Counter(card.type for card in deck.cards)),
+        anki_cards=sum(anki_card_count(card) for card in deck.cards),
+    )
+    media = tuple(str(m.source) for m in deck.media)
+    stamps_key = _stamps_key(plan, path, entries)
+    cached = CachedDeck(
+        fingerprint=source_fingerprint(
+            plan.settings, path.read_bytes(), (Path(m) for m in media), stamps_key
+        ),
+        deck_id=deck.id,
+        name=deck.name,
+        id_position=(anchor[1], anchor[2]) if anchor else (1, 1),
+        notes_by_type=summary.notes_by_type,
+        anki_cards=summary.anki_cards,
+        media=media,
+        outputs={},  # filled in once the files are published
+        separators=(separators.term, separators.card) if separators else None,
+    )
+    return _Outcome(
+        path, tuple(problems), deck.id, anchor, summary, tuple(staged), entries, cached, separators
+    )
+
+
+def _stamps_key(plan: _Plan, path: Path, entries: dict[str, Entry] | None) -> str:
+    """The modification times a deck's outputs carry, as text for its fingerprint."""
+    note_types = sorted((k, e.mod) for k, e in plan.note_types.items())
+    if entries is None:
+        return json.dumps([path.stat().st_mtime_ns, NOTE_TYPES_MOD])
+    return json.dumps([note_types, sorted((k, e.hash, e.mod) for k, e in entries.items())])
+
+
+def _mtime_stamps(source: Path) -> Stamps:
+    """Without a lockfile: the source file's modification time for all its notes."""
+    mtime = int(source.stat().st_mtime)
+    return Stamps(note_types={t.id: NOTE_TYPES_MOD for t in NOTE_TYPES.values()}, default=mtime)
+
+
+def _run(plan: _Plan, paths: list[Path], jobs: int) -> Iterable[_Outcome]:
+    """Process sources, in forked worker processes when there are several and several cores."""
+    global _PLAN
+    workers = min(jobs, len(paths))
+    if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        for path in paths:
+            yield _process(plan, path)
+        return
+    _PLAN = plan
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            yield from pool.map(_process_in_worker, paths)
+    finally:
+        _PLAN = None
+
+
+def _execute(plan: _Plan, jobs: int, on_deck: Callable[[DeckSummary], None] | None) -> BuildResult:
+    to_build = [path for path in plan.sources if path not in plan.reused]
+    if to_build and not plan.output_dir.is_dir():
+        prepare_output_dir(plan.output_dir)
+        plan.created_output_dir = True
+    elif to_build:
+        prepare_output_dir(plan.output_dir)
+    outcomes: dict[Path, _Outcome] = {}
+    try:
+        for outcome in _run(plan, to_build, jobs):
+            outcomes[outcome.path] = outcome
+            if on_deck and outcome.summary:
+                on_deck(outcome.summary)
+        problems = _all_problems(plan, outcomes)
+        if any(p.severity == "error" for p in problems):
+            _abandon(plan, outcomes)
+            return BuildResult(tuple(problems))
+        fresh_lock = _fresh_lock(plan, outcomes)
+        if plan.frozen and plan.lockfile is not None and fresh_lock != plan.lock:
+            assert plan.lock is not None and fresh_lock is not None
+            raise LockOutdated(plan.lockfile, stale_notes(plan.lock, fresh_lock) or ["note types"])
+    except BaseException:
+        _abandon(plan, outcomes)
+        raise
+    staged = [item for outcome in outcomes.values() for item in outcome.staged]
+    publish(staged)
+    if plan.lockfile is not None and fresh_lock is not None and fresh_lock != plan.lock:
+        replace_text(plan.lockfile, lock_to_text(fresh_lock))
+    _save_cache(plan, outcomes)
+    return _result(plan, outcomes, problems, staged)
+
+
+def _all_problems(plan: _Plan, outcomes: dict[Path, _Outcome]) -> list[Problem]:
+    problems = [p for outcome in outcomes.values() for p in outcome.problems]
+    anchors: list[tuple[str, str, int, int]] = []
+    for path in plan.sources:
+        if path in plan.reused:
+            cached = plan.reused[path]
+            line, column = cached.id_position
+            anchors.append((cached.deck_id, _display(path), line, column))
+        elif outcomes[path].deck_id is not None and outcomes[path].id_problem_anchor is not None:
+            display, line, column = outcomes[path].id_problem_anchor  # type: ignore[misc]
+            anchors.append((outcomes[path].deck_id, display, line, column))  # type: ignore[arg-type]
+    problems += _duplicate_ids(anchors)
+    return sort_problems(problems)
+
+
+def _display(path: Path) -> str:
+    from deckkit.problems import display_path
+
+    return display_path(path)
+
+
+def _duplicate_ids(anchors: list[tuple[str, str, int, int]]) -> list[Problem]:
+    first: dict[str, tuple[str, int]] = {}
+    problems = []
+    for deck_id, display, line, column in anchors:
+        if deck_id in first:
+            other, other_line = first[deck_id]
+            problems.append(
+                Problem(
+                    display,
+                    line,
+                    column,
+                    f"deck id '{deck_id}' is already used by {other}:{other_line}; "
+                    "deck ids must be unique",
+                    "check.duplicate-deck-id",
                 )
-                if isinstance(outcome[0], Separators):
-                    separators[deck.id] = outcome[0]
-            if on_deck:
-                on_deck(deck)
-    if lockfile is not None and fresh_lock is not None and fresh_lock != lock:
-        write_lockfile(lockfile, fresh_lock)
-    return BuildResult(result.problems, decks, tuple(written), separators)
+            )
+        else:
+            first[deck_id] = (display, line)
+    return problems
+
+
+def _fresh_lock(plan: _Plan, outcomes: dict[Path, _Outcome]) -> Lock | None:
+    if plan.lock is None:
+        return None
+    notes = dict(plan.lock.notes)
+    for outcome in outcomes.values():
+        if outcome.deck_id is not None and outcome.entries is not None:
+            notes[outcome.deck_id] = outcome.entries
+    return Lock(notes=notes, note_types=plan.note_types)
+
+
+def _abandon(plan: _Plan, outcomes: dict[Path, _Outcome]) -> None:
+    discard(item for outcome in outcomes.values() for item in outcome.staged)
+    if plan.created_output_dir:
+        try:
+            plan.output_dir.rmdir()  # only if still empty: never remove anything else
+        except OSError:
+            pass
+
+
+def _save_cache(plan: _Plan, outcomes: dict[Path, _Outcome]) -> None:
+    decks = {_cache_key(path): cached for path, cached in plan.reused.items()}
+    for path, outcome in outcomes.items():
+        if outcome.cached is None:
+            continue
+        outputs = {}
+        for item in outcome.staged:
+            state = output_state(item.final)
+            if state is not None:
+                outputs[item.final.name] = state
+        decks[_cache_key(path)] = CachedDeck(**{**outcome.cached.__dict__, "outputs": outputs})
+    if decks != plan.cache:
+        replace_text(plan.output_dir / CACHE_NAME, cache_text(decks))
+
+
+def _result(
+    plan: _Plan, outcomes: dict[Path, _Outcome], problems: list[Problem], staged: list[StagedFile]
+) -> BuildResult:
+    summaries: list[DeckSummary] = []
+    separators: dict[str, Separators] = {}
+    unchanged: list[Path] = []
+    for path in plan.sources:
+        if path in plan.reused:
+            cached = plan.reused[path]
+            summaries.append(
+                DeckSummary(cached.deck_id, cached.name, path, cached.notes_by_type, cached.anki_cards)
+            )
+            unchanged += [plan.output_dir / name for name in cached.outputs]
+            if cached.separators:
+                separators[cached.deck_id] = Separators(*cached.separators)
+        else:
+            outcome = outcomes[path]
+            if outcome.summary:
+                summaries.append(outcome.summary)
+            if outcome.separators and outcome.deck_id:
+                separators[outcome.deck_id] = outcome.separators
+    return BuildResult(
+        tuple(problems),
+        tuple(summaries),
+        tuple(item.final for item in staged),
+        tuple(unchanged),
+        separators,
+    )
 
 
 def read_lockfile(path: Path) -> Lock:
@@ -214,8 +533,15 @@ def read_lockfile(path: Path) -> Lock:
         raise UsageError(f"cannot use lockfile {path}: {error}") from error
 
 
-def write_lockfile(path: Path, lock: Lock) -> None:
-    """Replace the lockfile atomically."""
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(lock_to_text(lock), encoding="utf-8")
-    os.replace(temp, path)
+__all__ = [
+    "EXPORTERS",
+    "BuildResult",
+    "DeckSummary",
+    "LockOutdated",
+    "UsageError",
+    "ValidationResult",
+    "build",
+    "discover_sources",
+    "read_lockfile",
+    "validate",
+]

@@ -9,9 +9,16 @@ from pathlib import Path
 import click
 
 from deckkit import __version__
-from deckkit.build import EXPORTERS, BuildResult, LockOutdated, UsageError, build, validate
+from deckkit.build import (
+    EXPORTERS,
+    BuildResult,
+    DeckSummary,
+    LockOutdated,
+    UsageError,
+    build,
+    validate,
+)
 from deckkit.lockfile import DEFAULT_LOCKFILE
-from deckkit.model import Deck
 from deckkit.output import OutputError
 from deckkit.problems import Problem, display_path, problems_as_json
 from deckkit.schema import schema_text
@@ -210,8 +217,8 @@ class _ProgressBar:
         self.bar: object | None = None
         self.cards = 0
 
-    def advance(self, deck: Deck) -> None:
-        self.cards += len(deck.cards)
+    def advance(self, deck: DeckSummary) -> None:
+        self.cards += deck.notes
         if self.cards < PROGRESS_THRESHOLD or not sys.stderr.isatty():
             return
         click.echo(f"\r  {self.cards} cards built ({deck.id})", err=True, nl=False)

@@ -55,21 +55,23 @@ class LoadedSource:
     display: str
     data: Any
     problems: list[Problem] = field(default_factory=list)
-    value_marks: dict[PathKey, Mark] = field(default_factory=dict)
-    key_marks: dict[PathKey, Mark] = field(default_factory=dict)
+    # (line, column) tuples: a million Mark objects would cost a second on a large file.
+    value_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[PathKey, tuple[int, int]] = field(default_factory=dict)
     skipped_paths: set[PathKey] = field(default_factory=set)
 
     def mark_of_value(self, path: PathKey) -> Mark:
         """Where the value at ``path`` was written, or its nearest written ancestor."""
         for end in range(len(path), -1, -1):
-            mark = self.value_marks.get(path[:end])
-            if mark is not None:
-                return mark
+            position = self.value_marks.get(path[:end])
+            if position is not None:
+                return Mark(*position)
         return Mark(1, 1)
 
     def mark_of_key(self, path: PathKey) -> Mark:
         """Where the key naming ``path`` was written (falls back to its value)."""
-        return self.key_marks.get(path) or self.mark_of_value(path)
+        position = self.key_marks.get(path)
+        return Mark(*position) if position else self.mark_of_value(path)
 
     def problem(self, mark: Mark, message: str, code: str, severity: str = "error") -> Problem:
         """A problem in this file at ``mark``."""
@@ -112,9 +114,8 @@ def _decode(raw: bytes, source: LoadedSource) -> str | None:
 def _parse(text: str, source: LoadedSource) -> None:
     builder = _Builder(source)
     try:
-        with _gc_paused():
-            for event in yaml.parse(text, Loader=_EventLoader):
-                builder.feed(event)
+        with gc_paused():
+            builder.run(yaml.parse(text, Loader=_EventLoader))
     except yaml.MarkedYAMLError as error:
         source.data = None
         source.problems.append(_syntax_problem(error, text, source))
@@ -148,9 +149,10 @@ def _parse(text: str, source: LoadedSource) -> None:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Loading allocates millions of small objects and no cycles; the cycle collector would
-    rescan them all again and again (it triples the time of a 100,000-card file)."""
+def gc_paused() -> Iterator[None]:
+    """Pause the cycle collector: loading and building allocate millions of small objects and
+    almost no cycles, and the collector would rescan them all again and again (it costs a third
+    of a 100,000-card build). Nests; only the outermost pause turns it back on."""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -190,99 +192,134 @@ _NO_KEY = object()
 
 
 class _Builder:
-    """Turns parser events into dicts, lists and scalars, recording each node's position."""
+    """Turns parser events into dicts, lists and scalars, recording each node's position.
+
+    One tight loop: a 100,000-card file is over a million events, so per-event work is kept to
+    a type check, a dict store and a position tuple.
+    """
 
     def __init__(self, source: LoadedSource) -> None:
         self.source = source
         self.root: Any = None
         self.root_mark: Mark | None = None
         self.documents = 0
-        # Each frame: [container, path, pending key, pending key mark]
+        # Each frame: [container, path, pending key, pending key position]
         self.stack: list[list[Any]] = []
 
-    def feed(self, event: yaml.Event) -> None:
-        if isinstance(event, yaml.DocumentStartEvent):
-            self.documents += 1
-            if self.documents == 2:
-                self._error(
-                    event,
-                    "a source holds one deck: remove the second YAML document ('---')",
-                    "yaml.multiple-documents",
-                )
-        elif self.documents > 1:
-            return
-        elif isinstance(event, yaml.ScalarEvent):
-            self._check_node_properties(event)
-            if self.stack and self.stack[-1][2] is _NO_KEY and isinstance(self.stack[-1][0], dict):
-                self._take_key(event)
-            else:
-                self._add_value(_scalar_value(event), event)
-        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            self._check_node_properties(event)
-            container: dict[str, Any] | list[Any] = (
-                {} if isinstance(event, yaml.MappingStartEvent) else []
-            )
-            if self.stack and self.stack[-1][2] is _NO_KEY and isinstance(self.stack[-1][0], dict):
-                self._error(event, "a key must be plain text, not a list or mapping", "yaml.key")
-                path = (*self.stack[-1][1], "?")
-                self.stack[-1][2] = _DuplicateKey("?")
-                self.stack[-1][3] = _mark(event)
-            else:
-                path = self._add_value(container, event)
-            if len(self.stack) >= MAX_DEPTH:
-                raise _TooDeep(_mark(event))
-            self.stack.append([container, path, _NO_KEY, None])
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            self.stack.pop()
-        elif isinstance(event, yaml.AliasEvent):
-            self._error(
-                event,
-                f"YAML aliases ('*{event.anchor}') are not supported: write the value out",
-                "yaml.alias",
-            )
-            if self.stack and self.stack[-1][2] is _NO_KEY and isinstance(self.stack[-1][0], dict):
-                self.stack[-1][2] = f"*{event.anchor}"
-                self.stack[-1][3] = _mark(event)
-            else:
-                self.source.skipped_paths.add(self._add_value(None, event))
+    def run(self, events: Iterator[yaml.Event]) -> None:
+        value_marks = self.source.value_marks
+        key_marks = self.source.key_marks
+        stack = self.stack
+        scalar_event = yaml.ScalarEvent
+        mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+        mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+        for event in events:
+            kind = type(event)
+            if kind is scalar_event:
+                if event.anchor is not None or (event.tag is not None and not any(event.implicit)):
+                    self._check_node_properties(event)
+                start = event.start_mark
+                position = (start.line + 1, start.column + 1)
+                if not stack:
+                    self._set_root(_scalar_value(event), position)
+                    continue
+                frame = stack[-1]
+                container = frame[0]
+                if type(container) is list:
+                    path = (*frame[1], len(container))
+                    container.append(_scalar_value(event))
+                    value_marks[path] = position
+                elif frame[2] is _NO_KEY:
+                    self._take_key(frame, event, position)
+                else:
+                    key = frame[2]
+                    frame[2] = _NO_KEY
+                    if type(key) is _DuplicateKey:
+                        continue
+                    path = (*frame[1], key)
+                    container[key] = _scalar_value(event)
+                    key_marks[path] = frame[3]
+                    value_marks[path] = position
+            elif kind is mapping_start or kind is sequence_start:
+                self._check_node_properties(event)
+                start = event.start_mark
+                position = (start.line + 1, start.column + 1)
+                new: dict[str, Any] | list[Any] = {} if kind is mapping_start else []
+                path = self._attach(new, event, position)
+                if len(stack) >= MAX_DEPTH:
+                    raise _TooDeep(Mark(*position))
+                stack.append([new, path, _NO_KEY, None])
+            elif kind is mapping_end or kind is sequence_end:
+                stack.pop()
+            elif kind is yaml.AliasEvent:
+                self._alias(event)
+            elif kind is yaml.DocumentStartEvent:
+                self.documents += 1
+                if self.documents == 2:
+                    self._error(
+                        event,
+                        "a source holds one deck: remove the second YAML document ('---')",
+                        "yaml.multiple-documents",
+                    )
+                    return
 
-    def _take_key(self, event: yaml.ScalarEvent) -> None:
+    def _set_root(self, value: Any, position: tuple[int, int]) -> tuple[()]:
+        self.root = value
+        self.root_mark = Mark(*position)
+        self.source.value_marks[()] = position
+        return ()
+
+    def _attach(self, value: Any, event: yaml.Event, position: tuple[int, int]) -> PathKey:
+        """Put a new mapping or list in its parent; returns its path."""
+        if not self.stack:
+            return self._set_root(value, position)
         frame = self.stack[-1]
+        container = frame[0]
+        if type(container) is list:
+            path: PathKey = (*frame[1], len(container))
+            container.append(value)
+        elif frame[2] is _NO_KEY:
+            self._error(event, "a key must be plain text, not a list or mapping", "yaml.key")
+            frame[2] = _DuplicateKey("?")  # the value that follows is dropped, not read as a key
+            frame[3] = position
+            return (*frame[1], "?")
+        else:
+            key = frame[2]
+            frame[2] = _NO_KEY
+            if type(key) is _DuplicateKey:
+                return (*frame[1], key.key, "#duplicate")
+            path = (*frame[1], key)
+            container[key] = value
+            self.source.key_marks[path] = frame[3]
+        self.source.value_marks[path] = position
+        return path
+
+    def _alias(self, event: yaml.AliasEvent) -> None:
+        self._error(
+            event,
+            f"YAML aliases ('*{event.anchor}') are not supported: write the value out",
+            "yaml.alias",
+        )
+        start = event.start_mark
+        position = (start.line + 1, start.column + 1)
+        if self.stack and type(self.stack[-1][0]) is dict and self.stack[-1][2] is _NO_KEY:
+            self.stack[-1][2] = _DuplicateKey(f"*{event.anchor}")
+            self.stack[-1][3] = position
+        else:
+            self.source.skipped_paths.add(self._attach(None, event, position))
+
+    def _take_key(self, frame: list[Any], event: yaml.ScalarEvent, position: tuple[int, int]) -> None:
         mapping, path = frame[0], frame[1]
         key = event.value
-        mark = _mark(event)
         if key == "<<" and event.implicit[0]:
             self._error(event, "YAML merge keys ('<<') are not supported: write the keys out", "yaml.merge")
         if key in mapping:
             first = self.source.key_marks.get((*path, key))
-            where = f" (first written at line {first.line})" if first else ""
+            where = f" (first written at line {first[0]})" if first else ""
             self._error(event, f"duplicate key '{key}'{where}: keep one", "yaml.duplicate-key")
             key = _DuplicateKey(key)
         frame[2] = key
-        frame[3] = mark
-
-    def _add_value(self, value: Any, event: yaml.Event) -> PathKey:
-        mark = _mark(event)
-        if not self.stack:
-            self.root = value
-            self.root_mark = mark
-            self.source.value_marks[()] = mark
-            return ()
-        frame = self.stack[-1]
-        container, parent = frame[0], frame[1]
-        if isinstance(container, list):
-            path = (*parent, len(container))
-            container.append(value)
-        else:
-            key = frame[2]
-            frame[2] = _NO_KEY
-            if isinstance(key, _DuplicateKey):  # keep the first value; the error is reported
-                return (*parent, key.key, "#duplicate")
-            path = (*parent, key)
-            container[key] = value
-            self.source.key_marks[path] = frame[3]
-        self.source.value_marks[path] = mark
-        return path
+        frame[3] = position
 
     def _check_node_properties(self, event: yaml.NodeEvent) -> None:
         if event.anchor is not None:

@@ -63,30 +63,40 @@ def _next(old: Entry | None, new_hash: str, now: int) -> Entry:
     return Entry(new_hash, mod)
 
 
+def deck_entries(old: dict[str, Entry], deck: Deck, now: int) -> dict[str, Entry]:
+    """A deck's entries after building it: changed notes get ``now``, unchanged keep their time."""
+    return {card.id: _next(old.get(card.id), note_hash(deck, card), now) for card in deck.cards}
+
+
+def note_type_entries(lock: Lock, now: int) -> dict[str, Entry]:
+    """The note types' entries: a changed template or styling gets ``now``."""
+    return {
+        str(note_type.id): _next(lock.note_types.get(str(note_type.id)), note_type.fingerprint(), now)
+        for note_type in NOTE_TYPES.values()
+    }
+
+
 def updated_lock(lock: Lock, decks: Iterable[Deck], now: int) -> Lock:
-    """The lock after building ``decks``: changed notes get ``now``, unchanged keep their time.
+    """The lock after building ``decks``.
 
     Decks not built this time keep their entries; cards removed from a built deck are dropped.
     """
     notes = dict(lock.notes)
     for deck in decks:
-        old = lock.notes.get(deck.id, {})
-        notes[deck.id] = {
-            card.id: _next(old.get(card.id), note_hash(deck, card), now) for card in deck.cards
-        }
-    note_types = {
-        str(note_type.id): _next(lock.note_types.get(str(note_type.id)), note_type.fingerprint(), now)
-        for note_type in NOTE_TYPES.values()
-    }
-    return Lock(notes=notes, note_types=note_types)
+        notes[deck.id] = deck_entries(lock.notes.get(deck.id, {}), deck, now)
+    return Lock(notes=notes, note_types=note_type_entries(lock, now))
 
 
-def stale_notes(lock: Lock, fresh: Lock, decks: Iterable[Deck]) -> list[str]:
+def stale_notes(lock: Lock, fresh: Lock) -> list[str]:
     """`deck/card` names whose entry the build would change (new, edited or removed)."""
     changed: list[str] = []
-    for deck in decks:
-        old, new = lock.notes.get(deck.id, {}), fresh.notes.get(deck.id, {})
-        changed += [f"{deck.id}/{card_id}" for card_id in sorted(set(old) | set(new)) if old.get(card_id) != new.get(card_id)]
+    for deck_id in sorted(set(lock.notes) | set(fresh.notes)):
+        old, new = lock.notes.get(deck_id, {}), fresh.notes.get(deck_id, {})
+        changed += [
+            f"{deck_id}/{card_id}"
+            for card_id in sorted(set(old) | set(new))
+            if old.get(card_id) != new.get(card_id)
+        ]
     changed += [
         f"note type {NOTE_TYPES_BY_ID[int(i)].name}"
         for i in sorted(fresh.note_types)
@@ -100,9 +110,13 @@ NOTE_TYPES_BY_ID: dict[int, NoteType] = {t.id: t for t in NOTE_TYPES.values()}
 
 def stamps_for(lock: Lock, deck: Deck) -> Stamps:
     """The modification times the exporters use for one deck."""
-    entries = lock.notes.get(deck.id, {})
+    return stamps_from(lock.notes.get(deck.id, {}), lock.note_types, deck)
+
+
+def stamps_from(entries: dict[str, Entry], note_types_entries: dict[str, Entry], deck: Deck) -> Stamps:
+    """Stamps from a deck's entries and the note types' entries."""
     notes = {card.guid: entries[card.id].mod for card in deck.cards if card.id in entries}
-    note_types = {int(i): entry.mod for i, entry in lock.note_types.items()}
+    note_types = {int(i): entry.mod for i, entry in note_types_entries.items()}
     latest = max([*notes.values(), *note_types.values(), 0])
     return Stamps(notes=notes, note_types=note_types, default=latest)
 

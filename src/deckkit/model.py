@@ -7,6 +7,7 @@ so every exporter shows the same thing.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
@@ -17,6 +18,7 @@ from deckkit.loader import LoadedSource
 from deckkit.markup import escape_bare_markup
 from deckkit.media import MediaFile, rewrite_references
 
+CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
 CARD_TYPES = ("basic", "reversed", "cloze", "type_in", "multiple_choice", "open")
 LETTERS = "ABCDEFGH"
 
@@ -88,6 +90,15 @@ class Deck:
     cards: tuple[Card, ...]
     media: tuple[MediaFile, ...]
     source: Path
+
+
+def anki_card_count(card: Card) -> int:
+    """How many Anki cards a note makes: reversed 2, cloze one per deletion number, else 1."""
+    if isinstance(card.content, Reversed):
+        return 2
+    if isinstance(card.content, Cloze):
+        return len(set(CLOZE_NUMBER.findall(card.content.text)))
+    return 1
 
 
 def anki_deck_id(deck_id: str) -> int:

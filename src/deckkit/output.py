@@ -2,22 +2,32 @@
 
 Every output is first written to a hidden temporary file in the output folder (same file system),
 flushed to disk, and only when all of a build's outputs are complete are they moved over the old
-ones with ``os.replace``, which is atomic on POSIX and Windows.
+ones with ``os.replace``, which is atomic on POSIX and Windows. A reader (or Anki) therefore sees
+either the old complete file or the new complete one.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-Writer = Callable[[Path], None]
+Writer = Callable[[Path], object]
+TEMP_SUFFIX = ".tmp"
 
 
 class OutputError(Exception):
     """The output folder cannot be used."""
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A complete output waiting in a temporary file to replace ``final``."""
+
+    temp: Path
+    final: Path
 
 
 def prepare_output_dir(output_dir: Path) -> None:
@@ -32,35 +42,41 @@ def prepare_output_dir(output_dir: Path) -> None:
         raise OutputError(f"output folder {output_dir} is not writable")
 
 
-@contextmanager
-def staged_outputs(output_dir: Path) -> Iterator[Callable[[str, Writer], Path]]:
-    """Stage files with ``stage(name, writer)``; all are published together when the block ends.
-
-    If the block raises, every staged file is removed and the earlier outputs stay as they were.
-    """
-    staged: list[tuple[Path, Path]] = []
-
-    def stage(name: str, writer: Writer) -> Path:
-        final = output_dir / name
-        handle, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=output_dir)
-        os.close(handle)
-        temp = Path(temp_name)
-        staged.append((temp, final))
-        writer(temp)
-        _fsync(temp)
-        return final
-
+def stage(output_dir: Path, name: str, writer: Writer) -> tuple[StagedFile, object]:
+    """Write an output to a temporary file beside its final name; returns it and what the writer
+    returned. The temporary file is removed if the writer fails."""
+    handle, temp_name = tempfile.mkstemp(prefix=f".{name}.", suffix=TEMP_SUFFIX, dir=output_dir)
+    os.close(handle)
+    temp = Path(temp_name)
     try:
-        yield stage
+        outcome = writer(temp)
+        with temp.open("rb") as written:
+            os.fsync(written.fileno())
     except BaseException:
-        for temp, _ in staged:
-            temp.unlink(missing_ok=True)
+        temp.unlink(missing_ok=True)
         raise
-    for temp, final in staged:
-        os.chmod(temp, 0o644)
-        os.replace(temp, final)
+    return StagedFile(temp, output_dir / name), outcome
 
 
-def _fsync(path: Path) -> None:
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
+def publish(staged: Iterable[StagedFile]) -> None:
+    """Move every staged file over its final name."""
+    for item in staged:
+        os.chmod(item.temp, 0o644)
+        os.replace(item.temp, item.final)
+
+
+def discard(staged: Iterable[StagedFile]) -> None:
+    """Remove staged files; the earlier outputs stay as they were."""
+    for item in staged:
+        item.temp.unlink(missing_ok=True)
+
+
+def replace_text(path: Path, text: str) -> None:
+    """Replace a small text file atomically."""
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8", newline="") as temp:
+        temp.write(text)
+        temp.flush()
+        os.fsync(temp.fileno())
+    os.chmod(temp_name, 0o644)
+    os.replace(temp_name, path)
