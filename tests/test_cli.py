@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from deckkit.build import EXPORTERS, build
 from deckkit.cache import CACHE_NAME
+from deckkit.output import BUSY_NAME
 from deckkit.cli import main
 
 REPO = Path(__file__).resolve().parent.parent
@@ -44,11 +45,11 @@ def bad_cases() -> list[Path]:
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     """Every file under ``folder``, hidden ones (temporary files) included, by relative path;
-    only the incremental-build cache is left out."""
+    only deckkit's bookkeeping (the incremental-build cache, the busy marker) is left out."""
     return {
         p.relative_to(folder).as_posix(): p.read_bytes()
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p.name != CACHE_NAME
+        if p.is_file() and p.name not in (CACHE_NAME, BUSY_NAME)
     }
 
 

@@ -50,8 +50,9 @@ from deckkit.notetypes import NOTE_TYPES
 from deckkit.output import (
     StagedFile,
     discard,
-    prepare_output_dir,
+    exclusive_output_dir,
     publish,
+    remove_if_only_ours,
     replace_text,
     stage,
 )
@@ -210,9 +211,31 @@ def build(
     unknown = [name for name in chosen if name not in EXPORTERS]
     if unknown:
         raise UsageError(f"unknown format {unknown[0]!r}; choose from {', '.join(EXPORTERS)}")
-    with gc_paused():
-        plan = _plan(paths, output_dir, chosen, lockfile, frozen, int(clock()))
+    if lockfile is None and frozen:
+        raise UsageError("--frozen needs a lockfile")
+    sources = discover_sources(paths)
+    _refuse_output_inside_sources(output_dir, paths)
+    with gc_paused(), exclusive_output_dir(output_dir) as created:
+        try:
+            plan = _plan(sources, output_dir, chosen, lockfile, int(clock()))
+        except BaseException:
+            if created:
+                remove_if_only_ours(output_dir)
+            raise
+        plan.frozen = frozen
+        plan.created_output_dir = created
         return _execute(plan, jobs or os.cpu_count() or 1, on_deck)
+
+
+def _refuse_output_inside_sources(output_dir: Path, paths: Sequence[Path]) -> None:
+    """Outputs written among the sources would be read back as sources or committed by mistake."""
+    target = output_dir.resolve()
+    for folder in [p for p in (paths or [DEFAULT_SOURCES]) if p.is_dir()]:
+        if target == folder.resolve() or target.is_relative_to(folder.resolve()):
+            raise UsageError(
+                f"output folder {output_dir} is inside the sources folder {folder}; "
+                "choose another with -o"
+            )
 
 
 @dataclass
@@ -234,22 +257,18 @@ class _Plan:
 
 
 def _plan(
-    paths: Sequence[Path],
+    sources: list[Path],
     output_dir: Path,
     formats: tuple[str, ...],
     lockfile: Path | None,
-    frozen: bool,
     now: int,
 ) -> _Plan:
-    if lockfile is None and frozen:
-        raise UsageError("--frozen needs a lockfile")
-    sources = discover_sources(paths)
     lock = read_lockfile(lockfile) if lockfile is not None else None
     note_types = note_type_entries(lock or Lock(), now)
     settings = settings_key(formats, lock is not None)
-    cache = read_cache(output_dir) if output_dir.is_dir() else {}
+    cache = read_cache(output_dir)
     plan = _Plan(
-        sources, output_dir, formats, lockfile, frozen, now, lock, note_types, settings, cache, {}, False
+        sources, output_dir, formats, lockfile, False, now, lock, note_types, settings, cache, {}, False
     )
     for path in sources:
         cached = cache.get(_cache_key(path))
@@ -387,11 +406,6 @@ def _run(plan: _Plan, paths: list[Path], jobs: int) -> Iterable[_Outcome]:
 
 def _execute(plan: _Plan, jobs: int, on_deck: Callable[[DeckSummary], None] | None) -> BuildResult:
     to_build = [path for path in plan.sources if path not in plan.reused]
-    if to_build and not plan.output_dir.is_dir():
-        prepare_output_dir(plan.output_dir)
-        plan.created_output_dir = True
-    elif to_build:
-        prepare_output_dir(plan.output_dir)
     outcomes: dict[Path, _Outcome] = {}
     try:
         for outcome in _run(plan, to_build, jobs):
@@ -472,10 +486,7 @@ def _fresh_lock(plan: _Plan, outcomes: dict[Path, _Outcome]) -> Lock | None:
 def _abandon(plan: _Plan, outcomes: dict[Path, _Outcome]) -> None:
     discard(item for outcome in outcomes.values() for item in outcome.staged)
     if plan.created_output_dir:
-        try:
-            plan.output_dir.rmdir()  # only if still empty: never remove anything else
-        except OSError:
-            pass
+        remove_if_only_ours(plan.output_dir)
 
 
 def _save_cache(plan: _Plan, outcomes: dict[Path, _Outcome]) -> None:

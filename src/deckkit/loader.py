@@ -28,6 +28,9 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 PathKey = tuple[Union[str, int], ...]
 MAX_DEPTH = 64  # card sources are four levels deep; anything deeper is a mistake or an attack
+# 100,000 cards take about 15 MB; a source several times larger is split into decks, not read
+# (it would take minutes and gigabytes, and may be an attack).
+MAX_SOURCE_BYTES = 64 * 1024 * 1024
 
 _SAFE_SCALAR_TAGS = {
     "tag:yaml.org,2002:int",
@@ -82,6 +85,14 @@ def load_source(path: Path) -> LoadedSource:
     """Read and parse one source file; problems are collected, never raised."""
     source = LoadedSource(path=path, display=display_path(path), data=None)
     try:
+        size = path.stat().st_size
+        if size > MAX_SOURCE_BYTES:
+            message = (
+                f"file is {size / 1024 / 1024:.0f} MB; deckkit reads sources up to "
+                f"{MAX_SOURCE_BYTES // 1024 // 1024} MB: split it into several decks"
+            )
+            source.problems.append(source.problem(Mark(1, 1), message, "io.too-large"))
+            return source
         raw = path.read_bytes()
     except OSError as error:
         source.problems.append(

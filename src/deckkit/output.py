@@ -10,12 +10,19 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: concurrent builds are not serialised there
+    fcntl = None  # type: ignore[assignment]
+
 Writer = Callable[[Path], object]
 TEMP_SUFFIX = ".tmp"
+BUSY_NAME = ".deckkit-busy"
 
 
 class OutputError(Exception):
@@ -80,3 +87,39 @@ def replace_text(path: Path, text: str) -> None:
         os.fsync(temp.fileno())
     os.chmod(temp_name, 0o644)
     os.replace(temp_name, path)
+
+
+@contextmanager
+def exclusive_output_dir(output_dir: Path) -> Iterator[bool]:
+    """Hold the output folder for one build at a time; yields whether this build created it.
+
+    A second build into the same folder waits for the first. Holding the folder also makes it
+    safe to remove temporary files that a killed build left behind.
+    """
+    created = not output_dir.exists()
+    prepare_output_dir(output_dir)
+    busy = output_dir / BUSY_NAME
+    with busy.open("a") as handle:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            remove_leftover_temp_files(output_dir)
+            yield created
+        finally:
+            if fcntl is not None:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def remove_leftover_temp_files(output_dir: Path) -> None:
+    """Remove the temporary files of builds that were killed while writing."""
+    for path in output_dir.glob(f".*{TEMP_SUFFIX}"):
+        path.unlink(missing_ok=True)
+
+
+def remove_if_only_ours(output_dir: Path) -> None:
+    """Remove an output folder this build created, when nothing but deckkit's marker is in it."""
+    (output_dir / BUSY_NAME).unlink(missing_ok=True)
+    try:
+        output_dir.rmdir()
+    except OSError:
+        pass  # something else is in it: leave it
