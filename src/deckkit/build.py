@@ -16,7 +16,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from deckkit.cache import (
@@ -169,19 +169,28 @@ def discover_sources(paths: Sequence[Path]) -> list[Path]:
     return list(dict.fromkeys(found))
 
 
-def check_source(path: Path) -> tuple[LoadedSource, list[Problem]]:
-    """Load one source and find every problem in it (cross-file checks aside)."""
+def check_source(path: Path, *, strict: bool = False) -> tuple[LoadedSource, list[Problem]]:
+    """Load one source and find every problem in it (cross-file checks aside).
+
+    ``strict`` turns warnings into errors.
+    """
     source = load_source(path)
-    return source, [*source.problems, *schema_problems(source), *source_problems(source)]
+    problems = [*source.problems, *schema_problems(source), *source_problems(source)]
+    if strict:
+        problems = [replace(p, severity="error") for p in problems]
+    return source, problems
 
 
-def validate(paths: Sequence[Path] = ()) -> ValidationResult:
-    """Load and check every source under ``paths``; never raises for bad input."""
+def validate(paths: Sequence[Path] = (), *, strict: bool = False) -> ValidationResult:
+    """Load and check every source under ``paths``; never raises for bad input.
+
+    ``strict`` turns warnings (scripts, unclosed tags) into errors.
+    """
     with gc_paused():
         sources: list[LoadedSource] = []
         problems: list[Problem] = []
         for path in discover_sources(paths):
-            source, found = check_source(path)
+            source, found = check_source(path, strict=strict)
             sources.append(source)
             problems += found
         problems += duplicate_deck_ids(sources)
@@ -197,6 +206,7 @@ def build(
     frozen: bool = False,
     clock: Callable[[], float] = time.time,
     jobs: int | None = None,
+    strict: bool = False,
     on_deck: Callable[[DeckSummary], None] | None = None,
 ) -> BuildResult:
     """Validate, then export every deck in every format; writes nothing unless all is valid.
@@ -217,7 +227,7 @@ def build(
     _refuse_output_inside_sources(output_dir, paths)
     with gc_paused(), exclusive_output_dir(output_dir) as created:
         try:
-            plan = _plan(sources, output_dir, chosen, lockfile, int(clock()))
+            plan = _plan(sources, output_dir, chosen, lockfile, int(clock()), strict)
         except BaseException:
             if created:
                 remove_if_only_ours(output_dir)
@@ -254,6 +264,7 @@ class _Plan:
     cache: dict[str, CachedDeck]
     reused: dict[Path, CachedDeck]
     created_output_dir: bool
+    strict: bool = False
 
 
 def _plan(
@@ -262,13 +273,15 @@ def _plan(
     formats: tuple[str, ...],
     lockfile: Path | None,
     now: int,
+    strict: bool,
 ) -> _Plan:
     lock = read_lockfile(lockfile) if lockfile is not None else None
     note_types = note_type_entries(lock or Lock(), now)
-    settings = settings_key(formats, lock is not None)
+    settings = settings_key(formats, lock is not None, strict)
     cache = read_cache(output_dir)
     plan = _Plan(
-        sources, output_dir, formats, lockfile, False, now, lock, note_types, settings, cache, {}, False
+        sources, output_dir, formats, lockfile, False, now, lock, note_types, settings, cache, {}, False,
+        strict,
     )
     for path in sources:
         cached = cache.get(_cache_key(path))
@@ -314,7 +327,7 @@ def _process_in_worker(path: Path) -> _Outcome:
 
 def _process(plan: _Plan, path: Path) -> _Outcome:
     """Load, check, model and export one source into staged files."""
-    source, problems = check_source(path)
+    source, problems = check_source(path, strict=plan.strict)
     data = source.data
     deck_id = data.get("id") if isinstance(data, dict) else None
     anchor = None
@@ -367,6 +380,7 @@ def _process(plan: _Plan, path: Path) -> _Outcome:
         media=media,
         outputs={},  # filled in once the files are published
         separators=(separators.term, separators.card) if separators else None,
+        warnings=tuple((p.path, p.line, p.column, p.message, p.code) for p in problems),
     )
     return _Outcome(
         path, tuple(problems), deck.id, anchor, summary, tuple(staged), entries, cached, separators
@@ -433,6 +447,11 @@ def _execute(plan: _Plan, jobs: int, on_deck: Callable[[DeckSummary], None] | No
 
 def _all_problems(plan: _Plan, outcomes: dict[Path, _Outcome]) -> list[Problem]:
     problems = [p for outcome in outcomes.values() for p in outcome.problems]
+    problems += [
+        Problem(*warning, severity="warning")
+        for cached in plan.reused.values()
+        for warning in cached.warnings
+    ]
     anchors: list[tuple[str, str, int, int]] = []
     for path in plan.sources:
         if path in plan.reused:

@@ -35,6 +35,7 @@ class CachedDeck:
     media: tuple[str, ...]
     outputs: dict[str, tuple[int, int]]  # file name → (size, mtime in ns)
     separators: tuple[str, str] | None
+    warnings: tuple[tuple[str, int, int, str, str], ...] = ()  # (path, line, column, message, code)
 
 
 @lru_cache(maxsize=1)
@@ -54,9 +55,9 @@ def _package_files(root: Path) -> Iterable[Path]:
             yield path
 
 
-def settings_key(formats: Iterable[str], lock_mode: bool) -> str:
+def settings_key(formats: Iterable[str], lock_mode: bool, strict: bool) -> str:
     """The part of every fingerprint that comes from deckkit and the options."""
-    return json.dumps([code_fingerprint(), sorted(formats), lock_mode])
+    return json.dumps([code_fingerprint(), sorted(formats), lock_mode, strict])
 
 
 def source_fingerprint(
@@ -101,6 +102,7 @@ def read_cache(output_dir: Path) -> dict[str, CachedDeck]:
                 media=tuple(entry["media"]),
                 outputs={name: tuple(state) for name, state in entry["outputs"].items()},  # type: ignore[misc]
                 separators=tuple(entry["separators"]) if entry["separators"] else None,  # type: ignore[arg-type]
+                warnings=tuple(tuple(w) for w in entry.get("warnings", ())),  # type: ignore[misc]
             )
             for source, entry in data["decks"].items()
         }

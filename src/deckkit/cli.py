@@ -50,7 +50,8 @@ def main() -> None:
     show_default=True,
     help="text: path:line:column lines; json: one document; github: workflow annotations.",
 )
-def validate_command(paths: tuple[Path, ...], output_format: str) -> None:
+@click.option("--strict", is_flag=True, help="Treat warnings (scripts, unclosed tags) as errors.")
+def validate_command(paths: tuple[Path, ...], output_format: str, strict: bool) -> None:
     """Check card sources against the schema and deckkit's rules; writes nothing.
 
     PATHS are files or folders searched for *.yaml and *.yml (default: sources/).
@@ -62,7 +63,7 @@ def validate_command(paths: tuple[Path, ...], output_format: str) -> None:
       deckkit validate sources/biology.yaml
       deckkit validate --format github sources/
     """
-    result = _or_usage_error(lambda: validate(paths))
+    result = _or_usage_error(lambda: validate(paths, strict=strict))
     _report(result.problems, output_format)
     if output_format == "text" and result.ok:
         click.echo(f"{len(result.sources)} source file(s) valid", err=True)
@@ -99,12 +100,18 @@ def validate_command(paths: tuple[Path, ...], output_format: str) -> None:
     is_flag=True,
     help="For CI: fail, writing nothing, if the sources changed but the lockfile was not updated.",
 )
+@click.option("--strict", is_flag=True, help="Treat warnings (scripts, unclosed tags) as errors.")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes to use (default: one per core)."
+)
 def build_command(
     paths: tuple[Path, ...],
     output_dir: Path,
     formats: tuple[str, ...],
     lockfile: Path,
     frozen: bool,
+    strict: bool,
+    jobs: int | None,
 ) -> None:
     """Validate the sources, then write one .apkg, .csv and .quizlet.txt per deck.
 
@@ -128,12 +135,17 @@ def build_command(
                 formats=chosen,
                 lockfile=lockfile,
                 frozen=frozen,
+                strict=strict,
+                jobs=jobs,
                 on_deck=bar.advance,
             )
         )
     except LockOutdated as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted: nothing was written; earlier outputs are as they were", err=True)
+        sys.exit(130)
     finally:
         bar.close()
     if not result.ok:
