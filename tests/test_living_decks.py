@@ -175,3 +175,13 @@ def test_note_types_keep_their_ids_fields_and_template_names() -> None:
         for kind, t in NOTE_TYPES.items()
     }
     assert actual == PINNED_NOTE_TYPES
+
+
+def test_the_committed_lockfile_is_up_to_date_with_the_repositorys_sources(tmp_path: Path) -> None:
+    """CI's `deckkit build --frozen`: a source edit must come with its lockfile update."""
+    repo = Path(__file__).parent.parent
+    lock = tmp_path / "deckkit.lock"
+    shutil.copy(repo / "deckkit.lock", lock)
+    result = build([repo / "sources"], tmp_path / "out", lockfile=lock, frozen=True)
+    assert result.ok
+    assert lock.read_bytes() == (repo / "deckkit.lock").read_bytes()
