@@ -35,3 +35,13 @@ def test_remote_media_stay_as_written_and_are_not_packed(tmp_path: Path) -> None
     assert card.content.back == "[sound:https://example.org/bell.mp3]"  # type: ignore[union-attr]
     assert deck.media == ()
     assert build([FIXTURES / "remote"], tmp_path / "out").ok
+
+
+def test_a_card_with_a_guid_keeps_it_and_others_derive_theirs() -> None:
+    from deckkit.model import note_guid
+
+    result = validate([FIXTURES / "guid"])
+    assert result.ok, result.problems
+    kept, derived = deck_from_source(result.sources[0]).cards
+    assert kept.guid == "f#Zx9(kL2!"
+    assert derived.guid == note_guid("imported", "derived-guid")

@@ -146,7 +146,7 @@ def _card(deck_id: str, raw: dict[str, Any], deck_tags: tuple[str, ...], html: A
     return Card(
         id=raw["id"],
         type=kind,
-        guid=note_guid(deck_id, raw["id"]),
+        guid=raw.get("guid") or note_guid(deck_id, raw["id"]),
         content=_content(kind, raw, html),
         tags=tuple(dict.fromkeys(tags)),
         level=level,
