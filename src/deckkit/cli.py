@@ -239,3 +239,15 @@ class _ProgressBar:
     def close(self) -> None:
         if self.bar:
             click.echo("", err=True)
+
+
+def _register_subcommands() -> None:
+    # Each of these commands lives in a module of its own; the core modules never import Click.
+    from deckkit.cli_import import import_command
+    from deckkit.cli_preview import preview_command
+
+    main.add_command(import_command)
+    main.add_command(preview_command)
+
+
+_register_subcommands()
