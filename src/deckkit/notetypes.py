@@ -167,7 +167,8 @@ def choices_html(content: MultipleChoice, *, marked: bool) -> str:
             css = ' class="correct"' if right else ' class="wrong"'
             mark = '<span class="mark">✓ correct</span>' if right else ""
         items.append(
-            f'<li data-letter="{letter}"{css}><span class="letter">{letter}.</span> {choice}{mark}</li>'
+            f'<li data-letter="{letter}"{css}><span class="letter">{letter}.</span> '
+            f'<span class="text">{choice}</span>{mark}</li>'
         )
     return '<ol class="choices">' + "".join(items) + "</ol>"
 
