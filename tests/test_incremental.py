@@ -152,3 +152,18 @@ def test_a_failed_parallel_build_leaves_no_temporary_files(project: Path) -> Non
     )
     assert not result.ok
     assert not [p for p in (project / "out").iterdir() if p.name.endswith(".tmp")]
+
+
+def test_a_large_decks_formats_written_by_two_processes_equal_a_serial_build(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setattr(sys.modules["deckkit.build"], "PARALLEL_EXPORT_MIN_CARDS", 1)
+    (project / "sources" / "deck2.yaml").unlink()
+    (project / "sources" / "deck3.yaml").unlink()  # one deck: its formats are split instead
+    serial = run(project, "serial", jobs=1)
+    split = run(project, "split", jobs=2)
+    assert outputs(project / "serial") == outputs(project / "split")
+    assert len(outputs(project / "split")) == 3
+    assert serial.quizlet_separators == split.quizlet_separators

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import pickle
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -71,6 +72,8 @@ EXPORTERS: dict[str, tuple[str, Exporter]] = {
     "csv": (".csv", write_csv),
     "quizlet": (".quizlet.txt", write_quizlet),
 }
+# A deck this large has its .apkg and its other formats written by two processes at once.
+PARALLEL_EXPORT_MIN_CARDS = 5000
 # Without a lockfile, the note types' modification time: raised when templates or styling change.
 NOTE_TYPES_MOD = 1_764_000_000
 
@@ -265,6 +268,7 @@ class _Plan:
     reused: dict[Path, CachedDeck]
     created_output_dir: bool
     strict: bool = False
+    parallel_exports: bool = False
 
 
 def _plan(
@@ -345,20 +349,9 @@ def _process(plan: _Plan, path: Path) -> _Outcome:
         stamps = stamps_from(entries, plan.note_types, deck)
     else:
         stamps = _mtime_stamps(path)
-    staged: list[StagedFile] = []
-    separators = None
-    try:
-        for name in plan.formats:
-            suffix, exporter = EXPORTERS[name]
-            item, outcome = stage(
-                plan.output_dir, f"{deck.id}{suffix}", lambda p, e=exporter: e(deck, p, stamps)
-            )
-            staged.append(item)
-            if isinstance(outcome, Separators):
-                separators = outcome
-    except BaseException:
-        discard(staged)
-        raise
+    exported = _export(plan, deck, stamps)
+    staged = [item for item, _ in exported]
+    separators = next((o for _, o in exported if isinstance(o, Separators)), None)
     summary = DeckSummary(
         id=deck.id,
         name=deck.name,
@@ -387,6 +380,66 @@ def _process(plan: _Plan, path: Path) -> _Outcome:
     )
 
 
+def _export_formats(
+    plan: _Plan, deck: Deck, stamps: Stamps, formats: Sequence[str]
+) -> list[tuple[StagedFile, object]]:
+    """Stage one deck's outputs in ``formats``; nothing is left behind if one fails."""
+    exported: list[tuple[StagedFile, object]] = []
+    try:
+        for name in formats:
+            suffix, exporter = EXPORTERS[name]
+            exported.append(
+                stage(plan.output_dir, f"{deck.id}{suffix}", lambda p, e=exporter: e(deck, p, stamps))
+            )
+    except BaseException:
+        discard(item for item, _ in exported)
+        raise
+    return exported
+
+
+def _export(plan: _Plan, deck: Deck, stamps: Stamps) -> list[tuple[StagedFile, object]]:
+    """Stage a deck's outputs; a large deck's .apkg is written while a forked child writes the
+    other formats, so that one big deck uses two cores too."""
+    formats = list(plan.formats)
+    parallel = (
+        plan.parallel_exports
+        and len(formats) > 1
+        and len(deck.cards) >= PARALLEL_EXPORT_MIN_CARDS
+        and hasattr(os, "fork")
+    )
+    if not parallel:
+        return _export_formats(plan, deck, stamps, formats)
+    first, rest = formats[:1], formats[1:]
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: write the other formats, send back what was staged, never return
+        status = 1
+        try:
+            os.close(reader)
+            payload: object = _export_formats(plan, deck, stamps, rest)
+            status = 0
+        except BaseException as error:  # the parent re-raises it
+            payload = error
+        try:
+            with os.fdopen(writer, "wb") as pipe:
+                pickle.dump(payload, pipe)
+        finally:
+            os._exit(status)
+    os.close(writer)
+    mine: list[tuple[StagedFile, object]] = []
+    try:
+        mine = _export_formats(plan, deck, stamps, first)
+    finally:
+        with os.fdopen(reader, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(pid, 0)
+    theirs = pickle.loads(data) if data else RuntimeError("export process ended unexpectedly")
+    if isinstance(theirs, BaseException):
+        discard(item for item, _ in mine)
+        raise theirs
+    return mine + list(theirs)  # type: ignore[call-overload]
+
+
 def _stamps_key(plan: _Plan, path: Path, entries: dict[str, Entry] | None) -> str:
     """The modification times a deck's outputs carry, as text for its fingerprint."""
     note_types = sorted((k, e.mod) for k, e in plan.note_types.items())
@@ -406,6 +459,8 @@ def _run(plan: _Plan, paths: list[Path], jobs: int) -> Iterable[_Outcome]:
     global _PLAN
     workers = min(jobs, len(paths))
     if workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        # One source at a time: a large deck's formats can still share the cores.
+        plan.parallel_exports = jobs >= 2
         for path in paths:
             yield _process(plan, path)
         return

@@ -38,6 +38,15 @@ class _StampedNote(genanki.Note):  # type: ignore[misc]
     def _check_invalid_html_tags_in_fields(self) -> None:
         """deckkit escapes bare markup itself; genanki's guess would flag valid HTML too."""
 
+    @property
+    def cards(self) -> list[genanki.Card]:
+        # genanki works out which templates give a card by rendering each one for every note;
+        # every deckkit template shows a field that validation guarantees is not empty, so a
+        # front/back note has one card per template (cloze numbers are still genanki's business).
+        if self.model.model_type == genanki.Model.CLOZE:
+            return list(super().cards)
+        return [genanki.Card(ordinal) for ordinal in range(len(self.model.templates))]
+
     def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int, id_gen: object) -> None:
         super().write_to_db(cursor, self.mod, deck_id, id_gen)
 
