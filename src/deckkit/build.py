@@ -211,6 +211,7 @@ def build(
     jobs: int | None = None,
     strict: bool = False,
     on_deck: Callable[[DeckSummary], None] | None = None,
+    on_start: Callable[[list[Path]], None] | None = None,
 ) -> BuildResult:
     """Validate, then export every deck in every format; writes nothing unless all is valid.
 
@@ -218,7 +219,8 @@ def build(
     changed; ``frozen`` raises :class:`LockOutdated` instead of updating it. Without one, every
     note of a source gets the source file's modification time. Sources unchanged since the last
     build into ``output_dir`` are not rebuilt. ``jobs`` caps the processes used (default: one per
-    core).
+    core). ``on_start`` receives the sources about to be built, ``on_deck`` each deck once built
+    (for progress reports).
     """
     chosen = tuple(dict.fromkeys(formats))
     unknown = [name for name in chosen if name not in EXPORTERS]
@@ -237,6 +239,8 @@ def build(
             raise
         plan.frozen = frozen
         plan.created_output_dir = created
+        if on_start:
+            on_start([path for path in plan.sources if path not in plan.reused])
         return _execute(plan, jobs or os.cpu_count() or 1, on_deck)
 
 

@@ -23,7 +23,7 @@ from deckkit.output import OutputError
 from deckkit.problems import Problem, display_path, problems_as_json
 from deckkit.schema import schema_text
 
-PROGRESS_THRESHOLD = 2000  # cards; smaller builds finish before a bar would be useful
+PROGRESS_MIN_BYTES = 1_000_000  # about 5,000 cards; smaller builds finish before a bar helps
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 
 
@@ -138,6 +138,7 @@ def build_command(
                 strict=strict,
                 jobs=jobs,
                 on_deck=bar.advance,
+                on_start=bar.start,
             )
         )
     except LockOutdated as error:
@@ -223,21 +224,36 @@ def _summary(result: BuildResult) -> str:
 
 
 class _ProgressBar:
-    """A progress bar on stderr for large builds, only when stderr is a terminal."""
+    """Progress on stderr for large builds (several MB of sources), only on a terminal."""
+
+    WIDTH = 30
 
     def __init__(self) -> None:
-        self.bar: object | None = None
+        self.total = 0
+        self.done = 0
         self.cards = 0
+        self.shown = False
+
+    def start(self, sources: list[Path]) -> None:
+        size = sum(path.stat().st_size for path in sources)
+        if sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES:
+            self.total = len(sources)
+            self.shown = True
+            self._draw(f"building {len(sources)} deck(s) from {size / 1e6:.1f} MB of sources")
 
     def advance(self, deck: DeckSummary) -> None:
+        self.done += 1
         self.cards += deck.notes
-        if self.cards < PROGRESS_THRESHOLD or not sys.stderr.isatty():
-            return
-        click.echo(f"\r  {self.cards} cards built ({deck.id})", err=True, nl=False)
-        self.bar = True
+        if self.shown:
+            self._draw(f"{self.cards:,} cards ({deck.id})")
+
+    def _draw(self, note: str) -> None:
+        filled = self.WIDTH * self.done // max(self.total, 1)
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        click.echo(f"\r[{bar}] {self.done}/{self.total} {note}\033[K", err=True, nl=False)
 
     def close(self) -> None:
-        if self.bar:
+        if self.shown:
             click.echo("", err=True)
 
 
