@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Iterator
 from functools import lru_cache
@@ -34,36 +35,66 @@ def deck_schema() -> dict[str, Any]:
     return schema
 
 
+def _deck_level_schema() -> dict[str, Any]:
+    """The schema without the per-card part: cards are checked one by one (see below)."""
+    schema = copy.deepcopy(deck_schema())
+    schema["properties"]["cards"].pop("items")
+    return schema
+
+
+def _card_schema() -> dict[str, Any]:
+    schema = deck_schema()
+    return {"$schema": schema["$schema"], "$defs": schema["$defs"], "$ref": "#/$defs/card"}
+
+
 @lru_cache(maxsize=1)
-def _validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(deck_schema())
+def _validators() -> tuple[Any, Any, Any, Any]:
+    """(fast deck, fast card, explaining deck-level, explaining card) validators."""
+    deck_level = jsonschema.Draft202012Validator(_deck_level_schema())
+    card = jsonschema.Draft202012Validator(_card_schema())
+    if jsonschema_rs is None:
+        return None, None, deck_level, card
+    return (
+        jsonschema_rs.Draft202012Validator(deck_schema()),
+        jsonschema_rs.Draft202012Validator(_card_schema()),
+        deck_level,
+        card,
+    )
 
 
 def schema_problems(source: LoadedSource) -> list[Problem]:
-    """Every schema violation in a loaded source, each pointing at the node at fault."""
+    """Every schema violation in a loaded source, each pointing at the node at fault.
+
+    A fast validator answers "valid?" for the whole file; only when it says no does the slower,
+    explaining validator run, and then only on the deck level and on the cards that fail, so a
+    mistake in a 100,000-card file is found in well under a second.
+    """
     if source.data is None and source.problems:
         return []  # unreadable: the loader has said why
-    fast = _fast_validator()
-    if fast is not None and fast.is_valid(source.data):
+    fast_deck, fast_card, deck_level, card_validator = _validators()
+    data = source.data
+    if fast_deck is not None and fast_deck.is_valid(data):
         return []
+    located: list[tuple[PathKey, ValidationError]] = [
+        ((), error) for error in _leaf_errors(deck_level, data)
+    ]
+    cards = data.get("cards") if isinstance(data, dict) else None
+    if isinstance(cards, list):
+        for index, card in enumerate(cards):
+            if fast_card is None or not fast_card.is_valid(card):
+                located += [(("cards", index), e) for e in _leaf_errors(card_validator, card)]
     # A refused alias was read as null; its schema error would blame what the user did not write.
     skipped = source.skipped_paths
-    return [
-        _to_problem(error, source)
-        for error in _leaf_errors(source.data)
-        if not any(tuple(error.absolute_path)[: len(path)] == path for path in skipped)
-    ]
+    problems = []
+    for prefix, error in located:
+        path = (*prefix, *error.absolute_path)
+        if not any(path[: len(skip)] == skip for skip in skipped):
+            problems.append(_to_problem(error, source, prefix))
+    return problems
 
 
-@lru_cache(maxsize=1)
-def _fast_validator() -> Any:
-    if jsonschema_rs is None:
-        return None
-    return jsonschema_rs.Draft202012Validator(deck_schema())
-
-
-def _leaf_errors(data: Any) -> Iterator[ValidationError]:
-    for error in _validator().iter_errors(data):
+def _leaf_errors(validator: Any, data: Any) -> Iterator[ValidationError]:
+    for error in validator.iter_errors(data):
         yield from _flatten(error)
 
 
@@ -76,8 +107,8 @@ def _flatten(error: ValidationError) -> Iterator[ValidationError]:
         yield error
 
 
-def _to_problem(error: ValidationError, source: LoadedSource) -> Problem:
-    path: PathKey = tuple(error.absolute_path)
+def _to_problem(error: ValidationError, source: LoadedSource, prefix: PathKey = ()) -> Problem:
+    path: PathKey = (*prefix, *error.absolute_path)
     keyword = str(error.validator)
     in_property_names = "propertyNames" in error.absolute_schema_path
     if in_property_names:
