@@ -2,10 +2,60 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
+
+from deckkit.build import UsageError
+from deckkit.output import OutputError
+from deckkit.preview import PreviewResult, write_preview
+from deckkit.problems import display_path
+
+DEFAULT_OUTPUT = Path("build") / "preview"
 
 
 @click.command("preview")
-def preview_command() -> None:
-    """Write a static HTML preview of every card (being written)."""
-    raise click.UsageError("deckkit preview is not available yet")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path),
+    default=DEFAULT_OUTPUT,
+    show_default=True,
+    help="Folder for index.html and a media/ folder beside it.",
+)
+@click.option("--strict", is_flag=True, help="Treat warnings (scripts, unclosed tags) as errors.")
+def preview_command(paths: tuple[Path, ...], output_dir: Path, strict: bool) -> None:
+    """Write a static HTML page showing the front and back of every card, as Anki shows them.
+
+    PATHS are files or folders searched for *.yaml and *.yml (default: sources/). The page uses
+    the .apkg's own templates and styling, needs no server or network (open it from disk), and
+    filters the cards by deck, tag, level and type, with a search box. Nothing is written when a
+    source has errors. Exit status: 0 written, 1 problems in the sources, 2 usage error.
+
+    \b
+    Examples:
+      deckkit preview                      # writes build/preview/index.html
+      deckkit preview sources/biology.yaml -o /tmp/biology-preview
+    """
+    try:
+        result = write_preview(paths, output_dir, strict=strict)
+    except (UsageError, OutputError) as error:
+        raise click.UsageError(str(error)) from None
+    for problem in result.problems:
+        click.echo(problem.as_text())
+    if not result.ok:
+        click.echo("preview failed: nothing was written", err=True)
+        sys.exit(1)
+    click.echo(_summary(result))
+
+
+def _summary(result: PreviewResult) -> str:
+    assert result.page is not None
+    return (
+        f"previewed {result.cards} Anki card(s) from {result.decks} deck(s)\n"
+        f"wrote:\n  {display_path(result.page)}\n"
+        f"open it in a browser: {result.page.resolve().as_uri()}"
+    )
