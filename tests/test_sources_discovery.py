@@ -45,3 +45,15 @@ def test_a_card_with_a_guid_keeps_it_and_others_derive_theirs() -> None:
     kept, derived = deck_from_source(result.sources[0]).cards
     assert kept.guid == "f#Zx9(kL2!"
     assert derived.guid == note_guid("imported", "derived-guid")
+
+
+@pytest.mark.parametrize(
+    ("deck_id", "card_id"),
+    [("fine-tuning-domains", "what-is-fine-tuning"), ("a", "b"), ("x.y_z", "0"), ("d", "é 😀")],
+)
+def test_note_guids_are_genankis_guid_for_the_deck_and_card_ids(deck_id: str, card_id: str) -> None:
+    import genanki
+
+    from deckkit.model import note_guid
+
+    assert note_guid(deck_id, card_id) == genanki.guid_for(deck_id, card_id)

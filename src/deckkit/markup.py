@@ -19,35 +19,24 @@ KNOWN_TAGS = frozenset(
     video wbr input script iframe object embed button select option textarea form canvas""".split()
 )
 
-_TAG_START = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])")
 _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);")
+
+
+# A '<' is markup when it opens a comment, or a known tag whose '>' follows; otherwise text.
+_BARE_LT = re.compile(
+    r"<(?!!--)(?!/?(?:" + "|".join(sorted(KNOWN_TAGS, key=len, reverse=True)) + r")(?=[\s/>])[^>]*>)",
+    re.IGNORECASE,
+)
+_BARE_AMP = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
 
 
 def escape_bare_markup(text: str) -> str:
     """Escape each '<' that does not open a known tag or comment, and each '&' outside an entity."""
-    if "<" not in text and "&" not in text:
-        return text
-    out: list[str] = []
-    i = 0
-    length = len(text)
-    while i < length:
-        char = text[i]
-        if char == "<":
-            if text.startswith("<!--", i) or _opens_known_tag(text, i):
-                out.append(char)
-            else:
-                out.append("&lt;")
-        elif char == "&":
-            out.append(char if _ENTITY.match(text, i) else "&amp;")
-        else:
-            out.append(char)
-        i += 1
-    return "".join(out)
-
-
-def _opens_known_tag(text: str, index: int) -> bool:
-    match = _TAG_START.match(text, index)
-    return bool(match and match.group(2).lower() in KNOWN_TAGS and ">" in text[index:])
+    if "&" in text:
+        text = _BARE_AMP.sub("&amp;", text)
+    if "<" in text:
+        text = _BARE_LT.sub("&lt;", text)
+    return text
 
 
 _BLOCK_TAG = re.compile(
