@@ -288,7 +288,18 @@ def _plan(
     settings = settings_key(formats, lock is not None, strict)
     cache = read_cache(output_dir)
     plan = _Plan(
-        sources, output_dir, formats, lockfile, False, now, lock, note_types, settings, cache, {}, False,
+        sources,
+        output_dir,
+        formats,
+        lockfile,
+        False,
+        now,
+        lock,
+        note_types,
+        settings,
+        cache,
+        {},
+        False,
         strict,
     )
     for path in sources:
@@ -393,7 +404,9 @@ def _export_formats(
         for name in formats:
             suffix, exporter = EXPORTERS[name]
             exported.append(
-                stage(plan.output_dir, f"{deck.id}{suffix}", lambda p, e=exporter: e(deck, p, stamps))
+                stage(
+                    plan.output_dir, f"{deck.id}{suffix}", lambda p, e=exporter: e(deck, p, stamps)
+                )
             )
     except BaseException:
         discard(item for item, _ in exported)
@@ -491,7 +504,8 @@ def _execute(plan: _Plan, jobs: int, on_deck: Callable[[DeckSummary], None] | No
             return BuildResult(tuple(problems))
         fresh_lock = _fresh_lock(plan, outcomes)
         if plan.frozen and plan.lockfile is not None and fresh_lock != plan.lock:
-            assert plan.lock is not None and fresh_lock is not None
+            assert plan.lock is not None
+            assert fresh_lock is not None
             raise LockOutdated(plan.lockfile, stale_notes(plan.lock, fresh_lock) or ["note types"])
     except BaseException:
         _abandon(plan, outcomes)
@@ -592,7 +606,9 @@ def _result(
         if path in plan.reused:
             cached = plan.reused[path]
             summaries.append(
-                DeckSummary(cached.deck_id, cached.name, path, cached.notes_by_type, cached.anki_cards)
+                DeckSummary(
+                    cached.deck_id, cached.name, path, cached.notes_by_type, cached.anki_cards
+                )
             )
             unchanged += [plan.output_dir / name for name in cached.outputs]
             if cached.separators:

@@ -23,7 +23,17 @@ REQUIRED_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "multiple_choice": ("question",),
     "open": ("prompt",),
 }
-HTML_FIELDS = ("front", "back", "text", "extra", "answer", "question", "explanation", "prompt", "hint")
+HTML_FIELDS = (
+    "front",
+    "back",
+    "text",
+    "extra",
+    "answer",
+    "question",
+    "explanation",
+    "prompt",
+    "hint",
+)
 HTML_LISTS = ("choices", "concepts")
 
 
@@ -64,13 +74,17 @@ def check_cloze_deletions(source: LoadedSource) -> Iterator[Problem]:
     """A cloze without {{c1::...}} would give Anki a note with no cards."""
     for index, card in _cards(source):
         text = card.get("text")
-        if _card_type(card) == "cloze" and isinstance(text, str) and not is_blank(text):
-            if not _CLOZE_DELETION.search(text):
-                yield source.problem(
-                    source.mark_of_value(("cards", index, "text")),
-                    "cloze text has no deletion: mark the answer as {{c1::answer}}",
-                    "check.cloze-without-deletion",
-                )
+        if (
+            _card_type(card) == "cloze"
+            and isinstance(text, str)
+            and not is_blank(text)
+            and not _CLOZE_DELETION.search(text)
+        ):
+            yield source.problem(
+                source.mark_of_value(("cards", index, "text")),
+                "cloze text has no deletion: mark the answer as {{c1::answer}}",
+                "check.cloze-without-deletion",
+            )
 
 
 def check_answer_in_choices(source: LoadedSource) -> Iterator[Problem]:
@@ -81,7 +95,11 @@ def check_answer_in_choices(source: LoadedSource) -> Iterator[Problem]:
             continue
         letters = answer if isinstance(answer, list) else [answer]
         for position, letter in enumerate(letters):
-            if isinstance(letter, str) and letter in LETTERS and LETTERS.index(letter) >= len(choices):
+            if (
+                isinstance(letter, str)
+                and letter in LETTERS
+                and LETTERS.index(letter) >= len(choices)
+            ):
                 path: tuple[Any, ...] = ("cards", index, "answer")
                 if isinstance(answer, list):
                     path = (*path, position)
@@ -97,7 +115,9 @@ def check_empty_fields(source: LoadedSource) -> Iterator[Problem]:
     """Required fields must show something; an empty front makes Anki drop the card silently."""
     data = source.data
     if isinstance(data, dict) and isinstance(data.get("deck"), str) and not data["deck"].strip():
-        yield source.problem(source.mark_of_value(("deck",)), "deck name is empty", "check.empty-field")
+        yield source.problem(
+            source.mark_of_value(("deck",)), "deck name is empty", "check.empty-field"
+        )
     for index, card in _cards(source):
         for name in REQUIRED_TEXT_FIELDS.get(_card_type(card), ()):
             value = card.get(name)
@@ -108,7 +128,9 @@ def check_empty_fields(source: LoadedSource) -> Iterator[Problem]:
             if isinstance(items, list):
                 for position, item in enumerate(items):
                     if isinstance(item, str) and is_blank(item):
-                        yield _empty(source, ("cards", index, name, position), f"an item of '{name}'")
+                        yield _empty(
+                            source, ("cards", index, name, position), f"an item of '{name}'"
+                        )
 
 
 def _empty(source: LoadedSource, path: tuple[Any, ...], what: str) -> Problem:
@@ -148,7 +170,11 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
 
 _SCRIPT = re.compile(r"<script\b|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
 _OPEN_OR_CLOSE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*?(/?)>")
-_VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
+_VOID = frozenset(
+    """
+    area base br col embed hr img input link meta source track wbr
+    """.split()
+)
 
 
 def _html_fields(source: LoadedSource) -> Iterator[tuple[tuple[Any, ...], str]]:
@@ -202,7 +228,11 @@ def _unclosed_tags(value: str) -> list[str]:
         elif name in open_tags:
             # Close the innermost matching tag (and, like a browser, anything opened inside it).
             del open_tags[len(open_tags) - 1 - open_tags[::-1].index(name) :]
-    return [name for name in open_tags if name not in ("p", "li", "td", "tr", "th", "dt", "dd", "option")]
+    return [
+        name
+        for name in open_tags
+        if name not in ("p", "li", "td", "tr", "th", "dt", "dd", "option")
+    ]
 
 
 def _may_refer_to_media(value: Any) -> bool:

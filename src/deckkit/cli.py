@@ -102,7 +102,11 @@ def validate_command(paths: tuple[Path, ...], output_format: str, strict: bool) 
 )
 @click.option("--strict", is_flag=True, help="Treat warnings (scripts, unclosed tags) as errors.")
 @click.option(
-    "-j", "--jobs", type=click.IntRange(min=1), default=None, help="Processes to use (default: one per core)."
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to use (default: one per core).",
 )
 def build_command(
     paths: tuple[Path, ...],

@@ -47,7 +47,9 @@ class _StampedNote(genanki.Note):  # type: ignore[misc]
             return list(super().cards)
         return [genanki.Card(ordinal) for ordinal in range(len(self.model.templates))]
 
-    def write_to_db(self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int, id_gen: object) -> None:
+    def write_to_db(
+        self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int, id_gen: object
+    ) -> None:
         super().write_to_db(cursor, self.mod, deck_id, id_gen)
 
 

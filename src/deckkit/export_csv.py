@@ -31,7 +31,13 @@ HEADER = (
 def csv_rows(deck: Deck) -> list[list[str]]:
     """One row per note: GUID, note type, deck, tags, then the fields."""
     rows = [
-        [card.guid, note_type_for(card).name, deck.name, " ".join(card.tags), *note_fields(card.content)]
+        [
+            card.guid,
+            note_type_for(card).name,
+            deck.name,
+            " ".join(card.tags),
+            *note_fields(card.content),
+        ]
         for card in deck.cards
     ]
     width = max((len(row) for row in rows), default=0)

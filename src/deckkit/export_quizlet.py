@@ -63,7 +63,7 @@ class Separators:
         body = self.card.join(f"{term}{self.term}{text}" for term, text in pairs)
         cards = body.split(self.card)
         return len(cards) == len(pairs) and all(
-            tuple(card.split(self.term)) == pair for card, pair in zip(cards, pairs)
+            tuple(card.split(self.term)) == pair for card, pair in zip(cards, pairs, strict=True)
         )
 
 
@@ -79,7 +79,8 @@ def quizlet_pair(card: Card) -> tuple[str, str]:
         return to_plain_text(_CLOZE.sub(_blank, content.text)), "; ".join(answers)
     if isinstance(content, MultipleChoice):
         options = [
-            f"{letter}. {to_plain_text(choice)}" for letter, choice in zip(LETTERS, content.choices)
+            f"{letter}. {to_plain_text(choice)}"
+            for letter, choice in zip(LETTERS, content.choices, strict=False)
         ]
         right = [options[LETTERS.index(letter)] for letter in content.correct]
         return "\n".join([to_plain_text(content.question), *options]), "; ".join(right)

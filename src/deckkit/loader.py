@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import yaml
 
@@ -26,7 +26,7 @@ try:  # libyaml is several times faster; PyYAML falls back to pure Python withou
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _EventLoader  # type: ignore[assignment]
 
-PathKey = tuple[Union[str, int], ...]
+PathKey = tuple[str | int, ...]
 MAX_DEPTH = 64  # card sources are four levels deep; anything deeper is a mistake or an attack
 # 100,000 cards take about 15 MB; a source several times larger is split into decks, not read
 # (it would take minutes and gigabytes, and may be an attack).
@@ -319,11 +319,15 @@ class _Builder:
         else:
             self.source.skipped_paths.add(self._attach(None, event, position))
 
-    def _take_key(self, frame: list[Any], event: yaml.ScalarEvent, position: tuple[int, int]) -> None:
+    def _take_key(
+        self, frame: list[Any], event: yaml.ScalarEvent, position: tuple[int, int]
+    ) -> None:
         mapping, path = frame[0], frame[1]
         key = event.value
         if key == "<<" and event.implicit[0]:
-            self._error(event, "YAML merge keys ('<<') are not supported: write the keys out", "yaml.merge")
+            self._error(
+                event, "YAML merge keys ('<<') are not supported: write the keys out", "yaml.merge"
+            )
         if key in mapping:
             first = self.source.key_marks.get((*path, key))
             where = f" (first written at line {first[0]})" if first else ""
@@ -346,7 +350,9 @@ class _Builder:
         )
         if explicit and tag not in ("!", "tag:yaml.org,2002:str"):
             shown = tag.replace("tag:yaml.org,2002:", "!!")
-            self._error(event, f"YAML tags such as '{shown}' are not allowed: remove it", "yaml.tag")
+            self._error(
+                event, f"YAML tags such as '{shown}' are not allowed: remove it", "yaml.tag"
+            )
 
     def _error(self, event: yaml.Event, message: str, code: str) -> None:
         self.source.problems.append(self.source.problem(_mark(event), message, code))
@@ -366,7 +372,7 @@ _PLAIN_NUMBER_LIKE = re.compile(r"^[-+.0-9]|^(?:true|false|yes|no|on|off|null|~)
 
 def _scalar_value(event: yaml.ScalarEvent) -> Any:
     """Plain scalars resolve to numbers, booleans and null as YAML says; all else is text."""
-    if not event.implicit[0] or event.value == "" and event.style in ("'", '"'):
+    if not event.implicit[0] or (event.value == "" and event.style in ("'", '"')):
         return event.value
     if event.value and not _PLAIN_NUMBER_LIKE.match(event.value):
         return event.value

@@ -71,7 +71,9 @@ def deck_entries(old: dict[str, Entry], deck: Deck, now: int) -> dict[str, Entry
 def note_type_entries(lock: Lock, now: int) -> dict[str, Entry]:
     """The note types' entries: a changed template or styling gets ``now``."""
     return {
-        str(note_type.id): _next(lock.note_types.get(str(note_type.id)), note_type.fingerprint(), now)
+        str(note_type.id): _next(
+            lock.note_types.get(str(note_type.id)), note_type.fingerprint(), now
+        )
         for note_type in NOTE_TYPES.values()
     }
 
@@ -113,7 +115,9 @@ def stamps_for(lock: Lock, deck: Deck) -> Stamps:
     return stamps_from(lock.notes.get(deck.id, {}), lock.note_types, deck)
 
 
-def stamps_from(entries: dict[str, Entry], note_types_entries: dict[str, Entry], deck: Deck) -> Stamps:
+def stamps_from(
+    entries: dict[str, Entry], note_types_entries: dict[str, Entry], deck: Deck
+) -> Stamps:
     """Stamps from a deck's entries and the note types' entries."""
     notes = {card.guid: entries[card.id].mod for card in deck.cards if card.id in entries}
     note_types = {int(i): entry.mod for i, entry in note_types_entries.items()}
@@ -139,7 +143,8 @@ def _entry_lines(entries: dict[str, Entry], *, indent: int) -> list[str]:
     keys = sorted(entries)
     return [
         " " * indent
-        + f'{json.dumps(key, ensure_ascii=False)}: {{"hash": "{entries[key].hash}", "mod": {entries[key].mod}}}'
+        + f"{json.dumps(key, ensure_ascii=False)}: "
+        + f'{{"hash": "{entries[key].hash}", "mod": {entries[key].mod}}}'
         + ("," if position < len(keys) - 1 else "")
         for position, key in enumerate(keys)
     ]
@@ -156,7 +161,9 @@ def lock_from_text(text: str) -> Lock:
                 deck: {card: Entry(str(e["hash"]), int(e["mod"])) for card, e in cards.items()}
                 for deck, cards in data["notes"].items()
             },
-            note_types={key: Entry(str(e["hash"]), int(e["mod"])) for key, e in data["note_types"].items()},
+            note_types={
+                key: Entry(str(e["hash"]), int(e["mod"])) for key, e in data["note_types"].items()
+            },
         )
     except LockfileError:
         raise

@@ -12,11 +12,14 @@ from html import unescape
 
 # Elements Anki's editor and card templates know; '<' before anything else is text.
 KNOWN_TAGS = frozenset(
-    """a abbr address article aside audio b bdi bdo big blockquote br caption center cite code col
-    colgroup dd del details dfn div dl dt em figcaption figure font footer h1 h2 h3 h4 h5 h6 header
-    hr i img ins kbd label li mark math ol p picture pre q rp rt ruby s samp section small source
-    span strike strong style sub summary sup svg table tbody td tfoot th thead tr track tt u ul var
-    video wbr input script iframe object embed button select option textarea form canvas""".split()
+    """
+    a abbr address article aside audio b bdi bdo big blockquote br caption center cite code
+    col colgroup dd del details dfn div dl dt em figcaption figure font footer h1 h2 h3 h4
+    h5 h6 header hr i img ins kbd label li mark math ol p picture pre q rp rt ruby s samp
+    section small source span strike strong style sub summary sup svg table tbody td tfoot
+    th thead tr track tt u ul var video wbr input script iframe object embed button select
+    option textarea form canvas
+    """.split()
 )
 
 _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);")
@@ -24,7 +27,9 @@ _ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);")
 
 # A '<' is markup when it opens a comment, or a known tag whose '>' follows; otherwise text.
 _BARE_LT = re.compile(
-    r"<(?!!--)(?!/?(?:" + "|".join(sorted(KNOWN_TAGS, key=len, reverse=True)) + r")(?=[\s/>])[^>]*>)",
+    r"<(?!!--)(?!/?(?:"
+    + "|".join(sorted(KNOWN_TAGS, key=len, reverse=True))
+    + r")(?=[\s/>])[^>]*>)",
     re.IGNORECASE,
 )
 _BARE_AMP = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
@@ -64,7 +69,10 @@ def to_plain_text(html_text: str) -> str:
     """
     if "<" in html_text or "&" in html_text or "[sound:" in html_text:
         html_text = _text_only(html_text)
-    lines = ("\t".join(" ".join(part.split()) for part in line.split("\t")) for line in html_text.replace("\u00a0", " ").splitlines())
+    lines = (
+        "\t".join(" ".join(part.split()) for part in line.split("\t"))
+        for line in html_text.replace("\u00a0", " ").splitlines()
+    )
     return "\n".join(line.strip(" ") for line in lines if line.strip())
 
 

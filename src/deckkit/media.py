@@ -65,7 +65,10 @@ def reference_problem(ref: str, source_dir: Path) -> tuple[str, str] | None:
             "check.media-outside",
         )
     if not target.is_file():
-        return (f"media file '{ref}' does not exist (looked for {display_path(target)})", "check.media-missing")
+        return (
+            f"media file '{ref}' does not exist (looked for {display_path(target)})",
+            "check.media-missing",
+        )
     return None
 
 

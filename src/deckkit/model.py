@@ -10,7 +10,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import genanki
 
@@ -64,7 +64,7 @@ class Open:
     answer: str
 
 
-Content = Union[Basic, Reversed, Cloze, TypeIn, MultipleChoice, Open]
+Content = Basic | Reversed | Cloze | TypeIn | MultipleChoice | Open
 
 
 @dataclass(frozen=True)
@@ -136,9 +136,7 @@ def deck_from_source(source: LoadedSource) -> Deck:
         return rewrite_references(escape_bare_markup(text), source_dir, packed)
 
     deck_tags = tuple(data.get("tags") or ())
-    cards = tuple(
-        _card(data["id"], raw, deck_tags, html) for raw in data["cards"]
-    )
+    cards = tuple(_card(data["id"], raw, deck_tags, html) for raw in data["cards"])
     return Deck(
         id=data["id"],
         name=data["deck"],

@@ -159,7 +159,7 @@ def note_fields(content: Content) -> tuple[str, ...]:
 def choices_html(content: MultipleChoice, *, marked: bool) -> str:
     """The lettered choices as a list; on the back the right ones are marked (no JavaScript)."""
     items = []
-    for letter, choice in zip(LETTERS, content.choices):
+    for letter, choice in zip(LETTERS, content.choices, strict=False):
         css = ""
         mark = ""
         if marked:
@@ -179,7 +179,7 @@ def concepts_html(concepts: tuple[str, ...]) -> str:
         return ""
     count = len(concepts)
     noun = "concept" if count == 1 else "concepts"
-    items = "".join(f"<li><label><input type=\"checkbox\"> {c}</label></li>" for c in concepts)
+    items = "".join(f'<li><label><input type="checkbox"> {c}</label></li>' for c in concepts)
     heading = escape(f"Key {noun}: {count}") + " — tick the ones your answer covered"
     return f'<div class="concepts"><div class="count">{heading}</div><ul>{items}</ul></div>'
 

@@ -8,6 +8,7 @@ either the old complete file or the new complete one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
@@ -80,7 +81,9 @@ def discard(staged: Iterable[StagedFile]) -> None:
 
 def replace_text(path: Path, text: str) -> None:
     """Replace a small text file atomically."""
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent)
+    handle, temp_name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent
+    )
     with os.fdopen(handle, "w", encoding="utf-8", newline="") as temp:
         temp.write(text)
         temp.flush()
@@ -119,7 +122,5 @@ def remove_leftover_temp_files(output_dir: Path) -> None:
 def remove_if_only_ours(output_dir: Path) -> None:
     """Remove an output folder this build created, when nothing but deckkit's marker is in it."""
     (output_dir / BUSY_NAME).unlink(missing_ok=True)
-    try:
+    with contextlib.suppress(OSError):  # something else is in it: leave it
         output_dir.rmdir()
-    except OSError:
-        pass  # something else is in it: leave it

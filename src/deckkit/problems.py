@@ -21,7 +21,9 @@ class Problem:
 
     def as_text(self) -> str:
         """The `path:line:column: error: message [code]` line editors and CI understand."""
-        return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message} [{self.code}]"
+        return (
+            f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message} [{self.code}]"
+        )
 
     def as_github(self) -> str:
         """A GitHub Actions workflow command, shown inline on a pull request."""
