@@ -2,10 +2,146 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
+
+from deckkit.build import UsageError
+from deckkit.importer import FORMAT_NAMES, FORMATS, ImportResult, import_file, parse_separator
+from deckkit.problems import display_path
 
 
 @click.command("import")
-def import_command() -> None:
-    """Turn an existing deck into deckkit sources (being written)."""
-    raise click.UsageError("deckkit import is not available yet")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("sources"),
+    show_default=True,
+    help="Folder for the YAML sources; media go into its media/ folder.",
+)
+@click.option(
+    "--from",
+    "fmt",
+    type=click.Choice(["auto", *FORMATS]),
+    default="auto",
+    show_default=True,
+    help="What FILE is; auto: by extension (see the README), Quizlet's if a separator is given.",
+)
+@click.option(
+    "--lockfile",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="deckkit.lock of the sources FILE was built from: their cards get back their ids.",
+)
+@click.option("--force", is_flag=True, help="Replace existing files in the output folder.")
+@click.option(
+    "--term-separator",
+    default=None,
+    help="Quizlet: between term and definition: tab (default), comma, or the custom text.",
+)
+@click.option(
+    "--card-separator",
+    default=None,
+    help="Quizlet: between cards: newline (default), semicolon, or the custom text.",
+)
+@click.option(
+    "--deck",
+    "deck_name",
+    default=None,
+    help="Deck for a file that names none (Quizlet, CSV without deck column); default: file name.",
+)
+@click.option(
+    "--media-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="CSV/text: the folder of the media it uses (Anki's collection.media); default: FILE's.",
+)
+def import_command(
+    file: Path,
+    output_dir: Path,
+    fmt: str,
+    lockfile: Path | None,
+    force: bool,
+    term_separator: str | None,
+    card_separator: str | None,
+    deck_name: str | None,
+    media_dir: Path | None,
+) -> None:
+    """Turn an existing deck into deckkit sources: one YAML file per deck, media beside them.
+
+    FILE is an Anki package (.apkg, .colpkg), an Anki text/CSV export (.csv, .tsv, or .txt with
+    # header lines or tabs) or a Quizlet export (another .txt, --from quizlet, or when a
+    separator option is given). Reading Anki files needs Anki's `anki` package:
+    pip install 'deckkit[anki]'.
+
+    Every card keeps its note's GUID (key `guid`), so importing the rebuilt deck into Anki updates
+    those notes. Notes whose note type cannot be mapped to a card type are reported, not lost.
+    Exit status: 0 written, 1 the written sources have problems, 2 usage error.
+
+    \b
+    Examples:
+      deckkit import shared-deck.apkg -o sources/
+      deckkit import build/my-deck.apkg -o restored/ --lockfile deckkit.lock
+      deckkit import notes.csv -o sources/ --media-dir ~/.local/share/Anki2/User/collection.media
+      deckkit import vocab.txt --term-separator comma --card-separator semicolon
+    """
+    try:
+        result = import_file(
+            file,
+            output_dir,
+            fmt=fmt,
+            lockfile=lockfile,
+            force=force,
+            term_separator=None if term_separator is None else parse_separator(term_separator),
+            card_separator=None if card_separator is None else parse_separator(card_separator),
+            deck_name=deck_name,
+            media_dir=media_dir,
+        )
+    except UsageError as error:
+        raise click.UsageError(str(error)) from None
+    for problem in result.problems:
+        click.echo(problem.as_text())
+    click.echo(summary(result))
+    if not result.decks:
+        click.echo("nothing was written: no note could be brought in", err=True)
+        sys.exit(1)
+    sys.exit(0 if result.ok else 1)
+
+
+def summary(result: ImportResult) -> str:
+    """What the import wrote and what it left out, for people."""
+    by_type = result.cards_by_type()
+    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(by_type.items()))
+    lines = [
+        f"imported {len(result.decks)} deck(s) from {display_path(result.source)} "
+        f"({FORMAT_NAMES[result.format]}): {sum(by_type.values())} cards"
+        + (f" ({kinds})" if kinds else ""),
+    ]
+    if result.decks:
+        lines.append("wrote:")
+        lines += [
+            f"  {display_path(deck.path)}  ({deck.name}: {deck.cards} cards)"
+            for deck in result.decks
+        ]
+        if result.schema:
+            lines.append(f"  {display_path(result.schema)}")
+    if result.media:
+        media_dir = display_path(result.output_dir / "media")
+        lines.append(f"media: {len(result.media)} file(s) extracted into {media_dir}")
+    lines += [skipped.describe() for skipped in result.skipped]
+    if result.conversions:
+        lines.append(
+            "to update these notes in the collection they came from: import the rebuilt .apkg once "
+            "(Anki adds deckkit's note types and leaves these notes as they are, as conflicting), "
+            "then in Browse select them and use Notes > Change Note Type (review history is kept):"
+        )
+        lines += [f"  {conversion.describe()}" for conversion in result.conversions]
+    lines += [f"note: {notice}" for notice in result.notices]
+    if result.decks:
+        folder = display_path(result.output_dir)
+        lines.append(f"next: deckkit validate {folder} && deckkit build {folder}")
+    return "\n".join(lines)

@@ -1,0 +1,838 @@
+"""`deckkit import`: existing decks back to sources, checked with Anki's own `anki` package.
+
+- Round trip: what deckkit built comes back as the same cards, and rebuilding gives the same notes.
+- Decks made elsewhere (genanki, a real Anki collection exported by Anki) come in with their card
+  types, tags, levels and media; rebuilding them updates the very notes of that collection.
+- Anki's text/CSV export and Quizlet's export text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import sqlite3
+import sys
+import time
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import genanki
+import pytest
+import yaml
+from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
+from click.testing import CliRunner
+
+from conftest import FIXTURES, REPO, import_apkg
+from deckkit.build import build, validate
+from deckkit.cli import main
+from deckkit.importer import (
+    ImportResult,
+    ImportUsageError,
+    detect_format,
+    import_file,
+    readable_html,
+    slugify,
+)
+from deckkit.loader import load_source
+from deckkit.markup import escape_bare_markup
+from deckkit.notetypes import NOTE_TYPES
+
+ALL_TYPES = FIXTURES / "good" / "all-types.yaml"
+IMPORT_FIXTURES = FIXTURES / "import"
+_MEDIA_REF = re.compile(r"""(src=["'])([^"']+)(["'])|(\[sound:)([^\]]+)(\])""")
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def source_data(path: Path) -> dict[str, Any]:
+    """A source as deckkit's own loader reads it (after checking it validates)."""
+    source = load_source(path)
+    assert not source.problems, source.problems
+    data: dict[str, Any] = source.data
+    return data
+
+
+def comparable_cards(path: Path) -> dict[str, dict[str, Any]]:
+    """Cards by id with the type made explicit, every tag the card gets, and media by content."""
+    data = source_data(path)
+    folder = path.parent
+
+    def media_by_content(text: Any) -> Any:
+        if isinstance(text, list):
+            return [media_by_content(item) for item in text]
+        if not isinstance(text, str):
+            return text
+
+        def digest(match: re.Match[str]) -> str:
+            head, ref, tail = (match.group(1), match.group(2), match.group(3))
+            if head is None:
+                head, ref, tail = match.group(4), match.group(5), match.group(6)
+            content = hashlib.sha256((folder / ref).read_bytes()).hexdigest()
+            return f"{head}sha256:{content}{tail}"
+
+        return _MEDIA_REF.sub(digest, text)
+
+    cards = {}
+    for card in data["cards"]:
+        fields = {
+            key: media_by_content(value)
+            for key, value in card.items()
+            if key not in ("id", "type", "tags", "level", "guid")
+        }
+        cards[card["id"]] = {
+            "type": card.get("type", "basic"),
+            "level": card.get("level"),
+            "tags": set(data.get("tags") or ()) | set(card.get("tags") or ()),
+            "guid": card.get("guid"),
+            **fields,
+        }
+    return cards
+
+
+def package_notes(package: Path) -> dict[str, tuple[int, str, frozenset[str]]]:
+    """GUID → (note type id, fields, tags) as stored in a legacy .apkg that deckkit wrote."""
+    with zipfile.ZipFile(package) as archive:
+        data = archive.read("collection.anki2")
+    scratch = package.with_suffix(".anki2")
+    scratch.write_bytes(data)
+    connection = sqlite3.connect(scratch)
+    try:
+        rows = connection.execute("select guid, mid, flds, tags from notes").fetchall()
+    finally:
+        connection.close()
+        scratch.unlink()
+    return {guid: (mid, flds, frozenset(tags.split())) for guid, mid, flds, tags in rows}
+
+
+def package_media(package: Path) -> dict[str, bytes]:
+    import json
+
+    with zipfile.ZipFile(package) as archive:
+        names = json.loads(archive.read("media"))
+        return {name: archive.read(entry) for entry, name in names.items()}
+
+
+def cards_of(path: Path) -> list[dict[str, Any]]:
+    cards: list[dict[str, Any]] = source_data(path)["cards"]
+    return cards
+
+
+def by_front(cards: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    first = ("front", "text", "question", "prompt")
+    return {next(card[k] for k in first if k in card): card for card in cards}
+
+
+# --- 1. round trip ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("sources", [ALL_TYPES, REPO / "sources"], ids=["all-types", "sources"])
+def test_importing_a_build_gives_back_the_sources_and_rebuilding_the_same_notes(
+    tmp_path: Path, sources: Path
+) -> None:
+    lock = tmp_path / "deckkit.lock"
+    built = build([sources], tmp_path / "built", formats=["apkg"], lockfile=lock)
+    assert built.ok, built.problems
+    imported_dir = tmp_path / "imported"
+    for package in built.written:
+        result = import_file(package, imported_dir, lockfile=lock)
+        assert result.ok, result.problems
+        assert not result.skipped
+
+    originals = [sources] if sources.is_file() else sorted(sources.glob("*.yaml"))
+    assert len(originals) == len(built.written)
+    for original in originals:
+        original_data = source_data(original)
+        copy = imported_dir / f"{original_data['id']}.yaml"
+        copy_data = source_data(copy)
+        assert copy.read_text("utf-8").startswith(
+            "# yaml-language-server: $schema=deck.schema.json\n"
+        )
+        assert copy_data["deck"] == original_data["deck"]
+        assert copy_data.get("description") == original_data.get("description")
+        assert set(copy_data.get("tags") or ()) == set(original_data.get("tags") or ())
+        # Card by card: ids, types, fields, tags and levels, media by content; no guid needed.
+        assert list(comparable_cards(copy).items()) == list(comparable_cards(original).items())
+    assert (imported_dir / "deck.schema.json").read_text("utf-8") == (
+        REPO / "schemas" / "deck.schema.json"
+    ).read_text("utf-8")
+
+    rebuilt = build([imported_dir], tmp_path / "rebuilt", formats=["apkg"], lockfile=lock)
+    assert rebuilt.ok, rebuilt.problems
+    assert sorted(p.name for p in rebuilt.written) == sorted(p.name for p in built.written)
+    for package in built.written:
+        again = tmp_path / "rebuilt" / package.name
+        # Fields and GUIDs byte for byte; tags as a set (Anki sorts a note's tags on import).
+        assert package_notes(again) == package_notes(package)
+        assert package_media(again) == package_media(package)
+
+
+def test_round_trip_of_media_that_share_a_name_keeps_both_files(tmp_path: Path) -> None:
+    lock = tmp_path / "deckkit.lock"
+    built = build([ALL_TYPES], tmp_path / "built", formats=["apkg"], lockfile=lock)
+    result = import_file(built.written[0], tmp_path / "imported", lockfile=lock)
+    names = sorted(str(p.relative_to(tmp_path / "imported")) for p in result.media)
+    # The packed names come back as the author's names; the second pic.png goes into a folder
+    # named by its hash, so a rebuild packs it under the same flat name as before.
+    assert len(names) == 3
+    assert {"media/bell.wav", "media/pic.png"} < set(names)
+    assert any(re.fullmatch(r"media/[0-9a-f]{10}/pic\.png", name) for name in names)
+
+
+# --- 2. decks made elsewhere -----------------------------------------------------------------
+
+SIMPLE = genanki.Model(
+    1_600_000_001,
+    "Simple",
+    fields=[{"name": "Question"}, {"name": "Answer"}],
+    templates=[
+        {"name": "Card 1", "qfmt": "{{Question}}", "afmt": "{{FrontSide}}<hr id=answer>{{Answer}}"}
+    ],
+)
+BOTH_WAYS = genanki.Model(
+    1_600_000_002,
+    "Both ways",
+    fields=[{"name": "Word"}, {"name": "Meaning"}],
+    templates=[
+        {"name": "Forward", "qfmt": "{{Word}}", "afmt": "{{FrontSide}}<hr id=answer>{{Meaning}}"},
+        {"name": "Backward", "qfmt": "{{Meaning}}", "afmt": "{{FrontSide}}<hr id=answer>{{Word}}"},
+    ],
+)
+SPELL = genanki.Model(
+    1_600_000_003,
+    "Spell it",
+    fields=[{"name": "Prompt"}, {"name": "Spelling"}],
+    templates=[
+        {
+            "name": "Card 1",
+            "qfmt": "{{Prompt}}<br>{{type:Spelling}}",
+            "afmt": "{{Prompt}}<hr id=answer>{{type:Spelling}}",
+        }
+    ],
+)
+MY_CLOZE = genanki.Model(
+    1_600_000_004,
+    "My cloze",
+    fields=[{"name": "Text"}, {"name": "Notes"}],
+    templates=[{"name": "Cloze", "qfmt": "{{cloze:Text}}", "afmt": "{{cloze:Text}}<br>{{Notes}}"}],
+    model_type=genanki.Model.CLOZE,
+)
+VOCAB = genanki.Model(  # three fields shown together: no deckkit card type fits
+    1_600_000_005,
+    "Vocab with example",
+    fields=[{"name": "Word"}, {"name": "Meaning"}, {"name": "Example"}],
+    templates=[{"name": "Card 1", "qfmt": "{{Word}}", "afmt": "{{Meaning}}<br>{{Example}}"}],
+)
+CAT_PNG = b"\x89PNG\r\n\x1a\n" + b"a cat, honestly" * 4
+
+
+def genanki_package(tmp_path: Path) -> Path:
+    """A deck with sub-deck, made with genanki directly, as other tools make them."""
+    languages = genanki.Deck(2_000_000_001, "Languages", description="Words <i>and</i> phrases")
+    verbs = genanki.Deck(2_000_000_002, "Languages::Verbs")
+    languages.add_note(
+        genanki.Note(
+            SIMPLE,
+            ["What is 2 &lt; 3?", "true"],
+            tags=["maths", "level::beginner"],
+            guid="g-simple-1",
+        )
+    )
+    languages.add_note(
+        genanki.Note(
+            SIMPLE,
+            ['Which animal? <img src="cat.png">', "a cat"],
+            tags=["animals"],
+            guid="g-simple-2",
+        )
+    )
+    languages.add_note(
+        genanki.Note(
+            BOTH_WAYS, ["bonjour", "hello"], tags=["french", "level::advanced"], guid="g-both-1"
+        )
+    )
+    languages.add_note(
+        genanki.Note(
+            MY_CLOZE, ["{{c1::Paris}} is in {{c2::France}}", "geography"], guid="g-cloze-1"
+        )
+    )
+    verbs.add_note(
+        genanki.Note(SPELL, ["to be (French)", "être"], tags=["french"], guid="g-spell-1")
+    )
+    verbs.add_note(genanki.Note(VOCAB, ["aller", "to go", "je vais"], guid="g-vocab-1"))
+    verbs.add_note(genanki.Note(VOCAB, ["venir", "to come", "je viens"], guid="g-vocab-2"))
+    (tmp_path / "cat.png").write_bytes(CAT_PNG)
+    package = genanki.Package([languages, verbs], media_files=[str(tmp_path / "cat.png")])
+    target = tmp_path / "made-with-genanki.apkg"
+    # Notes made an hour ago, as a deck downloaded earlier would be.
+    package.write_to_file(str(target), timestamp=time.time() - 3600)
+    return target
+
+
+def test_a_genanki_deck_comes_in_with_types_tags_levels_and_media(tmp_path: Path) -> None:
+    result = import_file(genanki_package(tmp_path), tmp_path / "sources")
+    assert result.ok, result.problems
+    assert [(d.name, d.id, d.path.name) for d in result.decks] == [
+        ("Languages", "languages", "languages.yaml"),
+        ("Languages::Verbs", "languages-verbs", "languages-verbs.yaml"),
+    ]
+    assert dict(result.cards_by_type()) == {"basic": 2, "reversed": 1, "cloze": 1, "type_in": 1}
+    assert [s.describe() for s in result.skipped] == [
+        "skipped: 2 notes of note type 'Vocab with example' (cannot be mapped)"
+    ]
+    languages = source_data(tmp_path / "sources" / "languages.yaml")
+    assert languages["description"] == "Words <i>and</i> phrases"
+    assert "tags" not in languages  # no tag is on every card
+    cards = languages["cards"]
+    assert cards == [
+        {"id": "what-is-2-3", "guid": "g-simple-1", "level": "beginner", "tags": ["maths"],
+         "front": "What is 2 < 3?", "back": "true"},
+        {"id": "which-animal", "guid": "g-simple-2", "tags": ["animals"],
+         "front": 'Which animal? <img src="media/cat.png">', "back": "a cat"},
+        {"id": "bonjour", "guid": "g-both-1", "type": "reversed", "level": "advanced",
+         "tags": ["french"], "front": "bonjour", "back": "hello"},
+        {"id": "paris-is-in-france", "guid": "g-cloze-1", "type": "cloze",
+         "text": "{{c1::Paris}} is in {{c2::France}}", "extra": "geography"},
+    ]  # fmt: skip
+    assert (tmp_path / "sources" / "media" / "cat.png").read_bytes() == CAT_PNG
+    verbs = source_data(tmp_path / "sources" / "languages-verbs.yaml")
+    assert verbs["cards"] == [
+        {"id": "to-be-french", "guid": "g-spell-1", "type": "type_in", "tags": ["french"],
+         "front": "to be (French)", "answer": "être"},
+    ]  # fmt: skip
+
+
+def test_rebuilding_a_genanki_deck_updates_the_same_notes_in_the_collection(
+    tmp_path: Path, collection: Collection
+) -> None:
+    package = genanki_package(tmp_path)
+    import_apkg(collection, package)
+    note_ids = set(collection.find_notes(""))
+    card_ids = set(collection.find_cards(""))
+    assert len(note_ids) == 7
+    _review_every_card(collection)
+
+    sources = tmp_path / "sources"
+    result = import_file(package, sources)
+    assert [c.describe() for c in result.conversions] == [
+        "'Simple' (2 notes) → 'deckkit Basic': Question → Front, Answer → Back",
+        "'Both ways' (1 note) → 'deckkit Basic (and reversed card)': Word → Front, Meaning → Back",
+        "'My cloze' (1 note) → 'deckkit Cloze': Text → Text, Notes → Extra",
+        "'Spell it' (1 note) → 'deckkit Type-in': Prompt → Front, Spelling → Answer",
+    ]
+    lock = tmp_path / "deckkit.lock"
+    rebuilt = build([sources], tmp_path / "build", formats=["apkg"], lockfile=lock)
+    assert rebuilt.ok, rebuilt.problems
+
+    _import_then_change_note_types(collection, rebuilt.written, sources, result)
+    assert set(collection.find_notes("")) == note_ids
+    assert set(collection.find_cards("")) == card_ids
+    assert all(collection.get_card(cid).reps == 1 for cid in card_ids)  # review history kept
+    note = collection.get_note(
+        collection.db.scalar("select id from notes where guid = ?", "g-both-1")
+    )
+    assert note.note_type()["name"] == "deckkit Basic (and reversed card)"
+    assert note.fields == ["bonjour", "hello"]
+
+    _edit_rebuild_reimport(
+        collection, sources / "languages.yaml", tmp_path, lock, guid="g-both-1", key="back",
+        old="hello", new="hello, or salut among friends", note_ids=note_ids,
+    )  # fmt: skip
+
+
+def anki_collection_deck(col: Collection, tmp_path: Path) -> int:
+    """Notes made in Anki itself: stock note types, sub-decks, tags, a level tag and an image."""
+    french = col.decks.id("Languages::French")
+    verbs = col.decks.id("Languages::French::Verbs")
+    col.decks.save(col.decks.get(french) | {"desc": "French words &amp; phrases"})
+    image = col.media.write_data("eiffel tower.png", b"\x89PNG\r\n\x1a\nthe tower")
+
+    def add(note_type: str, fields: list[str], tags: list[str], deck: int) -> None:
+        note = col.new_note(col.models.by_name(note_type))
+        for position, value in enumerate(fields):
+            note.fields[position] = value
+        note.tags = tags
+        col.add_note(note, deck)
+
+    add(
+        "Basic",
+        ['Where is this? <img src="' + image + '">', "Paris"],
+        ["landmarks", "level::advanced"],
+        french,
+    )
+    add("Basic", ["chat", "cat"], ["animals"], french)
+    add("Basic (and reversed card)", ["merci", "thank you"], ["politeness"], french)
+    add("Basic (optional reversed card)", ["oui", "yes", "y"], [], french)
+    add("Basic (optional reversed card)", ["non", "no", ""], [], french)
+    add("Basic (type in the answer)", ["to have", "avoir"], ["verbs"], verbs)
+    add("Cloze", ["Je {{c1::suis}} content", "être, present tense"], ["verbs"], verbs)
+    custom = col.models.new("Conjugation table")
+    for name in ("Verb", "Je", "Tu", "Il"):
+        col.models.add_field(custom, col.models.new_field(name))
+    template = col.models.new_template("Card 1")
+    template["qfmt"], template["afmt"] = "{{Verb}}", "{{Je}} {{Tu}} {{Il}}"
+    col.models.add_template(custom, template)
+    col.models.add(custom)
+    add("Conjugation table", ["aller", "vais", "vas", "va"], ["verbs"], verbs)
+    return col.decks.id("Languages")
+
+
+def test_a_deck_exported_by_anki_comes_in_and_rebuilding_it_updates_those_notes(
+    tmp_path: Path, collection: Collection
+) -> None:
+    languages = anki_collection_deck(collection, tmp_path)
+    package = tmp_path / "from-anki.apkg"
+    options = ExportAnkiPackageOptions(
+        with_scheduling=True, with_deck_configs=False, with_media=True, legacy=False
+    )
+    collection.export_anki_package(
+        out_path=str(package), options=options, limit=DeckIdLimit(languages)
+    )
+    note_ids = set(collection.find_notes(""))
+    card_ids = set(collection.find_cards(""))
+    _review_every_card(collection)
+
+    sources = tmp_path / "sources"
+    result = import_file(package, sources)
+    assert result.ok, result.problems
+    assert [(d.name, d.path.name) for d in result.decks] == [
+        ("Languages::French", "languages-french.yaml"),
+        ("Languages::French::Verbs", "languages-french-verbs.yaml"),
+    ]
+    assert dict(result.cards_by_type()) == {"basic": 3, "reversed": 2, "type_in": 1, "cloze": 1}
+    assert [s.describe() for s in result.skipped] == [
+        "skipped: 1 note of note type 'Conjugation table' (cannot be mapped)"
+    ]
+    french = source_data(sources / "languages-french.yaml")
+    assert french["description"] == "French words & phrases"
+    cards = by_front(french["cards"])
+    assert cards['Where is this? <img src="media/eiffel_tower.png">']["level"] == "advanced"
+    assert cards['Where is this? <img src="media/eiffel_tower.png">']["tags"] == ["landmarks"]
+    assert (sources / "media" / "eiffel_tower.png").read_bytes() == b"\x89PNG\r\n\x1a\nthe tower"
+    assert cards["merci"]["type"] == "reversed"
+    assert cards["oui"]["type"] == "reversed"  # "Add Reverse" filled in
+    assert "type" not in cards["non"]  # basic
+    assert all(card["guid"] for card in french["cards"])
+    verbs_data = source_data(sources / "languages-french-verbs.yaml")
+    assert verbs_data["tags"] == ["verbs"]  # on every card of that deck
+    verbs = by_front(verbs_data["cards"])
+    assert verbs["to have"] == {
+        "id": "to-have", "guid": verbs["to have"]["guid"], "type": "type_in",
+        "front": "to have", "answer": "avoir",
+    }  # fmt: skip
+    assert verbs["Je {{c1::suis}} content"]["extra"] == "être, present tense"
+
+    lock = tmp_path / "deckkit.lock"
+    rebuilt = build([sources], tmp_path / "build", formats=["apkg"], lockfile=lock)
+    assert rebuilt.ok, rebuilt.problems
+    _import_then_change_note_types(collection, rebuilt.written, sources, result)
+    assert set(collection.find_notes("")) == note_ids
+    assert set(collection.find_cards("")) == card_ids
+    assert all(collection.get_card(cid).reps == 1 for cid in card_ids)
+    for nid in note_ids:  # every image a note shows is in the collection
+        for name in re.findall(r'src="([^"]+)"', "".join(collection.get_note(nid).fields)):
+            assert collection.media.have(name), name
+
+    guid = by_front(cards_of(sources / "languages-french.yaml"))["chat"]["guid"]
+    _edit_rebuild_reimport(
+        collection, sources / "languages-french.yaml", tmp_path, lock, guid=guid, key="back",
+        old="cat", new="cat (the animal)", note_ids=note_ids,
+    )  # fmt: skip
+
+
+def test_a_collection_package_comes_in_like_a_deck_package(tmp_path: Path) -> None:
+    (tmp_path / "col").mkdir()
+    col = Collection(str(tmp_path / "col" / "collection.anki2"))
+    anki_collection_deck(col, tmp_path)
+    col.export_collection_package(
+        str(tmp_path / "everything.colpkg"), include_media=True, legacy=False
+    )
+    col.close()  # the export closed it for a full sync; this releases the backend
+
+    result = import_file(tmp_path / "everything.colpkg", tmp_path / "sources")
+    assert result.ok, result.problems
+    assert result.format == "colpkg"
+    assert dict(result.cards_by_type()) == {"basic": 3, "reversed": 2, "type_in": 1, "cloze": 1}
+    assert (tmp_path / "sources" / "media" / "eiffel_tower.png").is_file()
+
+
+# --- 3. text exports -------------------------------------------------------------------------
+
+
+def test_an_anki_csv_export_comes_in_with_guids_types_and_media(
+    tmp_path: Path, collection: Collection
+) -> None:
+    languages = anki_collection_deck(collection, tmp_path)
+    export = tmp_path / "notes.csv"
+    collection.export_note_csv(
+        out_path=str(export), limit=DeckIdLimit(languages), with_html=True, with_tags=True,
+        with_deck=True, with_notetype=True, with_guid=True,
+    )  # fmt: skip
+    result = import_file(export, tmp_path / "sources", media_dir=Path(collection.media.dir()))
+    assert result.ok, result.problems
+    assert result.format == "csv"
+    assert dict(result.cards_by_type()) == {"basic": 3, "reversed": 2, "type_in": 1, "cloze": 1}
+    assert [s.describe() for s in result.skipped] == [
+        "skipped: 1 note of note type 'Conjugation table' (not in the file, and a text import "
+        "cannot create note types: import the .apkg)"
+    ]
+    guids = {collection.get_note(nid).guid for nid in collection.find_notes("")}
+    french = cards_of(tmp_path / "sources" / "languages-french.yaml")
+    assert {card["guid"] for card in french} <= guids
+    assert by_front(french)["chat"]["back"] == "cat"
+    assert (tmp_path / "sources" / "media" / "eiffel_tower.png").is_file()
+
+
+def test_deckkit_s_own_csv_comes_back_with_every_card_type(tmp_path: Path) -> None:
+    lock = tmp_path / "deckkit.lock"
+    built = build([ALL_TYPES], tmp_path / "built", formats=["csv"], lockfile=lock)
+    result = import_file(built.written[0], tmp_path / "sources", lockfile=lock)
+    assert not result.skipped
+    # Media cannot travel in a CSV: the references stay as they were and are reported.
+    assert any("media file(s) referenced but not in the input" in n for n in result.notices)
+    assert {p.code for p in result.problems} == {"check.media-missing"}
+    copy = cards_of(tmp_path / "sources" / "all-types.yaml")
+    original = cards_of(ALL_TYPES)
+    assert [c["id"] for c in copy] == [c["id"] for c in original]
+    for mine, theirs in zip(copy, original, strict=True):
+        if "media/" not in str(theirs):
+            assert mine == theirs
+
+
+def test_a_hand_written_anki_text_file_with_headers(tmp_path: Path) -> None:
+    result = import_file(IMPORT_FIXTURES / "anki-notes.txt", tmp_path / "sources")
+    assert result.ok, result.problems
+    assert result.format == "csv"
+    data = source_data(tmp_path / "sources" / "imported-hand-written.yaml")
+    assert data["deck"] == "Imported::Hand written"
+    assert data["tags"] == ["handwritten"]
+    assert data["cards"] == [
+        {"id": "what-is-6-7", "level": "beginner", "tags": ["maths"],
+         "front": "What is 6 × 7?", "back": "42"},
+        {"id": "capital-of-japan", "tags": ["geography"],
+         "front": "Capital of Japan?", "back": "<b>Tokyo</b>"},
+    ]  # fmt: skip
+
+
+def test_a_quizlet_export_with_the_default_separators(tmp_path: Path) -> None:
+    result = import_file(IMPORT_FIXTURES / "quizlet-tab.txt", tmp_path / "sources", fmt="quizlet")
+    assert result.ok, result.problems
+    data = source_data(tmp_path / "sources" / "quizlet-tab.yaml")
+    assert data["deck"] == "quizlet-tab"
+    assert [(c["id"], c["front"], c["back"]) for c in data["cards"]] == [
+        ("bonjour", "bonjour", "hello"),
+        ("merci", "merci", "thank you"),
+        # Quizlet text is plain: what looks like a tag stays text.
+        ("2-3-5-4", "2 < 3 & 5 > 4", "an inequality written as &lt;b>plain text&lt;/b>"),
+        ("chat", "chat 🐱", "cat"),
+    ]
+    assert "guid" not in data["cards"][0]
+    assert result.notices == (
+        "1 card(s) of quizlet-tab.txt hold no term/definition separator (Tab) and were left out; "
+        "pass the separators chosen in Quizlet's export dialog "
+        "(--term-separator, --card-separator)",
+    )
+    built = build([tmp_path / "sources"], tmp_path / "build", formats=["quizlet"])
+    assert built.ok
+    assert (tmp_path / "build" / "quizlet-tab.quizlet.txt").read_text("utf-8").splitlines()[2] == (
+        "2 < 3 & 5 > 4\tan inequality written as <b>plain text</b>"
+    )
+
+
+def test_a_quizlet_export_with_custom_separators(tmp_path: Path) -> None:
+    result = import_file(
+        IMPORT_FIXTURES / "quizlet-custom.txt",
+        tmp_path / "sources",
+        term_separator=" - ",
+        card_separator=";",
+        deck_name="Biology::Cells",
+    )
+    assert result.ok, result.problems
+    assert result.format == "quizlet"  # separators given
+    data = source_data(tmp_path / "sources" / "biology-cells.yaml")
+    assert data["deck"] == "Biology::Cells"
+    assert [(c["id"], c["front"], c["back"]) for c in data["cards"]] == [
+        ("photosynthesis", "photosynthesis", "how plants turn light into sugar"),
+        ("mitochondria", "mitochondria", "the cell's power plant<br>with a second line"),
+        ("osmosis", "osmosis", "water crossing a membrane"),
+    ]
+
+
+# --- the command line and its errors ---------------------------------------------------------
+
+
+def test_cli_prints_a_summary_with_the_skipped_note_types(tmp_path: Path) -> None:
+    package = genanki_package(tmp_path)
+    out = tmp_path / "sources"
+    result = CliRunner().invoke(main, ["import", str(package), "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        f"imported 2 deck(s) from {package} (Anki package): "
+        "5 cards (2 basic, 1 cloze, 1 reversed, 1 type_in)"
+    )
+    assert lines[1:5] == [
+        "wrote:",
+        f"  {out / 'languages.yaml'}  (Languages: 4 cards)",
+        f"  {out / 'languages-verbs.yaml'}  (Languages::Verbs: 1 cards)",
+        f"  {out / 'deck.schema.json'}",
+    ]
+    assert f"media: 1 file(s) extracted into {out / 'media'}" in lines
+    assert "skipped: 2 notes of note type 'Vocab with example' (cannot be mapped)" in lines
+    assert "  'Spell it' (1 note) → 'deckkit Type-in': Prompt → Front, Spelling → Answer" in lines
+    assert validate([out]).ok
+
+
+def test_cli_refuses_to_overwrite_unless_forced(tmp_path: Path) -> None:
+    package = genanki_package(tmp_path)
+    out = tmp_path / "sources"
+    out.mkdir()
+    (out / "languages.yaml").write_text("deck: mine\n", encoding="utf-8")
+    refused = CliRunner().invoke(main, ["import", str(package), "-o", str(out)])
+    assert refused.exit_code == 2
+    assert "not overwriting existing files" in refused.output
+    assert "--force" in refused.output
+    assert (out / "languages.yaml").read_text("utf-8") == "deck: mine\n"
+    assert not (out / "languages-verbs.yaml").exists()  # nothing written at all
+    forced = CliRunner().invoke(main, ["import", str(package), "-o", str(out), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert source_data(out / "languages.yaml")["deck"] == "Languages"
+    # Importing the same thing again over identical files is fine.
+    again = CliRunner().invoke(main, ["import", str(package), "-o", str(out)])
+    assert again.exit_code == 0, again.output
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("broken.apkg", b"not a zip file", "cannot read"),
+        ("broken.colpkg", b"PK\x03\x04 truncated", "cannot read"),
+        ("deck.json", b"{}", "use --from apkg, colpkg, csv or quizlet"),
+        ("latin1.txt", "caf\xe9\tcoffee\n".encode("latin-1"), "not UTF-8"),
+    ],
+)
+def test_cli_unreadable_inputs_are_usage_errors_without_traceback(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = CliRunner().invoke(main, ["import", str(path), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_quizlet_separators_by_their_names_in_quizlet_s_dialog(tmp_path: Path) -> None:
+    export = tmp_path / "set.txt"
+    export.write_text("chien,dog;chat,cat;oiseau,bird", encoding="utf-8")
+    out = tmp_path / "sources"
+    args = ["import", str(export), "-o", str(out), "--term-separator", "comma"]
+    result = CliRunner().invoke(main, [*args, "--card-separator", "semicolon", "--deck", "Animals"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        f"imported 1 deck(s) from {export} (Quizlet export): 3 cards (3 basic)"
+    )
+    data = source_data(out / "animals.yaml")
+    assert [(c["front"], c["back"]) for c in data["cards"]] == [
+        ("chien", "dog"),
+        ("chat", "cat"),
+        ("oiseau", "bird"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("anki-notes.txt", "csv"),  # starts with # header lines
+        ("quizlet-tab.txt", "csv"),  # tabs: read as Anki text unless --from quizlet
+        ("quizlet-custom.txt", "quizlet"),  # neither
+    ],
+)
+def test_the_reader_is_chosen_by_extension_and_first_lines(name: str, expected: str) -> None:
+    assert detect_format(IMPORT_FIXTURES / name) == expected
+    assert detect_format(Path("deck.APKG")) == "apkg"
+    assert detect_format(Path("all.colpkg")) == "colpkg"
+    assert detect_format(Path("notes.tsv")) == "csv"
+
+
+def test_cli_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["import", str(tmp_path / "nope.apkg")])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_without_the_anki_package_an_apkg_import_says_how_to_install_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = genanki_package(tmp_path)
+    monkeypatch.setitem(sys.modules, "anki.collection", None)  # makes `import anki.collection` fail
+    result = CliRunner().invoke(main, ["import", str(package), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "pip install 'deckkit[anki]'" in result.output
+    # Quizlet text needs no Anki at all.
+    quizlet = CliRunner().invoke(
+        main,
+        [
+            "import",
+            str(IMPORT_FIXTURES / "quizlet-tab.txt"),
+            "--from",
+            "quizlet",
+            "-o",
+            str(tmp_path / "q"),
+        ],
+    )
+    assert quizlet.exit_code == 0, quizlet.output
+
+
+def test_a_deck_id_another_source_in_the_folder_uses_is_not_taken_again(tmp_path: Path) -> None:
+    lock = tmp_path / "deckkit.lock"
+    built = build([ALL_TYPES], tmp_path / "built", formats=["apkg"], lockfile=lock)
+    sources = tmp_path / "sources"
+    sources.mkdir()
+    shutil.copy(ALL_TYPES, sources / "original.yaml")
+    shutil.copytree(FIXTURES / "good" / "media", sources / "media")
+    result = import_file(built.written[0], sources, lockfile=lock)
+    # The lockfile's deck id is taken by original.yaml: the copy gets its own id and keeps GUIDs.
+    assert [deck.id for deck in result.decks] == ["deckkit-tests-all-types"]
+    copy = cards_of(sources / "deckkit-tests-all-types.yaml")
+    assert all(card["guid"] for card in copy)
+    assert validate([sources]).ok
+
+
+def test_lockfile_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
+    package = genanki_package(tmp_path)
+    with pytest.raises(ImportUsageError, match="no such lockfile"):
+        import_file(package, tmp_path / "out", lockfile=tmp_path / "missing.lock")
+
+
+# --- field text ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "2 < 3 & 5 > 4",
+        "List<T> and Map<K, V>",
+        "<b>bold</b> & <i>italic</i> &amp; an entity",
+        "&lt;b> is how you write a tag",
+        "a <!-- comment --> & <br> break",
+        "AT&T, R&D, &c.",
+        "x &lt; y written as an entity",
+        "&amp;lt; double",
+        "",
+    ],
+)
+def test_readable_html_is_the_exact_inverse_of_deckkit_s_escaping(written: str) -> None:
+    exported = escape_bare_markup(written)
+    readable = readable_html(exported)
+    assert escape_bare_markup(readable) == exported  # a rebuild gives the same HTML
+    if "&lt;" not in written and "&amp;" not in written:
+        assert readable == written
+
+
+def test_readable_html_keeps_editor_escaping_as_it_is() -> None:
+    # Anki's editor escapes '>' too; undoing only '<' would leave "List<T&gt;".
+    assert readable_html("List&lt;T&gt;") == "List&lt;T&gt;"
+    assert readable_html("&lt;b>bold?&lt;/b>") == "&lt;b>bold?&lt;/b>"
+
+
+def test_slugs_are_readable_and_valid_ids() -> None:
+    assert (
+        slugify("What is the capital of France?", fallback="x") == "what-is-the-capital-of-france"
+    )
+    assert slugify("Café crème", fallback="x") == "cafe-creme"
+    assert slugify("مرحبا", fallback="card-3") == "card-3"
+    long = slugify("word " * 40, fallback="x", limit=48)
+    assert len(long) <= 48
+    assert not long.endswith("-")
+
+
+# --- shared steps ----------------------------------------------------------------------------
+
+
+def _review_every_card(col: Collection) -> None:
+    for cid in col.find_cards(""):
+        card = col.get_card(cid)
+        card.reps = 1
+        col.update_card(card)
+
+
+def _import_then_change_note_types(
+    col: Collection, packages: tuple[Path, ...], sources: Path, result: ImportResult
+) -> None:
+    """What the summary tells the learner to do once: import (the notes conflict: another note
+    type), change the note type of those notes as listed, import again: nothing conflicts."""
+    before = col.note_count()
+    first = [import_apkg(col, package) for package in packages]
+    assert sum(len(log.conflicting) for log in first) == sum(c.count for c in result.conversions)
+    assert sum(len(log.new) for log in first) == 0
+    targets = {
+        card["guid"]: card.get("type", "basic")
+        for path in sources.glob("*.yaml")
+        for card in cards_of(path)
+    }
+    kinds = {nt.name: kind for kind, nt in NOTE_TYPES.items()}
+    for conversion in result.conversions:
+        old = col.models.by_name(conversion.note_type)
+        new = col.models.by_name(conversion.target)
+        assert old, conversion
+        assert new, conversion
+        note_ids = [
+            nid
+            for nid in col.models.nids(old["id"])
+            if targets.get(col.get_note(nid).guid) == kinds[conversion.target]
+        ]
+        assert len(note_ids) == conversion.count
+        request = col.models.change_notetype_info(
+            old_notetype_id=old["id"], new_notetype_id=new["id"]
+        ).input
+        old_fields = [f["name"] for f in old["flds"]]
+        mapping = dict((theirs, mine) for mine, theirs in conversion.fields)
+        del request.new_fields[:]
+        request.new_fields.extend(
+            old_fields.index(mapping[f["name"]]) if f["name"] in mapping else -1
+            for f in new["flds"]
+        )
+        request.note_ids.extend(note_ids)
+        col.models.change_notetype_of_notes(request)
+    col.models._clear_cache()
+    again = [import_apkg(col, package) for package in packages]
+    assert sum(len(log.conflicting) + len(log.new) for log in again) == 0
+    assert col.note_count() == before
+
+
+def _edit_rebuild_reimport(
+    col: Collection, source: Path, tmp_path: Path, lock: Path, *, guid: str, key: str, old: str,
+    new: str, note_ids: set[int],
+) -> None:  # fmt: skip
+    """Edit one field in the YAML, rebuild, import with Anki's defaults: that note is updated."""
+    text = source.read_text("utf-8")
+    data = yaml.safe_load(text)
+    card = next(c for c in data["cards"] if c.get("guid") == guid)
+    assert card[key] == old
+    line = f"    {key}: {old}\n"
+    assert text.count(line) == 1
+    source.write_text(text.replace(line, f"    {key}: {new}\n"), encoding="utf-8")
+    later = time.time() + 60  # Anki stamped the merged notes with the time of that import
+    rebuilt = build(
+        [source.parent], tmp_path / "build", formats=["apkg"], lockfile=lock, clock=lambda: later
+    )
+    assert rebuilt.ok, rebuilt.problems
+    package = tmp_path / "build" / f"{data['id']}.apkg"
+    log = import_apkg(col, package)
+    assert len(log.updated) == 1
+    assert len(log.new) == 0
+    assert len(log.conflicting) == 0
+    assert set(col.find_notes("")) == note_ids
+    note = col.get_note(col.db.scalar("select id from notes where guid = ?", guid))
+    field_index = 1 if key == "back" else 0
+    assert note.fields[field_index] == new
+
+
+def test_import_result_lists_every_file_written(tmp_path: Path) -> None:
+    result: ImportResult = import_file(genanki_package(tmp_path), tmp_path / "sources")
+    on_disk = sorted(p for p in (tmp_path / "sources").rglob("*") if p.is_file())
+    assert sorted(result.written) == on_disk
