@@ -10,7 +10,8 @@ from typing import Any
 from deckkit.loader import LoadedSource
 from deckkit.markup import is_blank
 from deckkit.media import media_references, reference_problem
-from deckkit.model import LETTERS
+from deckkit.model import LETTERS, NOTE_TYPE_ROLES
+from deckkit.notetypes import NOTE_TYPES
 from deckkit.problems import Problem
 
 _CLOZE_DELETION = re.compile(r"\{\{c\d+::.+?\}\}", re.DOTALL)
@@ -239,6 +240,148 @@ def _may_refer_to_media(value: Any) -> bool:
     return isinstance(value, str) and ("<" in value or "[sound:" in value)
 
 
+def _note_types(source: LoadedSource) -> Iterator[tuple[int, dict[str, Any]]]:
+    data = source.data
+    declared = data.get("note_types") if isinstance(data, dict) else None
+    if isinstance(declared, list):
+        for index, note_type in enumerate(declared):
+            if isinstance(note_type, dict):
+                yield index, note_type
+
+
+def _fields(note_type: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
+    fields = note_type.get("fields")
+    if isinstance(fields, list):
+        for index, field in enumerate(fields):
+            if isinstance(field, dict):
+                yield index, field
+
+
+_ROLES = frozenset(role for roles in NOTE_TYPE_ROLES.values() for role in roles)
+
+
+def check_note_types(source: LoadedSource) -> Iterator[Problem]:
+    """An original note type must be able to carry its kind of card: each field's role a key of
+    that card type, the card type's required keys each in some field, cloze exactly for cloze.
+    Names and ids are unique within the deck, and never one of deckkit's own note types' ids."""
+    deckkit_ids = {note_type.id: note_type.name for note_type in NOTE_TYPES.values()}
+    names: dict[str, int] = {}
+    ids: dict[int, int] = {}
+    for index, note_type in _note_types(source):
+        where: tuple[Any, ...] = ("note_types", index)
+        name, anki_id, kind = note_type.get("name"), note_type.get("id"), note_type.get("kind")
+        if isinstance(name, str):
+            mark = source.mark_of_value((*where, "name"))
+            if name in names:
+                yield source.problem(
+                    mark,
+                    f"note type name '{name}' is already declared at line {names[name]}; "
+                    "give each note type of a deck its own name",
+                    "check.duplicate-note-type",
+                )
+            else:
+                names[name] = mark.line
+        if isinstance(anki_id, int) and not isinstance(anki_id, bool):
+            mark = source.mark_of_value((*where, "id"))
+            if anki_id in deckkit_ids:
+                yield source.problem(
+                    mark,
+                    f"note type id {anki_id} is deckkit's own '{deckkit_ids[anki_id]}'; "
+                    "remove this note type and the cards' 'note_type' naming it",
+                    "check.duplicate-note-type",
+                )
+            elif anki_id in ids:
+                yield source.problem(
+                    mark,
+                    f"note type id {anki_id} is already declared at line {ids[anki_id]}; "
+                    "declare each Anki note type once and name it from every card using it",
+                    "check.duplicate-note-type",
+                )
+            else:
+                ids[anki_id] = mark.line
+        if not isinstance(kind, str) or kind not in NOTE_TYPE_ROLES:
+            continue  # the schema reports it
+        allowed = NOTE_TYPE_ROLES[kind]
+        filled = set()
+        for position, field in _fields(note_type):
+            role = field.get("role")
+            # A role no card type has is the schema's to report.
+            if isinstance(role, str) and role in _ROLES and role not in allowed:
+                yield source.problem(
+                    source.mark_of_value((*where, "fields", position, "role")),
+                    f"a {kind.replace('_', '-')} card has no '{role}'; "
+                    f"use one of {', '.join(allowed)}, or null to leave the field empty",
+                    "check.note-type-kind",
+                )
+            filled.add(role)
+        missing = [key for key in REQUIRED_TEXT_FIELDS[kind] if key not in filled]
+        if missing and isinstance(note_type.get("fields"), list):
+            yield source.problem(
+                source.mark_of_value((*where, "fields")),
+                f"no field of note type '{name}' has the role {missing[0]}, so a "
+                f"{kind.replace('_', '-')} card's '{missing[0]}' would be lost: "
+                f"give one field that role",
+                "check.note-type-kind",
+            )
+        cloze = note_type.get("cloze")
+        if isinstance(cloze, bool) and cloze != (kind == "cloze"):
+            yield source.problem(
+                source.mark_of_value((*where, "cloze")),
+                "only a cloze note type carries cloze cards: cloze must be "
+                + ("true when kind is cloze" if kind == "cloze" else "false unless kind is cloze"),
+                "check.note-type-kind",
+            )
+
+
+def check_card_note_types(source: LoadedSource) -> Iterator[Problem]:
+    """A card's `note_type` must name a declared note type of the card's own type, and the note
+    type needs a field for every key the card fills (or that text would be lost)."""
+    declared: dict[str, dict[str, Any]] = {}
+    for _index, note_type in _note_types(source):
+        if isinstance(note_type.get("name"), str):
+            declared.setdefault(note_type["name"], note_type)  # a second one is reported
+    for index, card in _cards(source):
+        name = card.get("note_type")
+        if not isinstance(name, str) or _card_type(card) not in NOTE_TYPE_ROLES:
+            continue  # multiple-choice and open cards cannot have one: the schema says so
+        mark = source.mark_of_value(("cards", index, "note_type"))
+        found = declared.get(name)
+        if found is None:
+            known = ", ".join(f"'{n}'" for n in declared) or "none"
+            yield source.problem(
+                mark,
+                f"note type '{name}' is not declared under note_types (declared: {known}); "
+                "declare it there or remove the card's note_type",
+                "check.unknown-note-type",
+            )
+            continue
+        kind, card_type = found.get("kind"), _card_type(card)
+        if isinstance(kind, str) and kind != card_type:
+            yield source.problem(
+                mark,
+                f"note type '{name}' carries {kind.replace('_', '-')} cards, not "
+                f"{card_type.replace('_', '-')} ones; name a note type of kind {card_type} "
+                "or remove the card's note_type",
+                "check.note-type-kind",
+            )
+            continue
+        roles = {field.get("role") for _p, field in _fields(found)}
+        for key in NOTE_TYPE_ROLES[card_type]:
+            value = card.get(key)
+            if (
+                key not in roles
+                and key not in REQUIRED_TEXT_FIELDS[card_type]  # reported at the note type
+                and isinstance(value, str)
+                and not is_blank(value)
+            ):
+                yield source.problem(
+                    source.mark_of_value(("cards", index, key)),
+                    f"note type '{name}' has no field for '{key}', so this text would be lost; "
+                    f"remove it or give a field of '{name}' the role {key}",
+                    "check.note-type-kind",
+                )
+
+
 Check = Callable[[LoadedSource], Iterator[Problem]]
 CHECKS: Sequence[Check] = (
     check_duplicate_card_ids,
@@ -247,6 +390,8 @@ CHECKS: Sequence[Check] = (
     check_empty_fields,
     check_media,
     check_html,
+    check_note_types,
+    check_card_note_types,
 )
 
 

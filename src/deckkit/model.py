@@ -66,6 +66,34 @@ class Open:
 
 Content = Basic | Reversed | Cloze | TypeIn | MultipleChoice | Open
 
+# The card keys an original note type's field can take its text from, by the card type it carries.
+NOTE_TYPE_ROLES: dict[str, tuple[str, ...]] = {
+    "basic": ("front", "back"),
+    "reversed": ("front", "back"),
+    "cloze": ("text", "extra"),
+    "type_in": ("front", "answer", "extra"),
+}
+
+
+@dataclass(frozen=True)
+class AnkiNoteType:
+    """An Anki note type a deck keeps from where its cards came from (``deckkit import``).
+
+    Its id, name, field names and template names are those of the note type in the learner's
+    collection, so that Anki updates the notes in place; ``mod`` is that note type's modification
+    time, so that Anki leaves the learner's note type as it is. Templates and CSS are Anki's text,
+    never escaped or rewritten.
+    """
+
+    name: str
+    id: int
+    mod: int
+    kind: str  # the card type it carries: basic, reversed, cloze or type_in
+    fields: tuple[tuple[str, str | None], ...]  # (field name, card key that fills it or None)
+    templates: tuple[tuple[str, str, str], ...]  # (name, front, back)
+    css: str = ""
+    cloze: bool = False
+
 
 @dataclass(frozen=True)
 class Card:
@@ -77,6 +105,7 @@ class Card:
     content: Content
     tags: tuple[str, ...]
     level: str | None
+    note_type: AnkiNoteType | None = None  # None: deckkit's own note type for the card type
 
 
 @dataclass(frozen=True)
@@ -90,6 +119,7 @@ class Deck:
     cards: tuple[Card, ...]
     media: tuple[MediaFile, ...]
     source: Path
+    note_types: tuple[AnkiNoteType, ...] = ()  # original note types its cards keep
 
 
 def anki_card_count(card: Card) -> int:
@@ -136,7 +166,9 @@ def deck_from_source(source: LoadedSource) -> Deck:
         return rewrite_references(escape_bare_markup(text), source_dir, packed)
 
     deck_tags = tuple(data.get("tags") or ())
-    cards = tuple(_card(data["id"], raw, deck_tags, html) for raw in data["cards"])
+    note_types = tuple(_note_type(raw) for raw in data.get("note_types") or ())
+    by_name = {note_type.name: note_type for note_type in note_types}
+    cards = tuple(_card(data["id"], raw, deck_tags, html, by_name) for raw in data["cards"])
     return Deck(
         id=data["id"],
         name=data["deck"],
@@ -145,10 +177,31 @@ def deck_from_source(source: LoadedSource) -> Deck:
         cards=cards,
         media=tuple(sorted(packed.values(), key=lambda m: m.packed_name)),
         source=source.path,
+        note_types=note_types,
     )
 
 
-def _card(deck_id: str, raw: dict[str, Any], deck_tags: tuple[str, ...], html: Any) -> Card:
+def _note_type(raw: dict[str, Any]) -> AnkiNoteType:
+    """An original note type as declared: its text exactly as written."""
+    return AnkiNoteType(
+        name=raw["name"],
+        id=int(raw["id"]),
+        mod=int(raw["mod"]),
+        kind=raw["kind"],
+        fields=tuple((field["name"], field.get("role")) for field in raw["fields"]),
+        templates=tuple((t["name"], t["front"], t["back"]) for t in raw["templates"]),
+        css=raw.get("css") or "",
+        cloze=bool(raw.get("cloze", raw["kind"] == "cloze")),
+    )
+
+
+def _card(
+    deck_id: str,
+    raw: dict[str, Any],
+    deck_tags: tuple[str, ...],
+    html: Any,
+    note_types: dict[str, AnkiNoteType],
+) -> Card:
     kind = raw.get("type", "basic")
     level = raw.get("level")
     tags = [*deck_tags, *(raw.get("tags") or ())]
@@ -161,6 +214,7 @@ def _card(deck_id: str, raw: dict[str, Any], deck_tags: tuple[str, ...], html: A
         content=_content(kind, raw, html),
         tags=tuple(dict.fromkeys(tags)),
         level=level,
+        note_type=note_types[raw["note_type"]] if "note_type" in raw else None,
     )
 
 

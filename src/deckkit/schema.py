@@ -156,7 +156,7 @@ def _message(error: ValidationError, path: PathKey) -> str:
             return f"{where} must be text, not {shown}: put it in quotes"
         return f"{where} must be {_type_name(expected)}, not {shown}"
     if keyword == "enum":
-        options = ", ".join(str(v) for v in error.validator_value)
+        options = ", ".join("null" if v is None else str(v) for v in error.validator_value)
         return f"{where} is {json.dumps(error.instance)}; it must be one of: {options}"
     if keyword == "oneOf":  # only the multiple-choice answer offers alternatives
         shown = json.dumps(error.instance, ensure_ascii=False)
