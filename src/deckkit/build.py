@@ -43,6 +43,7 @@ from deckkit.lockfile import (
     lock_from_text,
     lock_to_text,
     note_type_entries,
+    original_note_type_mods,
     stale_notes,
     stamps_from,
 )
@@ -363,7 +364,7 @@ def _process(plan: _Plan, path: Path) -> _Outcome:
         entries = deck_entries(plan.lock.notes.get(deck.id, {}), deck, plan.now)
         stamps = stamps_from(entries, plan.note_types, deck)
     else:
-        stamps = _mtime_stamps(path)
+        stamps = _mtime_stamps(path, deck)
     exported = _export(plan, deck, stamps)
     staged = [item for item, _ in exported]
     separators = next((o for _, o in exported if isinstance(o, Separators)), None)
@@ -465,10 +466,13 @@ def _stamps_key(plan: _Plan, path: Path, entries: dict[str, Entry] | None) -> st
     return json.dumps([note_types, sorted((k, e.hash, e.mod) for k, e in entries.items())])
 
 
-def _mtime_stamps(source: Path) -> Stamps:
-    """Without a lockfile: the source file's modification time for all its notes."""
+def _mtime_stamps(source: Path, deck: Deck) -> Stamps:
+    """Without a lockfile: the source file's modification time for all its notes; deckkit's note
+    types have a fixed time and a deck's original note types their declared one."""
     mtime = int(source.stat().st_mtime)
-    return Stamps(note_types={t.id: NOTE_TYPES_MOD for t in NOTE_TYPES.values()}, default=mtime)
+    note_types = {t.id: NOTE_TYPES_MOD for t in NOTE_TYPES.values()}
+    note_types.update(original_note_type_mods(deck))
+    return Stamps(note_types=note_types, default=mtime)
 
 
 def _run(plan: _Plan, paths: list[Path], jobs: int) -> Iterable[_Outcome]:

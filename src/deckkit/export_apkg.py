@@ -24,7 +24,7 @@ from pathlib import Path
 import genanki
 
 from deckkit.model import Deck
-from deckkit.notetypes import genanki_model, note_fields, note_type_for
+from deckkit.notetypes import card_fields, genanki_model, note_type_for
 from deckkit.stamps import Stamps
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -42,8 +42,11 @@ class _StampedNote(genanki.Note):  # type: ignore[misc]
     def cards(self) -> list[genanki.Card]:
         # genanki works out which templates give a card by rendering each one for every note;
         # every deckkit template shows a field that validation guarantees is not empty, so a
-        # front/back note has one card per template (cloze numbers are still genanki's business).
-        if self.model.model_type == genanki.Model.CLOZE:
+        # front/back note has one card per template (cloze numbers are still genanki's business,
+        # and so are the cards of an original note type, whose templates may be conditional).
+        if self.model.model_type == genanki.Model.CLOZE or not getattr(
+            self.model, "every_template_makes_a_card", True
+        ):
             return list(super().cards)
         return [genanki.Card(ordinal) for ordinal in range(len(self.model.templates))]
 
@@ -63,7 +66,7 @@ def genanki_deck(deck: Deck, stamps: Stamps) -> genanki.Deck:
             models[note_type.id] = genanki_model(note_type, mod=stamps.note_type(note_type.id))
         note = _StampedNote(
             model=models[note_type.id],
-            fields=list(note_fields(card.content)),
+            fields=list(card_fields(card)),
             tags=list(card.tags),
             guid=card.guid,
             due=position,  # new cards come up in the order they are written

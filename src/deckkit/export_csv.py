@@ -16,7 +16,7 @@ import csv
 from pathlib import Path
 
 from deckkit.model import Deck
-from deckkit.notetypes import note_fields, note_type_for
+from deckkit.notetypes import card_fields, note_type_for
 
 HEADER = (
     "#separator:Comma",
@@ -36,7 +36,7 @@ def csv_rows(deck: Deck) -> list[list[str]]:
             note_type_for(card).name,
             deck.name,
             " ".join(card.tags),
-            *note_fields(card.content),
+            *card_fields(card),
         ]
         for card in deck.cards
     ]

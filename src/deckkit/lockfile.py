@@ -5,7 +5,8 @@ forward exactly when its exported content changes, and stay put otherwise, or a 
 either overwrite a learner's own edits of untouched notes or silently skip real changes. That
 needs memory across builds which must not live in ``build/`` (a fresh clone has none), so it is a
 small JSON file committed beside ``sources/``: for every note a hash of its content and the time
-that content was first built, and the same for deckkit's note types.
+that content was first built, and the same for deckkit's note types. (The original note types an
+imported deck keeps are not in it: their time is the ``mod`` their source declares.)
 
 Everything here is pure: reading and writing the file is the caller's business.
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deckkit.model import Card, Deck
-from deckkit.notetypes import NOTE_TYPES, NoteType, note_fields, note_type_for
+from deckkit.notetypes import NOTE_TYPES, NoteType, card_fields, note_type_for
 from deckkit.stamps import Stamps
 
 LOCK_VERSION = 1
@@ -50,7 +51,7 @@ def note_hash(deck: Deck, card: Card) -> str:
     """A hash of everything Anki stores for the note: fields, tags, note type and deck."""
     # Unit and record separators cannot occur in YAML text, so the joined parts are unambiguous.
     payload = "\x1e".join(
-        [str(note_type_for(card).id), deck.name, "\x1f".join(card.tags), *note_fields(card.content)]
+        [str(note_type_for(card).id), deck.name, "\x1f".join(card.tags), *card_fields(card)]
     )
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
@@ -118,11 +119,21 @@ def stamps_for(lock: Lock, deck: Deck) -> Stamps:
 def stamps_from(
     entries: dict[str, Entry], note_types_entries: dict[str, Entry], deck: Deck
 ) -> Stamps:
-    """Stamps from a deck's entries and the note types' entries."""
+    """Stamps from a deck's entries and the note types' entries.
+
+    A deck's original note types (kept by ``deckkit import``) carry their own ``mod``: the time of
+    the note type in the learner's collection, so that Anki leaves that note type as it is.
+    """
     notes = {card.guid: entries[card.id].mod for card in deck.cards if card.id in entries}
     note_types = {int(i): entry.mod for i, entry in note_types_entries.items()}
+    note_types.update(original_note_type_mods(deck))
     latest = max([*notes.values(), *note_types.values(), 0])
     return Stamps(notes=notes, note_types=note_types, default=latest)
+
+
+def original_note_type_mods(deck: Deck) -> dict[int, int]:
+    """The declared modification time of each original note type of a deck, by id."""
+    return {note_type.id: note_type.mod for note_type in deck.note_types}
 
 
 def lock_to_text(lock: Lock) -> str:

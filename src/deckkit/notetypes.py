@@ -4,6 +4,10 @@ The ids, field names and template names are a contract with every collection tha
 deckkit deck: changing them makes Anki fork the note type ("deckkit Basic+") and skip the notes.
 Styling and template markup may change; the note type's ``mod`` then moves forward so that Anki
 updates it in place.
+
+A card brought in from an existing deck (``deckkit import``) may keep the note type it had there
+(:class:`~deckkit.model.AnkiNoteType`): it is exported with that note type's id, name, fields,
+templates and CSS, each field filled with the card key its role names.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import genanki
 
 from deckkit.model import (
     LETTERS,
+    AnkiNoteType,
     Basic,
     Card,
     Cloze,
@@ -41,14 +46,28 @@ class NoteType:
     fields: tuple[str, ...]
     templates: tuple[tuple[str, str, str], ...]  # (name, front, back)
     is_cloze: bool = False
+    css: str | None = None  # None: deckkit's CSS (read when used, so a new styling is picked up)
+    # An original note type's: for each field, the card key that fills it (None: left empty).
+    # None for deckkit's own note types, whose fields follow the content (see note_fields).
+    roles: tuple[str | None, ...] | None = None
 
     @property
     def sort_field_index(self) -> int:
         return 0
 
+    @property
+    def style(self) -> str:
+        """The note type's CSS."""
+        return CSS if self.css is None else self.css
+
+    @property
+    def is_original(self) -> bool:
+        """A note type kept from an imported deck, not one of deckkit's own."""
+        return self.roles is not None
+
     def fingerprint(self) -> str:
         """A hash of everything Anki stores for the note type; changes when styling does."""
-        payload = json.dumps([self.name, self.fields, self.templates, self.is_cloze, CSS])
+        payload = json.dumps([self.name, self.fields, self.templates, self.is_cloze, self.style])
         return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -130,13 +149,43 @@ NOTE_TYPES: dict[str, NoteType] = {
 
 
 def note_type_for(card: Card) -> NoteType:
-    """The note type a card is exported with."""
+    """The note type a card is exported with: its original one if it kept it, else deckkit's."""
+    if card.note_type is not None:
+        return original_note_type(card.note_type)
     return NOTE_TYPES[card.type]
 
 
+@lru_cache(maxsize=256)
+def original_note_type(anki: AnkiNoteType) -> NoteType:
+    """The note type of an imported card's original Anki note type, with its roles."""
+    return NoteType(
+        id=anki.id,
+        name=anki.name,
+        fields=tuple(name for name, _role in anki.fields),
+        templates=anki.templates,
+        is_cloze=anki.cloze,
+        css=anki.css,
+        roles=tuple(role for _name, role in anki.fields),
+    )
+
+
+def card_fields(card: Card) -> tuple[str, ...]:
+    """A card's field values in the order of the note type it is exported with."""
+    if card.note_type is None:
+        return note_fields(card.content)
+    return note_fields(card.content, note_type_for(card))
+
+
 @lru_cache(maxsize=4096)  # the lockfile, the .apkg and the CSV ask for the same card in turn
-def note_fields(content: Content) -> tuple[str, ...]:
-    """The note's field values, in the note type's field order."""
+def note_fields(content: Content, note_type: NoteType | None = None) -> tuple[str, ...]:
+    """The note's field values, in the note type's field order.
+
+    ``note_type`` matters only for an original note type (one with roles): each of its fields gets
+    the card key its role names, and "" when the role is None or the content has no such key.
+    """
+    if note_type is not None and note_type.roles is not None:
+        keys = _content_keys(content)
+        return tuple(keys.get(role, "") if role else "" for role in note_type.roles)
     if isinstance(content, (Basic, Reversed)):
         return (content.front, content.back)
     if isinstance(content, Cloze):
@@ -154,6 +203,17 @@ def note_fields(content: Content) -> tuple[str, ...]:
     if isinstance(content, Open):
         return (content.prompt, content.hint, concepts_html(content.concepts), content.answer)
     raise TypeError(f"no note type for {type(content).__name__}")
+
+
+def _content_keys(content: Content) -> dict[str, str]:
+    """The source keys of a card type an original note type's field can take its text from."""
+    if isinstance(content, (Basic, Reversed)):
+        return {"front": content.front, "back": content.back}
+    if isinstance(content, Cloze):
+        return {"text": content.text, "extra": content.extra}
+    if isinstance(content, TypeIn):
+        return {"front": content.front, "answer": content.answer, "extra": content.extra}
+    raise TypeError(f"an original note type cannot carry {type(content).__name__}")
 
 
 def choices_html(content: MultipleChoice, *, marked: bool) -> str:
@@ -191,11 +251,12 @@ def genanki_model(note_type: NoteType, *, mod: int) -> genanki.Model:
         note_type.name,
         fields=[{"name": name} for name in note_type.fields],
         templates=[{"name": n, "qfmt": q, "afmt": a} for n, q, a in note_type.templates],
-        css=CSS,
+        css=note_type.style,
         model_type=genanki.Model.CLOZE if note_type.is_cloze else genanki.Model.FRONT_BACK,
         sort_field_index=note_type.sort_field_index,
     )
     model.fixed_mod = mod
+    model.every_template_makes_a_card = not note_type.is_original
     return model
 
 
@@ -203,6 +264,9 @@ class _FixedModModel(genanki.Model):  # type: ignore[misc]
     """genanki stamps note types with the build time; Anki then re-imports them every build."""
 
     fixed_mod = 0
+    # deckkit's templates each show a field validation keeps filled; an original note type's
+    # may be conditional (Anki's "optional reversed card"), so genanki must render them to know.
+    every_template_makes_a_card = True
 
     def to_json(self, timestamp: float, deck_id: int) -> dict[str, object]:
         data: dict[str, object] = super().to_json(timestamp, deck_id)
