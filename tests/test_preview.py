@@ -142,10 +142,10 @@ PREVIEW_TYPE_COMPARISON = re.compile(
 HINT_ID = re.compile(r"\bhint[0-9a-f]{16}\b")
 
 
-def anki_html(card: Any, side: str) -> str:
+def anki_html(card: Any, side: str, *, css: str = CSS) -> str:
     html: str = card.question() if side == "front" else card.answer()
-    style = f"<style>{CSS}</style>"
-    assert html.startswith(style), "Anki styles the card with deckkit's CSS"
+    style = f"<style>{css}</style>"
+    assert html.startswith(style), "Anki styles the card with its note type's CSS"
     html = html[len(style) :]
     output = card.render_output()
     sounds = {"q": output.question_av_tags, "a": output.answer_av_tags}
@@ -186,6 +186,129 @@ def test_every_card_front_and_back_equal_what_anki_renders(
             if expected != got:
                 mismatches.append((preview.card.id, anki_card.ord, side, expected, got))
     assert mismatches == []
+
+
+# Cards brought in by `deckkit import` that keep their Anki note type: its templates (conditional
+# ones, Anki's special fields) and its CSS, which Anki puts before each side as it does deckkit's.
+KEPT = r"""
+deck: "Kept::Note types"
+id: kept-note-types
+tags: [kept, Zebra, apple]
+cards:
+  - id: simple
+    note_type: Simple
+    front: "What is 2 < 3?"
+    back: "true"
+  - id: optional-basic
+    note_type: Optional reverse
+    front: non
+    back: "no"
+  - id: both-ways
+    type: reversed
+    note_type: Both ways
+    front: bonjour
+    back: hello
+  - id: spell
+    type: type_in
+    note_type: Spell it
+    front: to be
+    answer: être
+  - id: capital
+    type: cloze
+    note_type: My cloze
+    text: "{{c1::Paris}} is in {{c2::France::country}}"
+    extra: geography
+note_types:
+  - name: Simple
+    id: 1600000001
+    mod: 1700000000
+    kind: basic
+    fields: [{name: Question, role: front}, {name: Answer, role: back}]
+    templates:
+      - name: Card 1
+        front: >-
+          <div class="q">{{Question}}</div>
+          <p>{{Deck}} / {{Subdeck}} / {{Type}} / {{Card}} / {{Tags}}</p>
+        back: "{{FrontSide}}<hr id=answer>{{Answer}}{{^Answer}}(none){{/Answer}}"
+    css: |
+      .card { color: navy; }
+      .q { font-weight: bold; }
+  - name: Optional reverse
+    id: 1600000006
+    mod: 1700000000
+    kind: basic
+    fields:
+      - {name: Front, role: front}
+      - {name: Back, role: back}
+      - {name: Add Reverse, role: null}
+    templates:
+      - {name: Card 1, front: "{{Front}}", back: "{{FrontSide}}<hr id=answer>{{Back}}"}
+      - name: Card 2
+        front: "{{#Add Reverse}}{{Back}}{{/Add Reverse}}"
+        back: "{{FrontSide}}<hr id=answer>{{Front}}"
+    css: ".card { color: teal; }"
+  - name: Both ways
+    id: 1600000002
+    mod: 1700000000
+    kind: reversed
+    fields: [{name: Word, role: front}, {name: Meaning, role: back}]
+    templates:
+      - {name: Forward, front: "{{Word}}", back: "{{FrontSide}}<hr id=answer>{{Meaning}}"}
+      - {name: Backward, front: "{{Meaning}}", back: "{{FrontSide}}<hr id=answer>{{Word}}"}
+    css: ".card { color: green; }"
+  - name: Spell it
+    id: 1600000003
+    mod: 1700000000
+    kind: type_in
+    fields: [{name: Prompt, role: front}, {name: Spelling, role: answer}]
+    templates:
+      - name: Card 1
+        front: "{{Prompt}}<br>{{type:Spelling}}"
+        back: "{{Prompt}}<hr id=answer>{{type:Spelling}}"
+    css: ".card { color: maroon; }"
+  - name: My cloze
+    id: 1600000004
+    mod: 1700000000
+    kind: cloze
+    cloze: true
+    fields: [{name: Text, role: text}, {name: Notes, role: extra}]
+    templates:
+      - {name: Cloze, front: "{{cloze:Text}}", back: "{{cloze:Text}}<br>{{Notes}}"}
+    css: ".card { color: purple; }"
+"""
+
+
+def test_cards_that_keep_their_note_type_render_with_its_templates_as_anki_does(
+    collection: Collection, tmp_path: Path
+) -> None:
+    (tmp_path / "src").mkdir()
+    source = tmp_path / "src" / "kept.yaml"
+    source.write_text(KEPT, encoding="utf-8")
+    deck = load_deck(source)
+    imported(collection, deck, tmp_path)
+    previews = {(p.card.guid, p.ordinal): p for p in preview_cards(deck)}
+    anki_cards = [collection.get_card(i) for i in collection.find_cards("")]
+    # The optional reverse card is not asked for: one card, as in Anki.
+    assert sorted((c.note().guid, c.ord) for c in anki_cards) == sorted(previews)
+    assert len(previews) == 7
+    mismatches = []
+    for anki_card in anki_cards:
+        preview = previews[(anki_card.note().guid, anki_card.ord)]
+        assert preview.card.note_type is not None
+        css = preview.card.note_type.css
+        for side, ours in (("front", preview.front), ("back", preview.back)):
+            expected, got = anki_html(anki_card, side, css=css), preview_html(ours)
+            if expected != got:
+                mismatches.append((preview.card.id, anki_card.ord, side, expected, got))
+    assert mismatches == []
+    simple = previews[(deck.cards[0].guid, 0)].front
+    assert "Kept::Note types / Note types / Simple / Card 1 / apple kept Zebra" in simple
+
+    html = page_html([deck])
+    assert CSS in html  # deckkit's, for any deckkit card
+    for note_type in deck.note_types:  # each kept note type's, for its own cards only
+        (key,) = set(re.findall(rf'data-note-type="({note_type.id}-[0-9a-f]+)"', html))
+        assert f'@scope (.dk-card[data-note-type="{key}"]) {{\n{note_type.css}\n}}' in html
 
 
 def test_preview_sides_hold_the_playable_forms_that_the_comparison_normalises() -> None:
@@ -490,6 +613,30 @@ def test_page_loads_with_no_errors_one_card_per_anki_card_and_its_media(
     sounds = page.js("[...document.querySelectorAll('audio[controls]')].map(a => a.src)")
     assert len(sounds) == 1
     assert Path(sounds[0].removeprefix("file://")).is_file()
+
+
+@needs_chromium
+def test_a_kept_note_type_s_css_styles_its_own_cards_only(page: Page, tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "kept.yaml").write_text(KEPT, encoding="utf-8")
+    result = write_preview([tmp_path / "src" / "kept.yaml", ALL_TYPES], tmp_path / "preview")
+    assert result.page is not None
+    page.goto(result.page.as_uri())
+    assert page.errors() == []
+
+    def color(card_id: str) -> str:
+        return str(
+            page.js(
+                f"getComputedStyle(document.querySelector("
+                f"'.dk-card[data-card=\"{card_id}\"] .dk-side > .card')).color"
+            )
+        )
+
+    assert color("simple") == "rgb(0, 0, 128)"  # navy, from its note type
+    assert color("both-ways") == "rgb(0, 128, 0)"  # green, from another
+    assert color("basic-rtl") == "rgb(31, 35, 40)"  # deckkit's #1f2328
+    weight = "getComputedStyle(document.querySelector('.dk-card[data-card=\"simple\"] .q'))"
+    assert page.js(f"{weight}.fontWeight") == "700"
 
 
 @needs_chromium

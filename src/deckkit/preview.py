@@ -1,9 +1,10 @@
 """Preview: every Anki card of the sources on one static HTML page, rendered as Anki renders it.
 
-Each card's front and back come from deckkit's own note types (templates and CSS from
-:mod:`deckkit.notetypes`), filled in by a small renderer of the template features those note types
-use, which reproduces the markup of Anki's own renderer (``rslib/src/template.rs``,
-``cloze.rs``, ``template_filters.rs``; https://docs.ankiweb.net/templates/fields.html):
+Each card's front and back come from the note type it is exported with (templates and CSS from
+:mod:`deckkit.notetypes`: deckkit's own, or the original note type an imported card kept, whose
+CSS applies to its cards only), filled in by a small renderer of Anki's template features, which
+reproduces the markup of Anki's own renderer (``rslib/src/template.rs``, ``cloze.rs``,
+``template_filters.rs``; https://docs.ankiweb.net/templates/fields.html):
 
 - ``{{Field}}``, ``{{#Field}}…{{/Field}}``, ``{{^Field}}…{{/Field}}`` (a field holding only
   whitespace, ``<br>`` or ``<div>`` tags counts as empty) and ``{{FrontSide}}``.
@@ -18,6 +19,8 @@ use, which reproduces the markup of Anki's own renderer (``rslib/src/template.rs
   the way Anki's reviewer does (green right, red wrong, grey missed).
 - ``[sound:name]`` becomes an ``<audio controls>`` element; images keep their ``src``, resolved by
   the page's ``<base href="media/">`` against copies of the media under their packed names.
+- Anki's special fields ``{{Tags}}``, ``{{Type}}``, ``{{Deck}}``, ``{{Subdeck}}``, ``{{Card}}`` and
+  ``{{CardFlag}}`` (empty); other filters (furigana, TTS, add-ons') leave the text as it is.
 
 Which cards a note makes is what the ``.apkg`` holds: genanki decides that on export (reversed: 2,
 cloze: one per deletion number), so the same genanki note is asked here.
@@ -45,8 +48,8 @@ from pathlib import Path
 import genanki
 
 from deckkit.build import ValidationResult, validate
-from deckkit.model import Card, Deck, deck_from_source
-from deckkit.notetypes import CSS, NoteType, genanki_model, note_fields, note_type_for
+from deckkit.model import AnkiNoteType, Card, Deck, deck_from_source
+from deckkit.notetypes import CSS, NoteType, card_fields, genanki_model, note_type_for
 from deckkit.output import OutputError, prepare_output_dir, replace_text
 from deckkit.problems import Problem
 
@@ -170,7 +173,8 @@ def _field(name: str, context: _Context) -> str:
     if name == "FrontSide":
         return context.front_side or ""
     if name not in context.fields:
-        raise ValueError(f"the template names {name!r}, which is not a field of the note type")
+        # What Anki shows for a field the note type lacks (an imported note type's template).
+        return f"{{unknown field {escape(name)}}}"
     return context.fields[name]
 
 
@@ -188,8 +192,7 @@ def _replacement(node: _Replacement, context: _Context) -> str:
             text = _type_in(text, node.field, question=context.question)
         elif name == "text":
             text = strip_html(text)
-        else:
-            raise ValueError(f"the preview does not know the template filter {name!r}")
+        # Other filters (add-ons', furigana, TTS) leave the text as it is, as in Anki without them.
     return text
 
 
@@ -386,16 +389,14 @@ def _genanki_model(note_type: NoteType) -> genanki.Model:
 
 def anki_ordinals(card: Card) -> tuple[int, ...]:
     """The ordinals of the Anki cards the exported note makes, as Anki numbers them (from 0)."""
-    note = genanki.Note(
-        model=_genanki_model(note_type_for(card)), fields=list(note_fields(card.content))
-    )
+    note = genanki.Note(model=_genanki_model(note_type_for(card)), fields=list(card_fields(card)))
     return tuple(sorted(c.ord for c in note.cards))
 
 
-def render_card(card: Card, card_ord: int) -> tuple[str, str]:
+def render_card(card: Card, card_ord: int, deck_name: str = "") -> tuple[str, str]:
     """The front and back HTML of one Anki card as Anki renders it (type-in, sounds playable)."""
     note_type = note_type_for(card)
-    fields = dict(zip(note_type.fields, note_fields(card.content), strict=True))
+    fields = dict(zip(note_type.fields, card_fields(card), strict=True))
     if note_type.is_cloze:
         template = note_type.templates[0]
         if card_ord + 1 not in set().union(*(cloze_numbers(v) for v in fields.values())):
@@ -403,6 +404,16 @@ def render_card(card: Card, card_ord: int) -> tuple[str, str]:
             return message, message
     else:
         template = note_type.templates[card_ord]
+    # The special fields Anki offers every template (an imported note type's may use them).
+    special = {
+        "Tags": " ".join(sorted(card.tags, key=str.casefold)),  # Anki sorts a note's tags
+        "Type": note_type.name,
+        "Deck": deck_name,
+        "Subdeck": deck_name.split("::")[-1],
+        "Card": template[0],
+        "CardFlag": "",
+    }
+    fields = {**special, **fields}
     _, front_template, back_template = template
     salt = f"{card.guid}:{card_ord}"
     front = render_template(front_template, fields, card_ord=card_ord, id_salt=f"{salt}:q")
@@ -443,7 +454,7 @@ def preview_cards(deck: Deck) -> list[PreviewCard]:
     for card in deck.cards:
         ordinals = anki_ordinals(card)
         for card_ord in ordinals:
-            front, back = render_card(card, card_ord)
+            front, back = render_card(card, card_ord, deck.name)
             cards.append(PreviewCard(deck, card, card_ord, len(ordinals), front, back))
     return cards
 
@@ -510,7 +521,7 @@ def page_html(decks: Sequence[Deck]) -> str:
 /* deckkit's note type styling, exactly as in the .apkg */
 {CSS}
 </style>
-<style>{_asset("preview.css")}</style>
+{_original_styles(decks)}<style>{_asset("preview.css")}</style>
 </head>
 <body>
 <header class="dk-bar">
@@ -529,6 +540,28 @@ def page_html(decks: Sequence[Deck]) -> str:
 """
 
 
+def _original_styles(decks: Sequence[Deck]) -> str:
+    """Each original note type's CSS, applied only to its own cards (after deckkit's, so that it
+    wins where both style the same thing)."""
+    styles = {}
+    for deck in decks:
+        for note_type in deck.note_types:
+            if any(card.note_type == note_type for card in deck.cards):
+                css = re.sub("</(style)", r"<\\/\1", note_type.css, flags=re.IGNORECASE)
+                styles[_note_type_key(note_type)] = (
+                    f'<style>\n/* note type "{escape(note_type.name)}", as in the .apkg */\n'
+                    f'@scope (.dk-card[data-note-type="{_note_type_key(note_type)}"]) {{\n'
+                    f"{css}\n}}\n</style>\n"
+                )
+    return "".join(styles.values())
+
+
+def _note_type_key(note_type: AnkiNoteType) -> str:
+    """A short name for an original note type on the page: its id and a hash of its styling."""
+    digest = hashlib.blake2b(note_type.css.encode(), digest_size=4).hexdigest()
+    return f"{note_type.id}-{digest}"
+
+
 def _article(preview: PreviewCard) -> str:
     card = preview.card
     tags = _shown_tags(card)
@@ -541,6 +574,8 @@ def _article(preview: PreviewCard) -> str:
         "data-level": card.level or "",
         "data-tags": " ".join(tags),
     }
+    if card.note_type is not None:
+        attributes["data-note-type"] = _note_type_key(card.note_type)
     opening = "<article " + " ".join(f'{k}="{escape(v)}"' for k, v in attributes.items()) + ">"
     which = f" · {preview.template_name}" if preview.count > 1 else ""
     meta = [
