@@ -8,13 +8,16 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import json
 import re
 import shutil
 import sqlite3
 import sys
 import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,15 +28,20 @@ from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
 from click.testing import CliRunner
 
 from conftest import FIXTURES, REPO, import_apkg
-from deckkit.build import build, validate
+from deckkit.build import BuildResult, build, validate
 from deckkit.cli import main
 from deckkit.importer import (
+    Collected,
     ImportResult,
     ImportUsageError,
+    NoteTypeInfo,
+    SourceNote,
     detect_format,
     import_file,
+    plan_import,
     readable_html,
     slugify,
+    write_plan,
 )
 from deckkit.loader import load_source
 from deckkit.markup import escape_bare_markup
@@ -108,8 +116,6 @@ def package_notes(package: Path) -> dict[str, tuple[int, str, frozenset[str]]]:
 
 
 def package_media(package: Path) -> dict[str, bytes]:
-    import json
-
     with zipfile.ZipFile(package) as archive:
         names = json.loads(archive.read("media"))
         return {name: archive.read(entry) for entry, name in names.items()}
@@ -287,21 +293,50 @@ def test_a_genanki_deck_comes_in_with_types_tags_levels_and_media(tmp_path: Path
     assert "tags" not in languages  # no tag is on every card
     cards = languages["cards"]
     assert cards == [
-        {"id": "what-is-2-3", "guid": "g-simple-1", "level": "beginner", "tags": ["maths"],
-         "front": "What is 2 < 3?", "back": "true"},
-        {"id": "which-animal", "guid": "g-simple-2", "tags": ["animals"],
+        {"id": "what-is-2-3", "guid": "g-simple-1", "note_type": "Simple", "level": "beginner",
+         "tags": ["maths"], "front": "What is 2 < 3?", "back": "true"},
+        {"id": "which-animal", "guid": "g-simple-2", "note_type": "Simple", "tags": ["animals"],
          "front": 'Which animal? <img src="media/cat.png">', "back": "a cat"},
-        {"id": "bonjour", "guid": "g-both-1", "type": "reversed", "level": "advanced",
-         "tags": ["french"], "front": "bonjour", "back": "hello"},
+        {"id": "bonjour", "guid": "g-both-1", "type": "reversed", "note_type": "Both ways",
+         "level": "advanced", "tags": ["french"], "front": "bonjour", "back": "hello"},
         {"id": "paris-is-in-france", "guid": "g-cloze-1", "type": "cloze",
-         "text": "{{c1::Paris}} is in {{c2::France}}", "extra": "geography"},
+         "note_type": "My cloze", "text": "{{c1::Paris}} is in {{c2::France}}",
+         "extra": "geography"},
     ]  # fmt: skip
+    # Each note type the cards keep, as genanki wrote it: id, time, fields, templates, CSS.
+    simple, both_ways, my_cloze = languages["note_types"]
+    assert simple == {
+        "name": "Simple", "id": 1_600_000_001, "mod": simple["mod"], "kind": "basic",
+        "cloze": False,
+        "fields": [{"name": "Question", "role": "front"}, {"name": "Answer", "role": "back"}],
+        "templates": [{"name": "Card 1", "front": "{{Question}}",
+                       "back": "{{FrontSide}}<hr id=answer>{{Answer}}"}],
+        "css": SIMPLE.css,
+    }  # fmt: skip
+    assert abs(simple["mod"] - (time.time() - 3600)) < 600  # when genanki wrote the package
+    assert (both_ways["name"], both_ways["id"], both_ways["kind"]) == (
+        "Both ways",
+        1_600_000_002,
+        "reversed",
+    )
+    assert [t["name"] for t in both_ways["templates"]] == ["Forward", "Backward"]
+    assert (my_cloze["kind"], my_cloze["cloze"], my_cloze["fields"]) == (
+        "cloze",
+        True,
+        [{"name": "Text", "role": "text"}, {"name": "Notes", "role": "extra"}],
+    )
     assert (tmp_path / "sources" / "media" / "cat.png").read_bytes() == CAT_PNG
     verbs = source_data(tmp_path / "sources" / "languages-verbs.yaml")
     assert verbs["cards"] == [
-        {"id": "to-be-french", "guid": "g-spell-1", "type": "type_in", "tags": ["french"],
-         "front": "to be (French)", "answer": "être"},
+        {"id": "to-be-french", "guid": "g-spell-1", "type": "type_in", "note_type": "Spell it",
+         "tags": ["french"], "front": "to be (French)", "answer": "être"},
     ]  # fmt: skip
+    assert [(n["name"], n["kind"], n["fields"]) for n in verbs["note_types"]] == [
+        ("Spell it", "type_in",
+         [{"name": "Prompt", "role": "front"}, {"name": "Spelling", "role": "answer"}]),
+    ]  # fmt: skip
+    assert result.conversions == ()  # nothing to do in Anki
+    assert result.kept == (("Simple", 2), ("Both ways", 1), ("My cloze", 1), ("Spell it", 1))
 
 
 def test_rebuilding_a_genanki_deck_updates_the_same_notes_in_the_collection(
@@ -309,41 +344,57 @@ def test_rebuilding_a_genanki_deck_updates_the_same_notes_in_the_collection(
 ) -> None:
     package = genanki_package(tmp_path)
     import_apkg(collection, package)
-    note_ids = set(collection.find_notes(""))
-    card_ids = set(collection.find_cards(""))
-    assert len(note_ids) == 7
-    _review_every_card(collection)
+    assert collection.note_count() == 7
+    state = _learner_state(collection)
 
     sources = tmp_path / "sources"
     result = import_file(package, sources)
-    assert [c.describe() for c in result.conversions] == [
-        "'Simple' (2 notes) → 'deckkit Basic': Question → Front, Answer → Back",
-        "'Both ways' (1 note) → 'deckkit Basic (and reversed card)': Word → Front, Meaning → Back",
-        "'My cloze' (1 note) → 'deckkit Cloze': Text → Text, Notes → Extra",
-        "'Spell it' (1 note) → 'deckkit Type-in': Prompt → Front, Spelling → Answer",
-    ]
+    assert result.ok, result.problems
+    assert result.conversions == ()
     lock = tmp_path / "deckkit.lock"
-    rebuilt = build([sources], tmp_path / "build", formats=["apkg"], lockfile=lock)
-    assert rebuilt.ok, rebuilt.problems
+    rebuilt = _rebuild(sources, tmp_path, lock)
 
-    _import_then_change_note_types(collection, rebuilt.written, sources, result)
-    assert set(collection.find_notes("")) == note_ids
-    assert set(collection.find_cards("")) == card_ids
-    assert all(collection.get_card(cid).reps == 1 for cid in card_ids)  # review history kept
+    # No manual step: Anki's default options update the very notes the deck came from.
+    logs = [import_apkg(collection, package) for package in rebuilt.written]
+    _assert_updated_in_place(collection, logs, state, updated=5)  # the 2 unmapped stay as they are
     note = collection.get_note(
         collection.db.scalar("select id from notes where guid = ?", "g-both-1")
     )
-    assert note.note_type()["name"] == "deckkit Basic (and reversed card)"
+    assert note.note_type()["name"] == "Both ways"
     assert note.fields == ["bonjour", "hello"]
+    image = collection.get_note(
+        collection.db.scalar("select id from notes where guid = ?", "g-simple-2")
+    )
+    (name,) = re.findall(r'src="([^"]+)"', image["Question"])
+    assert collection.media.have(name)
 
     _edit_rebuild_reimport(
         collection, sources / "languages.yaml", tmp_path, lock, guid="g-both-1", key="back",
-        old="hello", new="hello, or salut among friends", note_ids=note_ids,
+        old="hello", new="hello, or salut among friends", note_ids=state.note_ids,
     )  # fmt: skip
 
 
-def anki_collection_deck(col: Collection, tmp_path: Path) -> int:
-    """Notes made in Anki itself: stock note types, sub-decks, tags, a level tag and an image."""
+def test_importing_a_rebuilt_genanki_deck_gives_back_the_same_sources(tmp_path: Path) -> None:
+    first = import_file(genanki_package(tmp_path), tmp_path / "sources")
+    rebuilt = _rebuild(tmp_path / "sources", tmp_path, tmp_path / "deckkit.lock")
+    for package in rebuilt.written:
+        again = import_file(package, tmp_path / "again")
+        assert again.ok, again.problems
+        assert again.kept
+        assert not again.conversions
+    for deck in first.decks:
+        mine = (tmp_path / "again" / deck.path.name).read_text("utf-8")
+        theirs = deck.path.read_text("utf-8")
+        # All but the line naming the file it came from.
+        assert mine.splitlines()[3:] == theirs.splitlines()[3:]
+
+
+def anki_collection_deck(col: Collection, tmp_path: Path, *, reverse_asked: bool = True) -> int:
+    """Notes made in Anki itself: stock note types, sub-decks, tags, a level tag and an image.
+
+    ``reverse_asked``: with a "Basic (optional reversed card)" note asking for its reverse card,
+    the one kind of note that cannot keep its note type.
+    """
     french = col.decks.id("Languages::French")
     verbs = col.decks.id("Languages::French::Verbs")
     col.decks.save(col.decks.get(french) | {"desc": "French words &amp; phrases"})
@@ -364,7 +415,8 @@ def anki_collection_deck(col: Collection, tmp_path: Path) -> int:
     )
     add("Basic", ["chat", "cat"], ["animals"], french)
     add("Basic (and reversed card)", ["merci", "thank you"], ["politeness"], french)
-    add("Basic (optional reversed card)", ["oui", "yes", "y"], [], french)
+    if reverse_asked:
+        add("Basic (optional reversed card)", ["oui", "yes", "y"], [], french)
     add("Basic (optional reversed card)", ["non", "no", ""], [], french)
     add("Basic (type in the answer)", ["to have", "avoir"], ["verbs"], verbs)
     add("Cloze", ["Je {{c1::suis}} content", "être, present tense"], ["verbs"], verbs)
@@ -379,20 +431,20 @@ def anki_collection_deck(col: Collection, tmp_path: Path) -> int:
     return col.decks.id("Languages")
 
 
-def test_a_deck_exported_by_anki_comes_in_and_rebuilding_it_updates_those_notes(
-    tmp_path: Path, collection: Collection
-) -> None:
-    languages = anki_collection_deck(collection, tmp_path)
-    package = tmp_path / "from-anki.apkg"
+def export_deck(col: Collection, deck_id: int, target: Path) -> Path:
+    """What File > Export > "Anki Deck Package" writes, with scheduling and media."""
     options = ExportAnkiPackageOptions(
         with_scheduling=True, with_deck_configs=False, with_media=True, legacy=False
     )
-    collection.export_anki_package(
-        out_path=str(package), options=options, limit=DeckIdLimit(languages)
-    )
-    note_ids = set(collection.find_notes(""))
-    card_ids = set(collection.find_cards(""))
-    _review_every_card(collection)
+    col.export_anki_package(out_path=str(target), options=options, limit=DeckIdLimit(deck_id))
+    return target
+
+
+def test_a_deck_exported_by_anki_comes_in_with_types_tags_levels_and_its_note_types(
+    tmp_path: Path, collection: Collection
+) -> None:
+    languages = anki_collection_deck(collection, tmp_path)
+    package = export_deck(collection, languages, tmp_path / "from-anki.apkg")
 
     sources = tmp_path / "sources"
     result = import_file(package, sources)
@@ -420,26 +472,98 @@ def test_a_deck_exported_by_anki_comes_in_and_rebuilding_it_updates_those_notes(
     verbs = by_front(verbs_data["cards"])
     assert verbs["to have"] == {
         "id": "to-have", "guid": verbs["to have"]["guid"], "type": "type_in",
-        "front": "to have", "answer": "avoir",
+        "note_type": "Basic (type in the answer)", "front": "to have", "answer": "avoir",
     }  # fmt: skip
     assert verbs["Je {{c1::suis}} content"]["extra"] == "être, present tense"
 
+    # Every card keeps its Anki note type, declared as the collection has it...
+    models = {m["name"]: m for m in collection.models.all()}
+    assert {name: card.get("note_type") for name, card in cards.items()} == {
+        'Where is this? <img src="media/eiffel_tower.png">': "Basic",
+        "chat": "Basic",
+        "merci": "Basic (and reversed card)",
+        "oui": None,  # ...but a note asking for the optional reverse card (no card key fills
+        "non": "Basic (optional reversed card)",  # "Add Reverse"): deckkit's reversed type
+    }
+    declared = {n["name"]: n for n in french["note_types"] + verbs_data["note_types"]}
+    assert sorted(declared) == [
+        "Basic", "Basic (and reversed card)", "Basic (optional reversed card)",
+        "Basic (type in the answer)", "Cloze",
+    ]  # fmt: skip
+    for name, note_type in declared.items():
+        model = models[name]
+        assert (note_type["id"], note_type["mod"], note_type["css"]) == (
+            model["id"],
+            model["mod"],
+            model["css"],
+        )
+        assert [f["name"] for f in note_type["fields"]] == [f["name"] for f in model["flds"]]
+        assert note_type["templates"] == [
+            {"name": t["name"], "front": t["qfmt"], "back": t["afmt"]} for t in model["tmpls"]
+        ]
+    assert declared["Basic (optional reversed card)"]["fields"] == [
+        {"name": "Front", "role": "front"}, {"name": "Back", "role": "back"},
+        {"name": "Add Reverse", "role": None},
+    ]  # fmt: skip
+    assert declared["Cloze"]["fields"] == [
+        {"name": "Text", "role": "text"}, {"name": "Back Extra", "role": "extra"},
+    ]  # fmt: skip
+    assert [c.describe() for c in result.conversions] == [
+        "'Basic (optional reversed card)' (1 note, those with 'Add Reverse' filled in) → "
+        "'deckkit Basic (and reversed card)': Front → Front, Back → Back"
+    ]
+
+
+def test_rebuilding_a_deck_exported_by_anki_updates_those_notes_in_place(
+    tmp_path: Path, collection: Collection
+) -> None:
+    languages = anki_collection_deck(collection, tmp_path, reverse_asked=False)
+    package = export_deck(collection, languages, tmp_path / "from-anki.apkg")
+    state = _learner_state(collection)
+
+    sources = tmp_path / "sources"
+    result = import_file(package, sources)
+    assert result.ok, result.problems
+    assert result.conversions == ()
     lock = tmp_path / "deckkit.lock"
-    rebuilt = build([sources], tmp_path / "build", formats=["apkg"], lockfile=lock)
-    assert rebuilt.ok, rebuilt.problems
-    _import_then_change_note_types(collection, rebuilt.written, sources, result)
-    assert set(collection.find_notes("")) == note_ids
-    assert set(collection.find_cards("")) == card_ids
-    assert all(collection.get_card(cid).reps == 1 for cid in card_ids)
-    for nid in note_ids:  # every image a note shows is in the collection
+    rebuilt = _rebuild(sources, tmp_path, lock)
+
+    logs = [import_apkg(collection, package) for package in rebuilt.written]
+    _assert_updated_in_place(collection, logs, state, updated=6)  # all but 'Conjugation table'
+    for nid in state.note_ids:  # every image a note shows is in the collection
         for name in re.findall(r'src="([^"]+)"', "".join(collection.get_note(nid).fields)):
             assert collection.media.have(name), name
+    non = collection.get_note(collection.find_notes('"Front:non"')[0])
+    assert non.note_type()["name"] == "Basic (optional reversed card)"
+    assert non.fields == ["non", "no", ""]
+    assert len(non.cards()) == 1  # no reverse card was asked for, none was made
 
     guid = by_front(cards_of(sources / "languages-french.yaml"))["chat"]["guid"]
     _edit_rebuild_reimport(
         collection, sources / "languages-french.yaml", tmp_path, lock, guid=guid, key="back",
-        old="cat", new="cat (the animal)", note_ids=note_ids,
+        old="cat", new="cat (the animal)", note_ids=state.note_ids,
     )  # fmt: skip
+
+
+def test_an_optional_reverse_card_note_asking_for_its_reverse_needs_one_change_of_note_type(
+    tmp_path: Path, collection: Collection
+) -> None:
+    """The one note that gets deckkit's note type: the summary's Change Note Type step, once."""
+    languages = anki_collection_deck(collection, tmp_path)
+    package = export_deck(collection, languages, tmp_path / "from-anki.apkg")
+    state = _learner_state(collection)
+    sources = tmp_path / "sources"
+    result = import_file(package, sources)
+    assert [(c.note_type, c.count) for c in result.conversions] == [
+        ("Basic (optional reversed card)", 1)
+    ]
+    rebuilt = _rebuild(sources, tmp_path, tmp_path / "deckkit.lock")
+    _import_then_change_note_types(collection, rebuilt.written, sources, result)
+    assert set(collection.find_notes("")) == state.note_ids
+    assert set(collection.find_cards("")) == state.card_ids
+    oui = collection.get_note(collection.find_notes('"Front:oui"')[0])
+    assert oui.note_type()["name"] == "deckkit Basic (and reversed card)"
+    assert [card.reps for card in oui.cards()] == [1, 1]
 
 
 def test_a_collection_package_comes_in_like_a_deck_package(tmp_path: Path) -> None:
@@ -455,6 +579,10 @@ def test_a_collection_package_comes_in_like_a_deck_package(tmp_path: Path) -> No
     assert result.ok, result.problems
     assert result.format == "colpkg"
     assert dict(result.cards_by_type()) == {"basic": 3, "reversed": 2, "type_in": 1, "cloze": 1}
+    assert [name for name, _count in result.kept] == [
+        "Basic", "Basic (and reversed card)", "Basic (optional reversed card)",
+        "Basic (type in the answer)", "Cloze",
+    ]  # fmt: skip
     assert (tmp_path / "sources" / "media" / "eiffel_tower.png").is_file()
 
 
@@ -483,6 +611,15 @@ def test_an_anki_csv_export_comes_in_with_guids_types_and_media(
     assert {card["guid"] for card in french} <= guids
     assert by_front(french)["chat"]["back"] == "cat"
     assert (tmp_path / "sources" / "media" / "eiffel_tower.png").is_file()
+    # A text export names its note types but does not hold them (ids, templates): the cards get
+    # deckkit's note types, and the summary says how to change the notes to them in Anki.
+    assert not any("note_type" in card for card in french)
+    assert "note_types" not in source_data(tmp_path / "sources" / "languages-french.yaml")
+    assert result.kept == ()
+    assert {c.note_type for c in result.conversions} == {
+        "Basic", "Basic (and reversed card)", "Basic (optional reversed card)",
+        "Basic (type in the answer)", "Cloze",
+    }  # fmt: skip
 
 
 def test_deckkit_s_own_csv_comes_back_with_every_card_type(tmp_path: Path) -> None:
@@ -581,7 +718,11 @@ def test_cli_prints_a_summary_with_the_skipped_note_types(tmp_path: Path) -> Non
     ]
     assert f"media: 1 file(s) extracted into {out / 'media'}" in lines
     assert "skipped: 2 notes of note type 'Vocab with example' (cannot be mapped)" in lines
-    assert "  'Spell it' (1 note) → 'deckkit Type-in': Prompt → Front, Spelling → Answer" in lines
+    assert (
+        "note types kept (under note_types: the rebuilt deck updates these notes): "
+        "'Simple' (2 notes), 'Both ways' (1 note), 'My cloze' (1 note), 'Spell it' (1 note)"
+    ) in lines
+    assert not any("Change Note Type" in line for line in lines)  # nothing to do in Anki
     assert validate([out]).ok
 
 
@@ -708,6 +849,143 @@ def test_lockfile_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
         import_file(package, tmp_path / "out", lockfile=tmp_path / "missing.lock")
 
 
+# --- cards that keep their note type -------------------------------------------------------
+
+KEPT_SOURCE = """\
+deck: Kept
+id: kept
+cards:
+  - id: spell
+    type: type_in
+    note_type: Spell it
+    front: to be
+    answer: être
+  - id: plain
+    front: a deckkit card
+    back: beside them
+note_types:
+  - name: Spell it
+    id: 1600000003
+    mod: 1700000123
+    kind: type_in
+    fields:
+      - {name: Prompt, role: front}
+      - {name: Notes, role: null}
+      - {name: Spelling, role: answer}
+    templates:
+      - name: Card 1
+        front: "{{Prompt}}<br>{{type:Spelling}}"
+        back: "{{Prompt}}<hr id=answer>{{type:Spelling}} {{Notes}}"
+    css: |
+      .card { color: navy; }
+      /* a < b & c, kept as written */
+"""
+
+
+def package_models(package: Path) -> dict[int, dict[str, Any]]:
+    """Note type id → note type, from a legacy .apkg that deckkit wrote."""
+    with zipfile.ZipFile(package) as archive:
+        data = archive.read("collection.anki2")
+    scratch = package.with_suffix(".models.anki2")
+    scratch.write_bytes(data)
+    connection = sqlite3.connect(scratch)
+    try:
+        (models,) = connection.execute("select models from col").fetchone()
+    finally:
+        connection.close()
+        scratch.unlink()
+    return {int(key): value for key, value in json.loads(models).items()}
+
+
+@pytest.mark.parametrize(
+    "css",
+    [
+        ".card {\n    color: black;\n}\n",
+        "  .a { x: y; }   \n\ttabbed\r\nwindows line\n\n\n",  # spaces, tabs, CR, blank lines
+        "/* 2 < 3 & a &lt; b */ .c::after { content: '{{x}}: \"y\"'; }",
+        "",
+    ],
+)
+def test_a_kept_note_type_s_templates_and_css_come_back_exactly(tmp_path: Path, css: str) -> None:
+    info = NoteTypeInfo(
+        id=1_500_000_000_001,
+        name="Odd: one",
+        fields=("Front", "Back"),
+        templates=((" {{Front}}\n", "{{FrontSide}}\r\n<hr id=answer>  \n{{Back}}"),),
+        mod=1_600_000_000,
+        template_names=("Card: 1",),
+        css=css,
+    )
+    note = SourceNote("g-1", info, ("front &lt; text", "back"), (), "Deck")
+    plan = plan_import(Collected(notes=(note,), note_types_are_original=True))
+    written = write_plan(plan, tmp_path)
+    data = source_data(written.decks[0].path)
+    assert data["note_types"] == [
+        {"name": "Odd: one", "id": 1_500_000_000_001, "mod": 1_600_000_000, "kind": "basic",
+         "cloze": False,
+         "fields": [{"name": "Front", "role": "front"}, {"name": "Back", "role": "back"}],
+         "templates": [{"name": "Card: 1", "front": " {{Front}}\n",
+                        "back": "{{FrontSide}}\r\n<hr id=answer>  \n{{Back}}"}],
+         "css": css},
+    ]  # fmt: skip
+    assert validate([tmp_path]).ok
+
+
+@pytest.mark.parametrize("with_lockfile", [True, False], ids=["lockfile", "no-lockfile"])
+def test_a_kept_note_type_is_exported_as_declared(tmp_path: Path, with_lockfile: bool) -> None:
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "kept.yaml").write_text(KEPT_SOURCE, encoding="utf-8")
+    lock = tmp_path / "deckkit.lock" if with_lockfile else None
+    built = build([tmp_path / "sources"], tmp_path / "build", lockfile=lock)
+    assert built.ok, built.problems
+    package = tmp_path / "build" / "kept.apkg"
+    models = package_models(package)
+    assert sorted(models) == [1_600_000_003, NOTE_TYPES["basic"].id]
+    kept = models[1_600_000_003]
+    # Its own id, name, fields, templates and CSS exactly, and the declared modification time
+    # (not the build's), so that Anki leaves the learner's copy of it as it is.
+    assert (kept["name"], kept["mod"], kept["type"]) == ("Spell it", 1_700_000_123, 0)
+    assert [f["name"] for f in kept["flds"]] == ["Prompt", "Notes", "Spelling"]
+    assert [(t["name"], t["qfmt"], t["afmt"]) for t in kept["tmpls"]] == [
+        ("Card 1", "{{Prompt}}<br>{{type:Spelling}}",
+         "{{Prompt}}<hr id=answer>{{type:Spelling}} {{Notes}}"),
+    ]  # fmt: skip
+    assert kept["css"] == ".card { color: navy; }\n/* a < b & c, kept as written */\n"
+    # Each field filled by its role; a field without one is left empty.
+    notes = {mid: flds.split("\x1f") for mid, flds, _tags in package_notes(package).values()}
+    assert notes[1_600_000_003] == ["to be", "", "être"]
+    assert notes[NOTE_TYPES["basic"].id] == ["a deckkit card", "beside them"]
+    rows = list(csv.reader((tmp_path / "build" / "kept.csv").read_text("utf-8").splitlines()[6:]))
+    assert [row[1:2] + row[4:] for row in rows] == [
+        ["Spell it", "to be", "", "être"],
+        ["deckkit Basic", "a deckkit card", "beside them", ""],
+    ]
+    if with_lockfile:
+        assert lock is not None
+        lock_text = lock.read_text("utf-8")
+        assert "1600000003" not in lock_text  # its time is the declared one, not the lockfile's
+
+
+def test_a_kept_note_type_is_part_of_the_note_hash(tmp_path: Path) -> None:
+    """Moving a card to its original note type (or off it) changes the note, so its time moves."""
+    (tmp_path / "sources").mkdir()
+    source = tmp_path / "sources" / "kept.yaml"
+    source.write_text(KEPT_SOURCE, encoding="utf-8")
+    lock = tmp_path / "deckkit.lock"
+    build([tmp_path / "sources"], tmp_path / "build", lockfile=lock, clock=lambda: 1_000)
+    text = KEPT_SOURCE.replace(
+        "  - {name: Notes, role: null}\n", "  - {name: Notes, role: extra}\n"
+    )
+    source.write_text(
+        text.replace("    answer: être\n", "    answer: être\n    extra: irregular\n")
+    )
+    build([tmp_path / "sources"], tmp_path / "build", lockfile=lock, clock=lambda: 2_000)
+    mods = {
+        card: entry["mod"] for card, entry in json.loads(lock.read_text())["notes"]["kept"].items()
+    }
+    assert mods == {"spell": 2_000, "plain": 1_000}
+
+
 # --- field text ------------------------------------------------------------------------------
 
 
@@ -758,6 +1036,60 @@ def _review_every_card(col: Collection) -> None:
         card = col.get_card(cid)
         card.reps = 1
         col.update_card(card)
+
+
+@dataclass(frozen=True)
+class _LearnerState:
+    """A collection after the learner used it: every card reviewed, one due in 7 days."""
+
+    note_ids: set[int]
+    card_ids: set[int]
+    note_types: list[tuple[int, str, int, str]]  # (id, name, mod, css)
+    due_card: int
+    due: int
+
+
+def _note_types(col: Collection) -> list[tuple[int, str, int, str]]:
+    return sorted((m["id"], m["name"], m["mod"], m["css"]) for m in col.models.all())
+
+
+def _learner_state(col: Collection) -> _LearnerState:
+    _review_every_card(col)
+    due_card = min(col.find_cards(""))
+    col.sched.set_due_date([due_card], "7")
+    return _LearnerState(
+        note_ids=set(col.find_notes("")),
+        card_ids=set(col.find_cards("")),
+        note_types=_note_types(col),
+        due_card=due_card,
+        due=col.get_card(due_card).due,
+    )
+
+
+def _rebuild(sources: Path, tmp_path: Path, lock: Path) -> BuildResult:
+    """`deckkit build` with a lockfile, a minute after the learner's last change."""
+    later = time.time() + 60
+    rebuilt = build(
+        [sources], tmp_path / "build", formats=["apkg"], lockfile=lock, clock=lambda: later
+    )
+    assert rebuilt.ok, rebuilt.problems
+    return rebuilt
+
+
+def _assert_updated_in_place(
+    col: Collection, logs: list[Any], state: _LearnerState, *, updated: int
+) -> None:
+    """Imported with Anki's defaults: the notes updated, nothing added, nothing conflicting, the
+    review state kept, and the learner's note types left as they were (none forked as "X+")."""
+    assert sum(len(log.new) for log in logs) == 0
+    assert sum(len(log.conflicting) for log in logs) == 0
+    assert sum(len(log.updated) for log in logs) == updated
+    assert set(col.find_notes("")) == state.note_ids
+    assert set(col.find_cards("")) == state.card_ids
+    assert all(col.get_card(cid).reps >= 1 for cid in state.card_ids)
+    assert col.get_card(state.due_card).due == state.due
+    assert _note_types(col) == state.note_types
+    assert not any(name.endswith("+") for _id, name, _mod, _css in _note_types(col))
 
 
 def _import_then_change_note_types(
@@ -816,7 +1148,9 @@ def _edit_rebuild_reimport(
     line = f"    {key}: {old}\n"
     assert text.count(line) == 1
     source.write_text(text.replace(line, f"    {key}: {new}\n"), encoding="utf-8")
-    later = time.time() + 60  # Anki stamped the merged notes with the time of that import
+    later = (
+        time.time() + 120
+    )  # after the first rebuild, and after Anki stamped the notes it updated
     rebuilt = build(
         [source.parent], tmp_path / "build", formats=["apkg"], lockfile=lock, clock=lambda: later
     )

@@ -78,8 +78,10 @@ def import_command(
     separator option is given). Reading Anki files needs Anki's `anki` package:
     pip install 'deckkit[anki]'.
 
-    Every card keeps its note's GUID (key `guid`), so importing the rebuilt deck into Anki updates
-    those notes. Notes whose note type cannot be mapped to a card type are reported, not lost.
+    Every card keeps its note's GUID (key `guid`) and, from an Anki package, its note type (key
+    `note_type`, declared under `note_types`), so importing the rebuilt deck into the collection it
+    came from updates those notes. Notes whose note type cannot be mapped to a card type are
+    reported, not lost.
     Exit status: 0 written, 1 the written sources have problems, 2 usage error.
 
     \b
@@ -133,11 +135,19 @@ def summary(result: ImportResult) -> str:
         media_dir = display_path(result.output_dir / "media")
         lines.append(f"media: {len(result.media)} file(s) extracted into {media_dir}")
     lines += [skipped.describe() for skipped in result.skipped]
+    if result.kept:
+        kept = ", ".join(
+            f"'{name}' ({count} {'note' if count == 1 else 'notes'})" for name, count in result.kept
+        )
+        lines.append(
+            f"note types kept (under note_types: the rebuilt deck updates these notes): {kept}"
+        )
     if result.conversions:
         lines.append(
-            "to update these notes in the collection they came from: import the rebuilt .apkg once "
-            "(Anki adds deckkit's note types and leaves these notes as they are, as conflicting), "
-            "then in Browse select them and use Notes > Change Note Type (review history is kept):"
+            "these notes get deckkit's note types; to update them in the collection they came "
+            "from: import the rebuilt .apkg once (Anki adds deckkit's note types and leaves these "
+            "notes as they are, as conflicting), then in Browse select them and use Notes > "
+            "Change Note Type (review history is kept):"
         )
         lines += [f"  {conversion.describe()}" for conversion in result.conversions]
     lines += [f"note: {notice}" for notice in result.notices]

@@ -24,8 +24,13 @@ by note type name.
 Notes keep their GUID in the card key ``guid`` (so a rebuilt deck updates the learner's notes),
 except notes whose GUID is the one deckkit itself derives from a lockfile entry's deck and card
 ids: those get back exactly those ids. Anki only updates a note in place when its note type is
-the same, so the first import of a rebuilt deck whose notes came from other note types needs
-Anki's "Merge note types" import option (see the README).
+the same, so cards from a package's other note types keep theirs: each such note type is written
+under the deck's ``note_types`` (id, modification time, fields with the card key that fills each,
+templates, CSS) and named by the card's ``note_type``, and the rebuilt deck updates the very notes
+it came from. Where that cannot be expressed (a text export, whose note types are not the
+collection's; an "optional reversed card" note asking for its reverse, whose switch field no card
+key can fill) the card gets deckkit's note type and a :class:`Conversion` says how to change the
+learner's notes to it once in Anki.
 
 Everything here returns values; nothing prints, exits or imports Click.
 """
@@ -111,6 +116,9 @@ class NoteTypeInfo:
     templates: tuple[tuple[str, str], ...]  # (front, back) per card template, in order
     is_cloze: bool = False
     deckkit_kind: str | None = None  # set for deckkit's own note types
+    mod: int = 0  # Anki's modification time of the note type
+    template_names: tuple[str, ...] = ()
+    css: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,6 +140,9 @@ class Collected:
     descriptions: dict[str, str] = field(default_factory=dict)
     media_dir: Path | None = None
     guids_are_original: bool = True  # False when the reader had to make GUIDs up
+    # True when the note types are those of the collection the notes came from (an Anki package),
+    # False when the reader made them up (a text export names note types, Quizlet none).
+    note_types_are_original: bool = False
     notices: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()  # what the reader itself could not read
 
@@ -152,10 +163,11 @@ class Skipped:
 
 @dataclass(frozen=True)
 class Conversion:
-    """A note type whose notes must be changed to a deckkit note type once, in Anki.
+    """A note type whose notes get a deckkit note type, and must be changed to it once in Anki.
 
-    Anki updates a note from a package only when both have the same note type; its Browse >
-    Notes > Change Note Type keeps the notes, their cards and review history.
+    Only for notes that cannot keep their original note type (see the module's docstring). Anki
+    updates a note from a package only when both have the same note type; its Browse > Notes >
+    Change Note Type keeps the notes, their cards and review history.
     """
 
     note_type: str
@@ -200,6 +212,7 @@ class ImportResult:
     notices: tuple[str, ...]
     problems: tuple[Problem, ...]
     conversions: tuple[Conversion, ...] = ()
+    kept: tuple[tuple[str, int], ...] = ()  # original note types kept: (name, notes)
 
     @property
     def ok(self) -> bool:
@@ -292,6 +305,7 @@ def import_file(
         notices=(*collected.notices, *plan.notices),
         problems=tuple(problems),
         conversions=plan.conversions,
+        kept=plan.kept,
     )
 
 
@@ -368,7 +382,8 @@ def read_anki_package(path: Path, scratch: Path, *, collection_package: bool = F
     except Exception as error:  # the backend raises many kinds; each means "not readable"
         raise ImportUsageError(f"cannot read {path} as {what}: {_reason(error)}") from error
     try:
-        return _collected_from(col, deckkit_ids={t.id: kind for kind, t in NOTE_TYPES.items()})
+        collected = _collected_from(col, deckkit_ids={t.id: kind for kind, t in NOTE_TYPES.items()})
+        return replace(collected, note_types_are_original=True)
     finally:
         col.close()
 
@@ -534,6 +549,11 @@ def _note_type_info(model: dict[str, Any], deckkit_ids: dict[int, str]) -> NoteT
         templates=templates,
         is_cloze=int(model.get("type", 0)) == 1,
         deckkit_kind=kind,
+        mod=int(model.get("mod") or 0),
+        template_names=tuple(
+            str(t["name"]) for t in sorted(model["tmpls"], key=lambda t: t["ord"])
+        ),
+        css=str(model.get("css") or ""),
     )
 
 
@@ -990,6 +1010,57 @@ class ImportPlan:
     skipped: tuple[Skipped, ...]
     notices: tuple[str, ...]
     conversions: tuple[Conversion, ...] = ()
+    kept: tuple[tuple[str, int], ...] = ()  # original note types cards keep: (name, notes)
+
+
+@dataclass(frozen=True)
+class _Kept:
+    """An original note type cards keep, with the card type it carries and each field's role."""
+
+    info: NoteTypeInfo
+    kind: str
+    roles: tuple[str | None, ...]  # per field: the card key that fills it, or None
+
+
+_DECKKIT_IDS = frozenset(note_type.id for note_type in NOTE_TYPES.values())
+
+
+def _kept_note_type(note_type: NoteTypeInfo, roles: _Roles, kind: str) -> _Kept | None:
+    """The original note type a card of ``kind`` keeps, or None when it cannot keep it.
+
+    An "optional reversed card" note type keeps only the notes that do not ask for the reverse
+    card: for the others its switch field would have to stay filled, and no card key holds that.
+    """
+    if note_type.deckkit_kind is not None or note_type.id in _DECKKIT_IDS:
+        return None
+    if roles.kind == "optional_reversed" and kind != "basic":
+        return None
+    by_field: list[str | None] = [None] * len(note_type.fields)
+    for role, index in roles.roles.items():
+        by_field[index] = role
+    return _Kept(note_type, kind, tuple(by_field))
+
+
+def _declaration(kept: _Kept, name: str) -> dict[str, Any]:
+    """The entry of a kept note type under the deck's ``note_types``: Anki's text, as it is."""
+    info = kept.info
+    names = info.template_names or tuple(f"Card {i}" for i in range(1, len(info.templates) + 1))
+    return {
+        "name": name,
+        "id": info.id,
+        "mod": info.mod,
+        "kind": kept.kind,
+        "cloze": info.is_cloze,
+        "fields": [
+            _FlowMap({"name": field, "role": role})
+            for field, role in zip(info.fields, kept.roles, strict=True)
+        ],
+        "templates": [
+            {"name": template_name, "front": front, "back": back}
+            for template_name, (front, back) in zip(names, info.templates, strict=True)
+        ],
+        "css": info.css,
+    }
 
 
 def _conversion(note_type: NoteTypeInfo, roles: _Roles, kind: str) -> Conversion:
@@ -1050,9 +1121,10 @@ def plan_import(
     """
     lock_ids = lock_ids or {}
     skipped: Counter[tuple[str, str]] = Counter()
-    by_deck: dict[str, list[tuple[SourceNote, str, dict[str, Any]]]] = {}
+    by_deck: dict[str, list[_Entry]] = {}
     roles_cache: dict[NoteTypeInfo, _Roles | None] = {}
     conversions: Counter[Conversion] = Counter()
+    kept_counts: Counter[str] = Counter()
     for note in collected.notes:
         if note.note_type not in roles_cache:
             roles_cache[note.note_type] = roles_for(note.note_type)
@@ -1064,9 +1136,15 @@ def plan_import(
         if isinstance(mapped, str):
             skipped[(note.note_type.name, mapped)] += 1
             continue
-        by_deck.setdefault(note.deck, []).append((note, *mapped))
-        if note.note_type.deckkit_kind is None:
-            conversions[_conversion(note.note_type, roles, mapped[0])] += 1
+        kind, keys = mapped
+        kept = None
+        if collected.note_types_are_original:
+            kept = _kept_note_type(note.note_type, roles, kind)
+        by_deck.setdefault(note.deck, []).append((note, kind, keys, kept))
+        if kept is not None:
+            kept_counts[note.note_type.name] += 1
+        elif note.note_type.deckkit_kind is None:
+            conversions[_conversion(note.note_type, roles, kind)] += 1
     media = _MediaNamer(collected.media_dir)
     decks: list[_DeckOut] = []
     used_ids: set[str] = set(reserved_ids or ())
@@ -1086,19 +1164,24 @@ def plan_import(
         )
         if collected.guids_are_original
         else (),
+        kept=tuple(kept_counts.items()),
     )
+
+
+# A mapped note: the note, its card type, its source keys, and the original note type it keeps.
+_Entry = tuple[SourceNote, str, dict[str, Any], _Kept | None]
 
 
 def _plan_deck(
     deck_name: str,
-    entries: list[tuple[SourceNote, str, dict[str, Any]]],
+    entries: list[_Entry],
     collected: Collected,
     lock_ids: dict[str, tuple[str, str]],
     used_deck_ids: set[str],
     media: _MediaNamer,
     origin: str,
 ) -> _DeckOut:
-    locked = [lock_ids.get(note.guid or "") for note, _kind, _keys in entries]
+    locked = [lock_ids.get(note.guid or "") for note, _kind, _keys, _kept in entries]
     votes = Counter(match[0] for match in locked if match)
     deck_id = ""
     if votes:
@@ -1114,11 +1197,12 @@ def _plan_deck(
         match[1] if match and match[0] == deck_id else None for match in locked
     ]
     used_card_ids = {card_id for card_id in card_ids if card_id}
-    level_and_tags = [_level_and_tags(note.tags) for note, _kind, _keys in entries]
+    level_and_tags = [_level_and_tags(note.tags) for note, _kind, _keys, _kept in entries]
     common = _common_tags([tags for _level, tags in level_and_tags]) if len(entries) > 1 else []
     cards = []
     counts: Counter[str] = Counter()
-    for position, ((note, kind, keys), card_id, (level, tags)) in enumerate(
+    kept_names: dict[_Kept, str] = {}  # each kept note type's name in this deck, unique
+    for position, ((note, kind, keys, kept), card_id, (level, tags)) in enumerate(
         zip(entries, card_ids, level_and_tags, strict=True), start=1
     ):
         if card_id is None:
@@ -1131,6 +1215,10 @@ def _plan_deck(
             card["guid"] = note.guid
         if kind != "basic":  # the default, left out as in hand-written sources
             card["type"] = kind
+        if kept is not None:
+            if kept not in kept_names:
+                kept_names[kept] = _unique_name(kept.info.name, set(kept_names.values()))
+            card["note_type"] = kept_names[kept]
         if level:
             card["level"] = level
         own_tags = [tag for tag in tags if tag not in common]
@@ -1152,7 +1240,18 @@ def _plan_deck(
     if common:
         data["tags"] = _Flow(common)
     data["cards"] = cards
+    if kept_names:
+        data["note_types"] = [_declaration(kept, name) for kept, name in kept_names.items()]
     return _DeckOut(deck_id, deck_name, f"{deck_id}.yaml", _source_text(data, origin), dict(counts))
+
+
+def _unique_name(base: str, used: set[str]) -> str:
+    if base not in used:
+        return base
+    number = 2
+    while f"{base} ({number})" in used:
+        number += 1
+    return f"{base} ({number})"
 
 
 def _level_and_tags(tags: Sequence[str]) -> tuple[str | None, list[str]]:
@@ -1301,6 +1400,10 @@ class _Flow(list):  # type: ignore[type-arg]
     """A short list written on one line: `tags: [a, b]`."""
 
 
+class _FlowMap(dict):  # type: ignore[type-arg]
+    """A short mapping written on one line: `- {name: Front, role: front}`."""
+
+
 class _SourceDumper(yaml.SafeDumper):
     """Block style, lists indented under their key, multi-line text as `|` literals, no aliases."""
 
@@ -1320,8 +1423,13 @@ def _represent_flow(dumper: yaml.SafeDumper, value: _Flow) -> yaml.SequenceNode:
     return dumper.represent_sequence("tag:yaml.org,2002:seq", list(value), flow_style=True)
 
 
+def _represent_flow_map(dumper: yaml.SafeDumper, value: _FlowMap) -> yaml.MappingNode:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", dict(value), flow_style=True)
+
+
 _SourceDumper.add_representer(str, _represent_str)
 _SourceDumper.add_representer(_Flow, _represent_flow)
+_SourceDumper.add_representer(_FlowMap, _represent_flow_map)
 
 
 def _source_text(data: dict[str, Any], origin: str) -> str:
@@ -1333,10 +1441,14 @@ def _source_text(data: dict[str, Any], origin: str) -> str:
         width=100,
         default_flow_style=False,
     )
-    # A blank line before the cards and between them.
+    # A blank line before the cards and between them, and the same for the note types.
     body = re.sub(r"(?<!\ncards:)\n(  - id: )", r"\n\n\1", body).replace(
         "\ncards:\n", "\n\ncards:\n", 1
     )
+    if "note_types" in data:
+        body = re.sub(r"(?<!\nnote_types:)\n(  - name: )", r"\n\n\1", body).replace(
+            "\nnote_types:\n", "\n\nnote_types:\n", 1
+        )
     header = [
         f"# yaml-language-server: $schema={SCHEMA_FILE}",
         "#",
@@ -1345,8 +1457,14 @@ def _source_text(data: dict[str, Any], origin: str) -> str:
         else "# Brought in with `deckkit import`.",
         "# A card's `guid` is the identity of the Anki note it came from: keep it, so that",
         "# importing the rebuilt deck updates that note and its history instead of adding a copy.",
-        "",
     ]
+    if "note_types" in data:
+        header += [
+            "# A card's `note_type` names the Anki note type it had, kept under `note_types` at",
+            "# the end: Anki updates a note only from a note of the same note type. Keep their ids",
+            "# and field and template names; raise `mod` to ship changed templates or styling.",
+        ]
+    header.append("")
     return "\n".join(header) + body
 
 
