@@ -80,6 +80,9 @@ def is_blank(html_text: str) -> bool:
     """True when a field shows nothing: no text after trimming and removing tags, and no media."""
     if "<" not in html_text and "&" not in html_text and "[" not in html_text:
         return not html_text.replace("\u00a0", " ").strip()
+    first = html_text.lstrip()[:1]
+    if first and first not in "<&[":
+        return False  # it starts with visible text
     if _MEDIA_TAG.search(html_text) or _SOUND.search(html_text):
         return False
     return not _text_only(html_text).strip()
