@@ -51,6 +51,7 @@ from deckkit.model import Deck, anki_card_count, deck_from_source
 from deckkit.notetypes import NOTE_TYPES
 from deckkit.output import (
     StagedFile,
+    Writer,
     discard,
     exclusive_output_dir,
     publish,
@@ -405,14 +406,17 @@ def _export_formats(
         for name in formats:
             suffix, exporter = EXPORTERS[name]
             exported.append(
-                stage(
-                    plan.output_dir, f"{deck.id}{suffix}", lambda p, e=exporter: e(deck, p, stamps)
-                )
+                stage(plan.output_dir, f"{deck.id}{suffix}", _writer(exporter, deck, stamps))
             )
     except BaseException:
         discard(item for item, _ in exported)
         raise
     return exported
+
+
+def _writer(exporter: Exporter, deck: Deck, stamps: Stamps) -> Writer:
+    """The exporter bound to one deck: stage() gives it only the file to write."""
+    return lambda path: exporter(deck, path, stamps)
 
 
 def _export(plan: _Plan, deck: Deck, stamps: Stamps) -> list[tuple[StagedFile, object]]:
@@ -455,7 +459,7 @@ def _export(plan: _Plan, deck: Deck, stamps: Stamps) -> list[tuple[StagedFile, o
     if isinstance(theirs, BaseException):
         discard(item for item, _ in mine)
         raise theirs
-    return mine + list(theirs)  # type: ignore[call-overload]
+    return mine + list(theirs)
 
 
 def _stamps_key(plan: _Plan, path: Path, entries: dict[str, Entry] | None) -> str:
@@ -535,9 +539,11 @@ def _all_problems(plan: _Plan, outcomes: dict[Path, _Outcome]) -> list[Problem]:
             cached = plan.reused[path]
             line, column = cached.id_position
             anchors.append((cached.deck_id, _display(path), line, column))
-        elif outcomes[path].deck_id is not None and outcomes[path].id_problem_anchor is not None:
-            display, line, column = outcomes[path].id_problem_anchor  # type: ignore[misc]
-            anchors.append((outcomes[path].deck_id, display, line, column))  # type: ignore[arg-type]
+        else:
+            outcome = outcomes[path]
+            if outcome.deck_id is not None and outcome.id_problem_anchor is not None:
+                display, line, column = outcome.id_problem_anchor
+                anchors.append((outcome.deck_id, display, line, column))
     problems += _duplicate_ids(anchors)
     return sort_problems(problems)
 

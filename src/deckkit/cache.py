@@ -96,13 +96,13 @@ def read_cache(output_dir: Path) -> dict[str, CachedDeck]:
                 fingerprint=entry["fingerprint"],
                 deck_id=entry["deck_id"],
                 name=entry["name"],
-                id_position=tuple(entry["id_position"]),  # type: ignore[arg-type]
+                id_position=tuple(entry["id_position"]),
                 notes_by_type=dict(entry["notes_by_type"]),
                 anki_cards=int(entry["anki_cards"]),
                 media=tuple(entry["media"]),
-                outputs={name: tuple(state) for name, state in entry["outputs"].items()},  # type: ignore[misc]
-                separators=tuple(entry["separators"]) if entry["separators"] else None,  # type: ignore[arg-type]
-                warnings=tuple(tuple(w) for w in entry.get("warnings", ())),  # type: ignore[misc]
+                outputs={name: tuple(state) for name, state in entry["outputs"].items()},
+                separators=tuple(entry["separators"]) if entry["separators"] else None,
+                warnings=tuple(tuple(w) for w in entry.get("warnings", ())),
             )
             for source, entry in data["decks"].items()
         }

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TypeVar
 
 import click
 
@@ -25,6 +27,7 @@ from deckkit.schema import schema_text
 
 PROGRESS_MIN_BYTES = 1_000_000  # about 5,000 cards; smaller builds finish before a bar helps
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+_T = TypeVar("_T")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -193,7 +196,7 @@ def init_command(directory: Path) -> None:
     click.echo(f"next: deckkit validate {directory} && deckkit build {directory}")
 
 
-def _or_usage_error(action):  # type: ignore[no-untyped-def]
+def _or_usage_error(action: Callable[[], _T]) -> _T:
     try:
         return action()
     except (UsageError, OutputError) as error:

@@ -30,6 +30,7 @@ from deckkit.stamps import Stamps
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
+# Ignored: genanki has no type hints, so mypy sees its Note as Any and refuses the subclass.
 class _StampedNote(genanki.Note):  # type: ignore[misc]
     """A note carrying its own modification time instead of the package's build time."""
 

@@ -1396,11 +1396,11 @@ class _MediaNamer:
 # --- writing YAML ------------------------------------------------------------------------------
 
 
-class _Flow(list):  # type: ignore[type-arg]
+class _Flow(list[Any]):
     """A short list written on one line: `tags: [a, b]`."""
 
 
-class _FlowMap(dict):  # type: ignore[type-arg]
+class _FlowMap(dict[Any, Any]):
     """A short mapping written on one line: `- {name: Front, role: front}`."""
 
 

@@ -15,16 +15,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
 from deckkit.problems import Problem, display_path
 
+_EventLoader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
 try:  # libyaml is several times faster; PyYAML falls back to pure Python without it.
     from yaml import CSafeLoader as _EventLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _EventLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as _EventLoader
 
 PathKey = tuple[str | int, ...]
 MAX_DEPTH = 64  # card sources are four levels deep; anything deeper is a mistake or an attack
@@ -38,7 +39,15 @@ _SAFE_SCALAR_TAGS = {
     "tag:yaml.org,2002:bool",
     "tag:yaml.org,2002:null",
 }
-_RESOLVER = yaml.resolver.Resolver()
+
+
+class _ScalarResolver(Protocol):
+    """The part of PyYAML's resolver used here (its stubs leave ``resolve`` untyped)."""
+
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str: ...
+
+
+_RESOLVER: _ScalarResolver = yaml.resolver.Resolver()
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
@@ -224,12 +233,13 @@ class _Builder:
         scalar_event = yaml.ScalarEvent
         mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
         mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
+        # Exact class tests (`type(event) is`): the cheapest test, and mypy narrows `event` by it.
         for event in events:
-            kind = type(event)
-            if kind is scalar_event:
+            if type(event) is scalar_event:
                 if event.anchor is not None or (event.tag is not None and not any(event.implicit)):
                     self._check_node_properties(event)
                 start = event.start_mark
+                assert start is not None  # the parser marks every event it emits
                 position = (start.line + 1, start.column + 1)
                 if not stack:
                     self._set_root(_scalar_value(event), position)
@@ -251,20 +261,19 @@ class _Builder:
                     container[key] = _scalar_value(event)
                     key_marks[path] = frame[3]
                     value_marks[path] = position
-            elif kind is mapping_start or kind is sequence_start:
+            elif type(event) is mapping_start or type(event) is sequence_start:
                 self._check_node_properties(event)
-                start = event.start_mark
-                position = (start.line + 1, start.column + 1)
-                new: dict[str, Any] | list[Any] = {} if kind is mapping_start else []
+                position = _position(event)
+                new: dict[str, Any] | list[Any] = {} if type(event) is mapping_start else []
                 path = self._attach(new, event, position)
                 if len(stack) >= MAX_DEPTH:
                     raise _TooDeep(Mark(*position))
                 stack.append([new, path, _NO_KEY, None])
-            elif kind is mapping_end or kind is sequence_end:
+            elif type(event) is mapping_end or type(event) is sequence_end:
                 stack.pop()
-            elif kind is yaml.AliasEvent:
+            elif type(event) is yaml.AliasEvent:
                 self._alias(event)
-            elif kind is yaml.DocumentStartEvent:
+            elif type(event) is yaml.DocumentStartEvent:
                 self.documents += 1
                 if self.documents == 2:
                     self._error(
@@ -311,8 +320,7 @@ class _Builder:
             f"YAML aliases ('*{event.anchor}') are not supported: write the value out",
             "yaml.alias",
         )
-        start = event.start_mark
-        position = (start.line + 1, start.column + 1)
+        position = _position(event)
         if self.stack and type(self.stack[-1][0]) is dict and self.stack[-1][2] is _NO_KEY:
             self.stack[-1][2] = _DuplicateKey(f"*{event.anchor}")
             self.stack[-1][3] = position
@@ -332,8 +340,9 @@ class _Builder:
             first = self.source.key_marks.get((*path, key))
             where = f" (first written at line {first[0]})" if first else ""
             self._error(event, f"duplicate key '{key}'{where}: keep one", "yaml.duplicate-key")
-            key = _DuplicateKey(key)
-        frame[2] = key
+            frame[2] = _DuplicateKey(key)
+        else:
+            frame[2] = key
         frame[3] = position
 
     def _check_node_properties(self, event: yaml.NodeEvent) -> None:
@@ -345,9 +354,9 @@ class _Builder:
             )
         tag = getattr(event, "tag", None)
         implicit = getattr(event, "implicit", True)
-        explicit = tag is not None and (
-            not any(implicit) if isinstance(implicit, tuple) else not implicit
-        )
+        if tag is None:
+            return
+        explicit = not any(implicit) if isinstance(implicit, tuple) else not implicit
         if explicit and tag not in ("!", "tag:yaml.org,2002:str"):
             shown = tag.replace("tag:yaml.org,2002:", "!!")
             self._error(
@@ -363,8 +372,15 @@ class _DuplicateKey:
         self.key = key
 
 
+def _position(event: yaml.Event) -> tuple[int, int]:
+    """The 1-based (line, column) where ``event`` starts."""
+    start = event.start_mark
+    assert start is not None  # the parser marks every event it emits
+    return (start.line + 1, start.column + 1)
+
+
 def _mark(event: yaml.Event) -> Mark:
-    return Mark(event.start_mark.line + 1, event.start_mark.column + 1)
+    return Mark(*_position(event))
 
 
 _PLAIN_NUMBER_LIKE = re.compile(r"^[-+.0-9]|^(?:true|false|yes|no|on|off|null|~)$", re.I)

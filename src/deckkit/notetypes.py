@@ -260,6 +260,7 @@ def genanki_model(note_type: NoteType, *, mod: int) -> genanki.Model:
     return model
 
 
+# Ignored: genanki has no type hints, so mypy sees its Model as Any and refuses the subclass.
 class _FixedModModel(genanki.Model):  # type: ignore[misc]
     """genanki stamps note types with the build time; Anki then re-imports them every build."""
 

@@ -19,7 +19,9 @@ from pathlib import Path
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: concurrent builds are not serialised there
-    fcntl = None  # type: ignore[assignment]
+    _CAN_LOCK = False
+else:
+    _CAN_LOCK = True
 
 Writer = Callable[[Path], object]
 TEMP_SUFFIX = ".tmp"
@@ -103,13 +105,13 @@ def exclusive_output_dir(output_dir: Path) -> Iterator[bool]:
     prepare_output_dir(output_dir)
     busy = output_dir / BUSY_NAME
     with busy.open("a") as handle:
-        if fcntl is not None:
+        if _CAN_LOCK:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             remove_leftover_temp_files(output_dir)
             yield created
         finally:
-            if fcntl is not None:
+            if _CAN_LOCK:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError
+from jsonschema.protocols import Validator
 
-try:  # A Rust validator, ~100x faster, answers "valid?"; jsonschema then explains what is not.
+if TYPE_CHECKING:
     import jsonschema_rs
-except ImportError:  # pragma: no cover - the wheel is missing on an unusual platform
-    jsonschema_rs = None
 
 from deckkit.loader import LoadedSource, PathKey
 from deckkit.problems import Problem
@@ -48,11 +47,15 @@ def _card_schema() -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1)
-def _validators() -> tuple[Any, Any, Any, Any]:
+def _validators() -> tuple[
+    jsonschema_rs.Validator | None, jsonschema_rs.Validator | None, Validator, Validator
+]:
     """(fast deck, fast card, explaining deck-level, explaining card) validators."""
     deck_level = jsonschema.Draft202012Validator(_deck_level_schema())
     card = jsonschema.Draft202012Validator(_card_schema())
-    if jsonschema_rs is None:
+    try:  # A Rust validator, ~100x faster, answers "valid?"; jsonschema then explains what is not.
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - the wheel is missing on an unusual platform
         return None, None, deck_level, card
     return (
         jsonschema_rs.Draft202012Validator(deck_schema()),
@@ -93,7 +96,7 @@ def schema_problems(source: LoadedSource) -> list[Problem]:
     return problems
 
 
-def _leaf_errors(validator: Any, data: Any) -> Iterator[ValidationError]:
+def _leaf_errors(validator: Validator, data: Any) -> Iterator[ValidationError]:
     for error in validator.iter_errors(data):
         yield from _flatten(error)
 
@@ -119,7 +122,7 @@ def _to_problem(error: ValidationError, source: LoadedSource, prefix: PathKey = 
         return source.problem(source.mark_of_key((*path, key)), message, "schema.unknown-key")
     if keyword == "additionalProperties":
         extra = _first_extra_key(error)
-        allowed = ", ".join(error.schema.get("properties", {}))
+        allowed = ", ".join(_properties(error))
         message = f"unknown key '{extra}'; allowed keys: {allowed}"
         return source.problem(source.mark_of_key((*path, extra)), message, "schema.unknown-key")
     if keyword == "required":
@@ -156,7 +159,7 @@ def _message(error: ValidationError, path: PathKey) -> str:
             return f"{where} must be text, not {shown}: put it in quotes"
         return f"{where} must be {_type_name(expected)}, not {shown}"
     if keyword == "enum":
-        options = ", ".join("null" if v is None else str(v) for v in error.validator_value)
+        options = ", ".join("null" if v is None else str(v) for v in _items(error.validator_value))
         return f"{where} is {json.dumps(error.instance)}; it must be one of: {options}"
     if keyword == "oneOf":  # only the multiple-choice answer offers alternatives
         shown = json.dumps(error.instance, ensure_ascii=False)
@@ -185,13 +188,27 @@ def _describe(path: PathKey) -> str:
 
 
 def _first_extra_key(error: ValidationError) -> str:
-    known = set(error.schema.get("properties", {}))
-    extras = [k for k in error.instance if k not in known]
+    known = set(_properties(error))
+    extras = [k for k in _items(error.instance) if k not in known]
     return str(extras[0]) if extras else "?"
 
 
 def _allowed_card_keys(error: ValidationError) -> list[str]:
-    return [str(v) for v in error.validator_value]
+    return [str(v) for v in _items(error.validator_value)]
+
+
+def _properties(error: ValidationError) -> Mapping[str, Any]:
+    """The properties the failing (sub)schema declares."""
+    schema = error.schema
+    properties: Mapping[str, Any] = (
+        schema.get("properties", {}) if isinstance(schema, Mapping) else {}
+    )
+    return properties
+
+
+def _items(value: object) -> list[Any]:
+    """A list's items or a mapping's keys, taken from an error's instance or keyword value."""
+    return list(value) if isinstance(value, (list, tuple, Mapping)) else []
 
 
 def _card_type(data: Any, path: PathKey) -> str:
