@@ -55,7 +55,9 @@ from deckkit.output import (
     discard,
     exclusive_output_dir,
     publish,
+    release_in_child,
     remove_if_only_ours,
+    remove_leftover_temp_files,
     replace_text,
     stage,
 )
@@ -236,8 +238,8 @@ def build(
         try:
             plan = _plan(sources, output_dir, chosen, lockfile, int(clock()), strict)
         except BaseException:
-            if created:
-                remove_if_only_ours(output_dir)
+            if created is not None:
+                remove_if_only_ours(output_dir, created)
             raise
         plan.frozen = frozen
         plan.created_output_dir = created
@@ -272,7 +274,7 @@ class _Plan:
     settings: str
     cache: dict[str, CachedDeck]
     reused: dict[Path, CachedDeck]
-    created_output_dir: bool
+    created_output_dir: Path | None
     strict: bool = False
     parallel_exports: bool = False
 
@@ -301,7 +303,7 @@ def _plan(
         settings,
         cache,
         {},
-        False,
+        None,
         strict,
     )
     for path in sources:
@@ -438,6 +440,7 @@ def _export(plan: _Plan, deck: Deck, stamps: Stamps) -> list[tuple[StagedFile, o
         status = 1
         try:
             os.close(reader)
+            release_in_child()
             payload: object = _export_formats(plan, deck, stamps, rest)
             status = 0
         except BaseException as error:  # the parent re-raises it
@@ -492,7 +495,9 @@ def _run(plan: _Plan, paths: list[Path], jobs: int) -> Iterable[_Outcome]:
     _PLAN = plan
     try:
         context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=release_in_child
+        ) as pool:
             yield from pool.map(_process_in_worker, paths)
     finally:
         _PLAN = None
@@ -587,8 +592,11 @@ def _fresh_lock(plan: _Plan, outcomes: dict[Path, _Outcome]) -> Lock | None:
 
 def _abandon(plan: _Plan, outcomes: dict[Path, _Outcome]) -> None:
     discard(item for outcome in outcomes.values() for item in outcome.staged)
-    if plan.created_output_dir:
-        remove_if_only_ours(plan.output_dir)
+    # Holding the folder, every temporary file in it is this build's: also those that workers
+    # staged but had not reported when the build was interrupted.
+    remove_leftover_temp_files(plan.output_dir)
+    if plan.created_output_dir is not None:
+        remove_if_only_ours(plan.output_dir, plan.created_output_dir)
 
 
 def _save_cache(plan: _Plan, outcomes: dict[Path, _Outcome]) -> None:

@@ -17,6 +17,7 @@ https://help.quizlet.com/hc/en-us/articles/360029977151-Creating-sets-by-importi
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,12 +107,21 @@ def choose_separators(pairs: list[tuple[str, str]]) -> Separators:
     default = Separators("\t", "\n")
     if default.splits_back(pairs):
         return default
+    for candidate in _candidates():
+        if candidate.splits_back(pairs):
+            return candidate
+    raise AssertionError("unreachable: separators grow until one fits")  # pragma: no cover
+
+
+def _candidates() -> Iterator[Separators]:
+    """The usual custom separators, then ever longer runs: one is bound to occur in no card."""
     for card in CARD_SEPARATORS:
         for term in TERM_SEPARATORS:
-            candidate = Separators(term, card)
-            if candidate.splits_back(pairs):
-                return candidate
-    raise ValueError("every candidate separator occurs in the cards")  # pragma: no cover
+            yield Separators(term, card)
+    length = 4
+    while True:
+        yield Separators(" " + "^" * length + " ", "~" * length)
+        length += 1
 
 
 def quizlet_pairs(deck: Deck) -> list[tuple[str, str]]:

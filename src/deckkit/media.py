@@ -44,14 +44,24 @@ def media_references(field_text: str) -> list[str]:
 
 
 def is_url(ref: str) -> bool:
-    """True for a remote reference such as https://... (but not a Windows drive letter)."""
-    return bool(_URL_SCHEME.match(ref)) and not re.match(r"^[A-Za-z]:[\\/]", ref)
+    """True for a remote reference such as https://... (not file:, not a Windows drive letter)."""
+    return (
+        bool(_URL_SCHEME.match(ref))
+        and not re.match(r"^[A-Za-z]:[\\/]", ref)
+        and not ref.lower().startswith("file:")
+    )
 
 
 def reference_problem(ref: str, source_dir: Path) -> tuple[str, str] | None:
     """Why a reference cannot be packed, as (message, code), or None when it resolves."""
     if is_url(ref):
         return None  # remote media stay as they are: Anki loads them when online
+    if ref.lower().startswith("file:"):
+        return (
+            f"media '{ref}' is a file: URL, which reads outside the source folder; "
+            "refer to the file relative to the source file",
+            "check.media-outside",
+        )
     if ref.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:[\\/]", ref):
         return (
             f"media '{ref}' is an absolute path; refer to it relative to the source file",

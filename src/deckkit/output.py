@@ -95,24 +95,40 @@ def replace_text(path: Path, text: str) -> None:
 
 
 @contextmanager
-def exclusive_output_dir(output_dir: Path) -> Iterator[bool]:
-    """Hold the output folder for one build at a time; yields whether this build created it.
+def exclusive_output_dir(output_dir: Path) -> Iterator[Path | None]:
+    """Hold the output folder for one build at a time; yields the outermost folder this build
+    created (None when the output folder existed), so that a failed build can remove it.
 
     A second build into the same folder waits for the first. Holding the folder also makes it
     safe to remove temporary files that a killed build left behind.
     """
-    created = not output_dir.exists()
+    missing = [folder for folder in [output_dir, *output_dir.parents] if not folder.exists()]
     prepare_output_dir(output_dir)
     busy = output_dir / BUSY_NAME
     with busy.open("a") as handle:
         if _CAN_LOCK:
             fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        _HELD_LOCKS.append(handle.fileno())
         try:
             remove_leftover_temp_files(output_dir)
-            yield created
+            yield missing[-1] if missing else None
         finally:
+            _HELD_LOCKS.remove(handle.fileno())
             if _CAN_LOCK:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+# The lock files this process holds open: a forked child closes its copies (release_in_child) so
+# that, if this process is killed, a child still running cannot keep the next build waiting.
+_HELD_LOCKS: list[int] = []
+
+
+def release_in_child() -> None:
+    """In a forked child: close the inherited lock files (the parent keeps its lock)."""
+    for descriptor in _HELD_LOCKS:
+        with contextlib.suppress(OSError):
+            os.close(descriptor)
+    _HELD_LOCKS.clear()
 
 
 def remove_leftover_temp_files(output_dir: Path) -> None:
@@ -121,8 +137,16 @@ def remove_leftover_temp_files(output_dir: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-def remove_if_only_ours(output_dir: Path) -> None:
-    """Remove an output folder this build created, when nothing but deckkit's marker is in it."""
+def remove_if_only_ours(output_dir: Path, created: Path | None = None) -> None:
+    """Remove an output folder this build created (and the parents it created, up to
+    ``created``), when nothing but deckkit's marker is in them."""
     (output_dir / BUSY_NAME).unlink(missing_ok=True)
-    with contextlib.suppress(OSError):  # something else is in it: leave it
-        output_dir.rmdir()
+    folder = output_dir
+    while True:
+        try:
+            folder.rmdir()
+        except OSError:
+            return  # something else is in it: leave it
+        if created is None or folder == created or folder.parent == folder:
+            return
+        folder = folder.parent

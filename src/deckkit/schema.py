@@ -137,15 +137,16 @@ def _message(error: ValidationError, path: PathKey) -> str:
         missing = str(error.message).split("'")[1] if "'" in error.message else error.message
         return f"'{missing}' is required in {where}"
     if keyword == "pattern" and len(path) >= 2 and "tags" in path:
-        return f"tag {error.instance!r} contains whitespace; Anki tags cannot (use '_' or '::')"
+        tag = _shorten(repr(error.instance))
+        return f"tag {tag} contains whitespace; Anki tags cannot (use '_' or '::')"
     if keyword == "pattern":
         return (
-            f"{where} {error.instance!r} is not a valid id: use letters, digits, '-', '_' and '.', "
-            "starting with a letter or digit, without '..'"
+            f"{where} {_shorten(repr(error.instance))} is not a valid id: use letters, digits, "
+            "'-', '_' and '.', starting with a letter or digit, without '..'"
         )
     if keyword == "type":
         expected = error.validator_value
-        shown = json.dumps(error.instance, ensure_ascii=False)
+        shown = _shown(error.instance)
         if isinstance(error.instance, (dict, list)):
             shown = "a mapping" if isinstance(error.instance, dict) else "a list"
         if isinstance(expected, str) and expected == "string" and path[-1:] in (("id",),):
@@ -153,16 +154,18 @@ def _message(error: ValidationError, path: PathKey) -> str:
                 return f"{where} must be text, not null"
             if isinstance(error.instance, bool):
                 return f"{where} must be text, not {shown}: quote it"
-            return f"{where} must be text, not {shown}: quote it ('{error.instance}')"
+            return (
+                f"{where} must be text, not {shown}: quote it ('{_shorten(str(error.instance))}')"
+            )
         if expected == "string" and isinstance(error.instance, (bool, int, float)):
             # YAML reads yes/no/on/off as booleans and 1.0 as a number.
             return f"{where} must be text, not {shown}: put it in quotes"
         return f"{where} must be {_type_name(expected)}, not {shown}"
     if keyword == "enum":
         options = ", ".join("null" if v is None else str(v) for v in _items(error.validator_value))
-        return f"{where} is {json.dumps(error.instance)}; it must be one of: {options}"
+        return f"{where} is {_shown(error.instance)}; it must be one of: {options}"
     if keyword == "oneOf":  # only the multiple-choice answer offers alternatives
-        shown = json.dumps(error.instance, ensure_ascii=False)
+        shown = _shown(error.instance)
         return f"{where} must be a letter A..H or a list of letters, not {shown}"
     if keyword == "minItems":
         return f"{where} needs at least {error.validator_value} item(s)"
@@ -171,6 +174,18 @@ def _message(error: ValidationError, path: PathKey) -> str:
     if keyword == "minLength":
         return f"{where} must not be empty"
     return f"{where}: {error.message}"
+
+
+SHOWN_LIMIT = 60  # characters of a wrong value quoted in a message (a value may be megabytes)
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= SHOWN_LIMIT else text[: SHOWN_LIMIT - 1] + "…"
+
+
+def _shown(value: object) -> str:
+    """A wrong value as JSON, cut short so that a problem stays one readable line."""
+    return _shorten(json.dumps(value, ensure_ascii=False))
 
 
 def _type_name(expected: Any) -> str:
