@@ -31,7 +31,7 @@ PathKey = tuple[str | int, ...]
 MAX_DEPTH = 64  # card sources are four levels deep; anything deeper is a mistake or an attack
 # Values (scalars, lists, mappings) in one source: a 100,000-card deck has about 1.3 million. The
 # cap keeps a hostile file (millions of one-character items) within seconds and ~500 MB.
-MAX_NODES = 2_000_000
+MAX_NODES = 1_800_000
 # 100,000 cards take about 15 MB; a source several times larger is split into decks, not read
 # (it would take minutes and gigabytes, and may be an attack).
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
@@ -112,6 +112,7 @@ def load_source(path: Path) -> LoadedSource:
         )
         return source
     text = _decode(raw, source)
+    del raw  # the bytes are not needed once decoded: a large file would be held twice
     if text is not None:
         _parse(text, source)
     return source

@@ -9,7 +9,10 @@ either the old complete file or the new complete one.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
+import signal
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -124,11 +127,22 @@ _HELD_LOCKS: list[int] = []
 
 
 def release_in_child() -> None:
-    """In a forked child: close the inherited lock files (the parent keeps its lock)."""
+    """In a forked child: close the inherited lock files (the parent keeps its lock), and on
+    Linux ask to be killed when the parent dies, so that a killed build leaves no orphan."""
     for descriptor in _HELD_LOCKS:
         with contextlib.suppress(OSError):
             os.close(descriptor)
     _HELD_LOCKS.clear()
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def remove_leftover_temp_files(output_dir: Path) -> None:

@@ -173,7 +173,11 @@ def _message(error: ValidationError, path: PathKey) -> str:
         return f"{where} takes at most {error.validator_value} items"
     if keyword == "minLength":
         return f"{where} must not be empty"
-    return f"{where}: {error.message}"
+    if keyword == "maxLength":
+        return f"{where} is longer than {error.validator_value} characters"
+    # Other keywords quote the value: keep the line short whatever its size.
+    message = str(error.message)
+    return f"{where}: {message if len(message) <= 200 else _shorten(message)}"
 
 
 SHOWN_LIMIT = 60  # characters of a wrong value quoted in a message (a value may be megabytes)
