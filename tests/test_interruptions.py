@@ -1,0 +1,441 @@
+"""Nothing lost (issue 6 §4): interrupted, killed and concurrent builds, with real processes.
+
+A large deck is built once (the "old" outputs); its source is edited and a second build is killed
+with SIGKILL or interrupted with SIGINT at several moments: while loading, while the staged files
+are being written, just after an output was replaced. Every output must then be byte for byte
+either the old file or the file a clean build of the edited source writes (the "new" one), never a
+partial file, and the next build must succeed, write the new outputs and leave no temporary file.
+
+To compare bytes, the outputs must not depend on the clock: every modification time in the lockfile
+is moved into the future before the edited source is built, so an edited note gets that time + 1
+whenever it is built (see ``deckkit.lockfile._next``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+ENV = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+FUTURE = 4_000_000_000  # seconds since the epoch, in 2096: later than any build's clock
+CARDS = 30_000
+SUFFIXES = (".apkg", ".csv", ".quizlet.txt")
+TEMP_SUFFIX = ".tmp"
+
+
+def deck_text(deck_id: str, cards: int, *, edited: bool) -> str:
+    """A deck of basic cards; the edited version changes every back."""
+    suffix = " (edited)" if edited else ""
+    lines = [f"deck: Interruptions::{deck_id}", f"id: {deck_id}", "cards:"]
+    for number in range(cards):
+        lines += [
+            f"  - id: card-{number}",
+            f'    front: "Question {number}: what is <b>{number}</b> & more?"',
+            f'    back: "Answer {number}{suffix}, with List<T> and 2 < 3"',
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def start(cwd: Path, *args: str) -> subprocess.Popen[str]:
+    """`python -m deckkit ARGS` in its own session (so that it and its workers can be signalled)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "deckkit", *args],
+        cwd=cwd,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+
+
+def run(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    process = start(cwd, *args)
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop_all(process)
+        raise
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def stop_all(process: subprocess.Popen[str]) -> None:
+    """Kill what is left of a build started here: its process group (the build and its workers)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.communicate()
+
+
+def outputs(folder: Path) -> dict[str, str]:
+    """SHA-256 of every output file (not hidden) in ``folder``."""
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.iterdir())
+        if not path.name.startswith(".")
+    }
+
+
+def temp_files(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(TEMP_SUFFIX))
+
+
+def move_lock_into_the_future(lockfile: Path) -> None:
+    lock = json.loads(lockfile.read_text("utf-8"))
+    for entry in lock["note_types"].values():
+        entry["mod"] = FUTURE
+    for deck in lock["notes"].values():
+        for entry in deck.values():
+            entry["mod"] = FUTURE
+    lockfile.write_text(json.dumps(lock, indent=2), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class Decks:
+    """A folder holding old outputs of `sources/`, and the hashes of the old and new outputs."""
+
+    pristine: Path  # cwd with sources/ (old text), out/ (old outputs) and deckkit.lock
+    edited: dict[str, str]  # source file name → edited text
+    old: dict[str, str]
+    new: dict[str, str]
+    seconds: float  # how long a clean build of the edited sources takes
+    args: tuple[str, ...]
+
+    def work_copy(self, folder: Path) -> Path:
+        """A copy of the pristine folder with the edited sources (outputs still old)."""
+        shutil.copytree(self.pristine, folder, symlinks=True)
+        for name, text in self.edited.items():
+            (folder / "sources" / name).write_text(text, encoding="utf-8")
+        return folder
+
+
+def make_decks(base: Path, sizes: dict[str, int], *args: str) -> Decks:
+    pristine = base / "pristine"
+    (pristine / "sources").mkdir(parents=True)
+    for deck_id, cards in sizes.items():
+        (pristine / "sources" / f"{deck_id}.yaml").write_text(
+            deck_text(deck_id, cards, edited=False), encoding="utf-8"
+        )
+    first = run(pristine, "build", "sources", "-o", "out", *args)
+    assert first.returncode == 0, first.stderr
+    move_lock_into_the_future(pristine / "deckkit.lock")
+    edited = {f"{d}.yaml": deck_text(d, cards, edited=True) for d, cards in sizes.items()}
+
+    reference = base / "reference"
+    (reference / "sources").mkdir(parents=True)
+    shutil.copy2(pristine / "deckkit.lock", reference / "deckkit.lock")
+    for name, text in edited.items():
+        (reference / "sources" / name).write_text(text, encoding="utf-8")
+    started = time.monotonic()
+    clean = run(reference, "build", "sources", "-o", "out", *args)
+    seconds = time.monotonic() - started
+    assert clean.returncode == 0, clean.stderr
+
+    old, new = outputs(pristine / "out"), outputs(reference / "out")
+    names = {f"{d}{suffix}" for d in sizes for suffix in SUFFIXES}
+    assert set(old) == set(new) == names
+    assert all(old[name] != new[name] for name in names)
+    # A second clean build gives the same bytes: the comparison below is meaningful.
+    again = base / "again"
+    shutil.copytree(reference, again, ignore=shutil.ignore_patterns("out"))
+    shutil.copy2(pristine / "deckkit.lock", again / "deckkit.lock")
+    assert run(again, "build", "sources", "-o", "out", *args).returncode == 0
+    assert outputs(again / "out") == new
+    return Decks(pristine, edited, old, new, seconds, args)
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Decks:
+    """One source of 30,000 cards."""
+    return make_decks(tmp_path_factory.mktemp("big"), {"big": CARDS})
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Decks:
+    """Two sources of 15,000 cards each, built by two worker processes (-j 2)."""
+    return make_decks(
+        tmp_path_factory.mktemp("pair"), {"left": CARDS // 2, "right": CARDS // 2}, "-j", "2"
+    )
+
+
+# --- moments to interrupt a build at -----------------------------------------------------------
+
+Trigger = Callable[[Path, float], bool]  # (output folder, seconds since start) → now?
+
+
+def after(fraction: float) -> Callable[[Decks], Trigger]:
+    """A fraction of a clean build's duration after the start."""
+    return lambda decks: lambda out, elapsed: elapsed >= fraction * decks.seconds
+
+
+def temp_file(prefix: str = "", *, with_data: bool = False) -> Callable[[Decks], Trigger]:
+    """As soon as a staged file (whose name starts with ``prefix``) exists (and holds data)."""
+
+    def trigger(out: Path, elapsed: float) -> bool:
+        for path in out.glob(f".{prefix}*{TEMP_SUFFIX}"):
+            try:
+                if not with_data or path.stat().st_size > 0:
+                    return True
+            except FileNotFoundError:
+                pass
+        return False
+
+    return lambda decks: trigger
+
+
+def output_replaced(name: str) -> Callable[[Decks], Trigger]:
+    """As soon as an output's file has been replaced (its inode changes)."""
+
+    def make(decks: Decks) -> Trigger:
+        inode: list[int] = []
+
+        def trigger(out: Path, elapsed: float) -> bool:
+            current = (out / name).stat().st_ino
+            if not inode:
+                inode.append(current)
+            return current != inode[0]
+
+        return trigger
+
+    return make
+
+
+KILL_MOMENTS = {
+    "while-loading": after(0.15),
+    "half-way": after(0.5),
+    "first-staged-file-created": temp_file(),
+    "apkg-being-written": temp_file("big.apkg.", with_data=True),
+    # "last staged file created": test_a_build_killed_before_publishing_leaves_every_old_output
+    "just-after-apkg-replaced": output_replaced("big.apkg"),
+}
+INTERRUPT_MOMENTS = {
+    "while-loading": after(0.15),
+    "apkg-being-written": temp_file("big.apkg.", with_data=True),
+    "last-staged-file-created": temp_file("big.quizlet.txt."),
+}
+
+
+@dataclass(frozen=True)
+class Interrupted:
+    exit_code: int
+    stderr: str
+    outputs: dict[str, str]
+    temp_files: list[str]
+
+
+def interrupt(
+    decks: Decks, work: Path, when: Callable[[Decks], Trigger], how: signal.Signals, *, group: bool
+) -> Interrupted:
+    """Start a build of the edited sources in ``work``; send ``how`` at ``when``."""
+    out = work / "out"
+    trigger = when(decks)
+    process = start(work, "build", "sources", "-o", "out", *decks.args)
+    started = time.monotonic()
+    try:
+        while not trigger(out, time.monotonic() - started):
+            assert process.poll() is None, "the build finished before the moment to interrupt it"
+            assert time.monotonic() - started < 120, "the moment never came"
+            time.sleep(0.001)
+        (os.killpg if group else os.kill)(process.pid, how)
+        _, stderr = process.communicate(timeout=60)
+    finally:
+        stop_all(process)
+    return Interrupted(process.returncode, stderr, outputs(out), temp_files(out))
+
+
+def assert_old_or_new(decks: Decks, found: dict[str, str]) -> None:
+    assert set(found) == set(decks.old)
+    for name, digest in found.items():
+        assert digest in (decks.old[name], decks.new[name]), f"{name} is neither old nor new"
+
+
+def assert_next_build_completes(decks: Decks, work: Path) -> None:
+    # A clean build takes decks.seconds; waiting much longer means it waits for something else.
+    timeout = max(20.0, 6 * decks.seconds)
+    try:
+        result = run(work, "build", "sources", "-o", "out", *decks.args, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the next build did not finish within {timeout:.0f} s")
+    assert result.returncode == 0, result.stderr
+    assert outputs(work / "out") == decks.new
+    assert temp_files(work / "out") == []
+
+
+# --- SIGKILL ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("moment", list(KILL_MOMENTS))
+def test_a_killed_build_leaves_old_or_new_outputs_and_the_next_build_completes(
+    moment: str, big: Decks, tmp_path: Path
+) -> None:
+    work = big.work_copy(tmp_path / "work")
+    killed = interrupt(big, work, KILL_MOMENTS[moment], signal.SIGKILL, group=False)
+    assert killed.exit_code == -signal.SIGKILL  # it was still running
+    assert_old_or_new(big, killed.outputs)
+    assert_next_build_completes(big, work)
+
+
+def test_a_build_killed_before_publishing_leaves_every_old_output(
+    big: Decks, tmp_path: Path
+) -> None:
+    work = big.work_copy(tmp_path / "work")
+    killed = interrupt(big, work, temp_file("big.quizlet.txt."), signal.SIGKILL, group=False)
+    assert killed.outputs == big.old
+    assert killed.temp_files  # what it was writing is left for the next build to remove
+    assert_next_build_completes(big, work)
+
+
+def test_a_killed_parallel_build_does_not_block_the_next_build(pair: Decks, tmp_path: Path) -> None:
+    # Only the main process is killed (as by the OOM killer or `kill -9 PID`): its worker
+    # processes must not keep the output folder busy, or every later build waits forever.
+    work = pair.work_copy(tmp_path / "work")
+    killed = interrupt(pair, work, temp_file(), signal.SIGKILL, group=False)
+    assert killed.exit_code == -signal.SIGKILL
+    assert_old_or_new(pair, killed.outputs)
+    assert_next_build_completes(pair, work)
+
+
+# --- SIGINT ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("moment", list(INTERRUPT_MOMENTS))
+def test_ctrl_c_ends_a_build_cleanly_and_keeps_every_old_output(
+    moment: str, big: Decks, tmp_path: Path
+) -> None:
+    work = big.work_copy(tmp_path / "work")
+    stopped = interrupt(big, work, INTERRUPT_MOMENTS[moment], signal.SIGINT, group=True)
+    assert stopped.exit_code == 130, stopped.stderr
+    assert "Traceback" not in stopped.stderr, stopped.stderr
+    assert "interrupted" in stopped.stderr
+    assert stopped.outputs == big.old
+    assert stopped.temp_files == []
+    assert_next_build_completes(big, work)
+
+
+def test_ctrl_c_in_a_parallel_build_keeps_every_old_output(pair: Decks, tmp_path: Path) -> None:
+    work = pair.work_copy(tmp_path / "work")
+    stopped = interrupt(pair, work, temp_file(), signal.SIGINT, group=True)
+    assert stopped.exit_code != 0
+    assert "interrupted" in stopped.stderr
+    assert stopped.outputs == pair.old
+    assert_next_build_completes(pair, work)
+
+
+def test_sigint_to_a_parallel_build_leaves_no_staged_files(pair: Decks, tmp_path: Path) -> None:
+    # `kill -INT PID` reaches the main process only; the build says "nothing was written", so the
+    # files its workers staged must be gone too.
+    work = pair.work_copy(tmp_path / "work")
+    stopped = interrupt(pair, work, after(0.15), signal.SIGINT, group=False)
+    assert stopped.exit_code == 130, stopped.stderr
+    assert stopped.outputs == pair.old
+    assert stopped.temp_files == []
+
+
+# --- two builds at once ----------------------------------------------------------------------
+
+
+def test_two_builds_at_once_into_one_folder_both_succeed_with_complete_outputs(
+    big: Decks, tmp_path: Path
+) -> None:
+    work = big.work_copy(tmp_path / "work")
+    first = start(work, "build", "sources", "-o", "out")
+    second = start(work, "build", "sources", "-o", "out")
+    try:
+        results = [process.communicate(timeout=120) for process in (first, second)]
+    finally:
+        stop_all(first)
+        stop_all(second)
+    assert (first.returncode, second.returncode) == (0, 0), [err for _, err in results]
+    assert outputs(work / "out") == big.new
+    assert temp_files(work / "out") == []
+
+
+def test_two_builds_of_different_decks_at_once_into_one_folder_keep_both(
+    big: Decks, tmp_path: Path
+) -> None:
+    work = big.work_copy(tmp_path / "work")
+    (work / "other").mkdir()
+    (work / "other" / "small.yaml").write_text(deck_text("small", 50, edited=False), "utf-8")
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    shutil.copytree(work / "other", reference / "other")
+    shutil.copy2(work / "deckkit.lock", reference / "deckkit.lock")
+    assert run(reference, "build", "other", "-o", "out").returncode == 0
+
+    first = start(work, "build", "sources", "-o", "out")
+    time.sleep(0.3)  # the small build starts while the big one is busy
+    second = start(work, "build", "other", "-o", "out")
+    try:
+        results = [process.communicate(timeout=120) for process in (first, second)]
+    finally:
+        stop_all(first)
+        stop_all(second)
+    assert (first.returncode, second.returncode) == (0, 0), [err for _, err in results]
+    found = outputs(work / "out")
+    small = outputs(reference / "out")
+    assert {name: found[name] for name in small if not name.endswith(".apkg")} == {
+        name: digest for name, digest in small.items() if not name.endswith(".apkg")
+    }
+    assert set(found) == set(big.new) | set(small)
+    assert {name: found[name] for name in big.new} == big.new
+    assert temp_files(work / "out") == []
+
+
+# --- validate writes nothing -----------------------------------------------------------------
+
+
+def listing(folder: Path) -> dict[str, tuple[int, int, int]]:
+    """Every entry below ``folder``, hidden ones included: (mode, size, mtime)."""
+    return {
+        path.relative_to(folder).as_posix(): (
+            path.lstat().st_mode,
+            path.lstat().st_size,
+            path.lstat().st_mtime_ns,
+        )
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+@pytest.fixture
+def validate_folder(tmp_path: Path) -> Path:
+    """A project folder with sources, earlier outputs, a lockfile and a killed build's leftover."""
+    (tmp_path / "sources").mkdir()
+    (tmp_path / "sources" / "deck.yaml").write_text(deck_text("deck", 20, edited=False), "utf-8")
+    assert run(tmp_path, "build", "-o", "build").returncode == 0
+    (tmp_path / "build" / ".deck.apkg.abc123.tmp").write_bytes(b"left by a killed build")
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(), ("sources",), ("--strict",), ("--format", "json"), ("--format", "github")],
+    ids=["default", "folder", "strict", "json", "github"],
+)
+def test_validate_creates_changes_and_removes_nothing(
+    args: tuple[str, ...], validate_folder: Path
+) -> None:
+    before = listing(validate_folder)
+    result = run(validate_folder, "validate", *args)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert listing(validate_folder) == before
+
+
+def test_validate_of_broken_sources_writes_nothing(validate_folder: Path) -> None:
+    (validate_folder / "sources" / "broken.yaml").write_bytes(b"deck: [\x00")
+    before = listing(validate_folder)
+    result = run(validate_folder, "validate")
+    assert result.returncode == 1
+    assert listing(validate_folder) == before
