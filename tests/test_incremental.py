@@ -167,3 +167,20 @@ def test_a_large_decks_formats_written_by_two_processes_equal_a_serial_build(
     assert outputs(project / "serial") == outputs(project / "split")
     assert len(outputs(project / "split")) == 3
     assert serial.quizlet_separators == split.quizlet_separators
+
+
+def test_a_large_deck_checked_in_a_child_process_still_fails_on_a_check(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setattr(sys.modules["deckkit.build"], "PARALLEL_EXPORT_MIN_CARDS", 1)
+    (project / "sources" / "deck2.yaml").unlink()
+    (project / "sources" / "deck3.yaml").unlink()
+    run(project, "out", jobs=2)
+    before = outputs(project / "out")
+    edit(project, "deck1.yaml", "media/pic.png", "media/missing.png")  # found by a check only
+    result = build([project / "sources"], project / "out", lockfile=project / "deckkit.lock", jobs=2)
+    assert [p.code for p in result.problems] == ["check.media-missing"]
+    assert outputs(project / "out") == before
+    assert not [p for p in (project / "out").iterdir() if p.name.endswith(".tmp")]

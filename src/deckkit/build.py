@@ -350,7 +350,48 @@ def _process_in_worker(path: Path) -> _Outcome:
 
 def _process(plan: _Plan, path: Path) -> _Outcome:
     """Load, check, model and export one source into staged files."""
-    source, problems = check_source(path, strict=plan.strict)
+    source = load_source(path)
+    problems = [*source.problems, *schema_problems(source)]
+    clean_so_far = not any(p.severity == "error" for p in problems)
+    checking: _Forked | None = None
+    if clean_so_far and plan.parallel_exports and hasattr(os, "fork") and _is_large(source):
+        # The checks beyond the schema run in a forked child while this process builds the
+        # deck; if they find an error, what was built is thrown away.
+        checking = _fork(lambda: source_problems(source))
+    else:
+        problems += source_problems(source)
+    if checking is None:
+        return _finish(plan, path, source, _strictly(plan, problems))
+    outcome: _Outcome | None = None
+    failure: Exception | None = None
+    try:
+        outcome = _finish(plan, path, source, _strictly(plan, problems))
+    except Exception as error:  # a source the checks reject may break the model: they say why
+        failure = error
+    checked = checking.result()
+    assert isinstance(checked, list)
+    found = _strictly(plan, [*problems, *checked])
+    if any(p.severity == "error" for p in found):
+        if outcome is not None:
+            discard(outcome.staged)
+        return _finish(plan, path, source, found)
+    if failure is not None:
+        raise failure
+    assert outcome is not None
+    return replace(outcome, problems=tuple(found))
+
+
+def _strictly(plan: _Plan, problems: list[Problem]) -> list[Problem]:
+    return [replace(p, severity="error") for p in problems] if plan.strict else problems
+
+
+def _is_large(source: LoadedSource) -> bool:
+    cards = source.data.get("cards") if isinstance(source.data, dict) else None
+    return isinstance(cards, list) and len(cards) >= PARALLEL_EXPORT_MIN_CARDS
+
+
+def _finish(plan: _Plan, path: Path, source: LoadedSource, problems: list[Problem]) -> _Outcome:
+    """Model and export a checked source (or report its problems)."""
     data = source.data
     deck_id = data.get("id") if isinstance(data, dict) else None
     anchor = None
@@ -434,14 +475,49 @@ def _export(plan: _Plan, deck: Deck, stamps: Stamps) -> list[tuple[StagedFile, o
     if not parallel:
         return _export_formats(plan, deck, stamps, formats)
     first, rest = formats[:1], formats[1:]
+    others = _fork(lambda: _export_formats(plan, deck, stamps, rest))
+    mine: list[tuple[StagedFile, object]] = []
+    try:
+        mine = _export_formats(plan, deck, stamps, first)
+    finally:
+        try:
+            theirs = others.result()
+        except BaseException:
+            discard(item for item, _ in mine)
+            raise
+    assert isinstance(theirs, list)
+    return mine + theirs
+
+
+class _Forked:
+    """A function running in a forked child; ``result()`` returns (or raises) what it gave."""
+
+    def __init__(self, pid: int, reader: int) -> None:
+        self.pid = pid
+        self.reader = reader
+
+    def result(self) -> object:
+        with os.fdopen(self.reader, "rb") as pipe:
+            data = pipe.read()  # read everything before waiting: a full pipe would block the child
+        os.waitpid(self.pid, 0)
+        if not data:
+            raise RuntimeError("a deckkit worker process ended unexpectedly")
+        outcome = pickle.loads(data)
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+
+def _fork(work: Callable[[], object]) -> _Forked:
+    """Run ``work`` in a forked child (POSIX only; callers check ``hasattr(os, "fork")``)."""
     reader, writer = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child: write the other formats, send back what was staged, never return
+    if pid == 0:  # the child: never returns
         status = 1
         try:
             os.close(reader)
             release_in_child()
-            payload: object = _export_formats(plan, deck, stamps, rest)
+            payload: object = work()
             status = 0
         except BaseException as error:  # the parent re-raises it
             payload = error
@@ -451,18 +527,7 @@ def _export(plan: _Plan, deck: Deck, stamps: Stamps) -> list[tuple[StagedFile, o
         finally:
             os._exit(status)
     os.close(writer)
-    mine: list[tuple[StagedFile, object]] = []
-    try:
-        mine = _export_formats(plan, deck, stamps, first)
-    finally:
-        with os.fdopen(reader, "rb") as pipe:
-            data = pipe.read()
-        os.waitpid(pid, 0)
-    theirs = pickle.loads(data) if data else RuntimeError("export process ended unexpectedly")
-    if isinstance(theirs, BaseException):
-        discard(item for item, _ in mine)
-        raise theirs
-    return mine + list(theirs)
+    return _Forked(pid, reader)
 
 
 def _stamps_key(plan: _Plan, path: Path, entries: dict[str, Entry] | None) -> str:
