@@ -21,8 +21,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,34 +51,67 @@ def deck_text(deck_id: str, cards: int, *, edited: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-def start(cwd: Path, *args: str) -> subprocess.Popen[str]:
-    """`python -m deckkit ARGS` in its own session (so that it and its workers can be signalled)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "deckkit", *args],
-        cwd=cwd,
-        env=ENV,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    )
+class Build:
+    """`python -m deckkit ARGS` running in its own session, so that it and its worker processes
+    can be signalled together. Its output goes to files, not pipes: a pipe stays open for as long
+    as any worker the build left behind holds it, and waiting for it would hide such workers."""
+
+    def __init__(self, cwd: Path, *args: str) -> None:
+        # Closed by stop_all(), which the autouse fixture calls after every test.
+        self.stdout = tempfile.TemporaryFile()  # noqa: SIM115
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "deckkit", *args],
+            cwd=cwd,
+            env=ENV,
+            stdout=self.stdout,
+            stderr=self.stderr,
+            start_new_session=True,
+        )
+        STARTED.append(self)
+
+    def wait(self, timeout: float) -> int:
+        """Wait for the build's main process (not for workers it may have left)."""
+        return self.process.wait(timeout)
+
+    def output(self) -> tuple[str, str]:
+        """What it printed so far: stdout and stderr."""
+        texts = []
+        for handle in (self.stdout, self.stderr):
+            handle.seek(0)
+            texts.append(handle.read().decode("utf-8", "replace"))
+        return texts[0], texts[1]
+
+    def stop_all(self) -> None:
+        """Kill what is left of this build: its process group (the build and its workers)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.stdout.close()
+        self.stderr.close()
+
+
+STARTED: list[Build] = []
+
+
+@pytest.fixture(autouse=True)
+def stop_every_build() -> Iterator[None]:
+    """After each test, end whatever its builds left running (only those started here)."""
+    yield
+    while STARTED:
+        STARTED.pop().stop_all()
 
 
 def run(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    process = start(cwd, *args)
+    """Run a build or validate to its end; raises TimeoutExpired after ``timeout`` seconds."""
+    build = Build(cwd, *args)
     try:
-        stdout, stderr = process.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        stop_all(process)
-        raise
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-
-
-def stop_all(process: subprocess.Popen[str]) -> None:
-    """Kill what is left of a build started here: its process group (the build and its workers)."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.communicate()
+        code = build.wait(timeout)
+        stdout, stderr = build.output()
+    finally:
+        STARTED.remove(build)
+        build.stop_all()
+    return subprocess.CompletedProcess(build.process.args, code, stdout, stderr)
 
 
 def outputs(folder: Path) -> dict[str, str]:
@@ -242,18 +276,16 @@ def interrupt(
     """Start a build of the edited sources in ``work``; send ``how`` at ``when``."""
     out = work / "out"
     trigger = when(decks)
-    process = start(work, "build", "sources", "-o", "out", *decks.args)
+    build = Build(work, "build", "sources", "-o", "out", *decks.args)
     started = time.monotonic()
-    try:
-        while not trigger(out, time.monotonic() - started):
-            assert process.poll() is None, "the build finished before the moment to interrupt it"
-            assert time.monotonic() - started < 120, "the moment never came"
-            time.sleep(0.001)
-        (os.killpg if group else os.kill)(process.pid, how)
-        _, stderr = process.communicate(timeout=60)
-    finally:
-        stop_all(process)
-    return Interrupted(process.returncode, stderr, outputs(out), temp_files(out))
+    while not trigger(out, time.monotonic() - started):
+        assert build.process.poll() is None, "the build finished before the moment to interrupt it"
+        assert time.monotonic() - started < 120, "the moment never came"
+        time.sleep(0.001)
+    (os.killpg if group else os.kill)(build.process.pid, how)
+    code = build.wait(60)
+    _, stderr = build.output()
+    return Interrupted(code, stderr, outputs(out), temp_files(out))
 
 
 def assert_old_or_new(decks: Decks, found: dict[str, str]) -> None:
@@ -351,14 +383,10 @@ def test_two_builds_at_once_into_one_folder_both_succeed_with_complete_outputs(
     big: Decks, tmp_path: Path
 ) -> None:
     work = big.work_copy(tmp_path / "work")
-    first = start(work, "build", "sources", "-o", "out")
-    second = start(work, "build", "sources", "-o", "out")
-    try:
-        results = [process.communicate(timeout=120) for process in (first, second)]
-    finally:
-        stop_all(first)
-        stop_all(second)
-    assert (first.returncode, second.returncode) == (0, 0), [err for _, err in results]
+    first = Build(work, "build", "sources", "-o", "out")
+    second = Build(work, "build", "sources", "-o", "out")
+    codes = (first.wait(120), second.wait(120))
+    assert codes == (0, 0), [first.output(), second.output()]
     assert outputs(work / "out") == big.new
     assert temp_files(work / "out") == []
 
@@ -375,15 +403,11 @@ def test_two_builds_of_different_decks_at_once_into_one_folder_keep_both(
     shutil.copy2(work / "deckkit.lock", reference / "deckkit.lock")
     assert run(reference, "build", "other", "-o", "out").returncode == 0
 
-    first = start(work, "build", "sources", "-o", "out")
+    first = Build(work, "build", "sources", "-o", "out")
     time.sleep(0.3)  # the small build starts while the big one is busy
-    second = start(work, "build", "other", "-o", "out")
-    try:
-        results = [process.communicate(timeout=120) for process in (first, second)]
-    finally:
-        stop_all(first)
-        stop_all(second)
-    assert (first.returncode, second.returncode) == (0, 0), [err for _, err in results]
+    second = Build(work, "build", "other", "-o", "out")
+    codes = (first.wait(120), second.wait(120))
+    assert codes == (0, 0), [first.output(), second.output()]
     found = outputs(work / "out")
     small = outputs(reference / "out")
     assert {name: found[name] for name in small if not name.endswith(".apkg")} == {

@@ -1,5 +1,5 @@
 """`python -m deckkit`."""
 
-from deckkit.cli import main
+from deckkit.entry import main
 
 main()

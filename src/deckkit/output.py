@@ -134,6 +134,10 @@ def release_in_child() -> None:
             os.close(descriptor)
     _HELD_LOCKS.clear()
     _die_with_parent()
+    # Ctrl-C reaches the whole process group; the parent alone decides what happens (it waits
+    # for its children and removes what they staged), so a child neither stops half-way nor
+    # prints a traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _die_with_parent() -> None:
