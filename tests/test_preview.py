@@ -745,7 +745,14 @@ def test_screenshot_of_the_cards(page: Page, all_types_page: Path, tmp_path: Pat
 def test_missing_media_is_reported_on_the_page(page: Page, all_types_page: Path) -> None:
     next((all_types_page.parent / "media").glob("pic-*.png")).unlink()
     page.goto(all_types_page.as_uri())
-    assert page.js("document.getElementById('dk-errors').dataset.count") == "1"
+    # An image's error event may come after the load event on a busy machine: wait up to 10 s.
+    count = page.js(
+        "new Promise(done => { const start = Date.now(); (function poll() {"
+        " const n = document.getElementById('dk-errors').dataset.count;"
+        " if (n === '1' || Date.now() - start > 10000) done(n); else setTimeout(poll, 50);"
+        " })(); })"
+    )
+    assert count == "1"
     assert "failed to load" in page.js("document.getElementById('dk-errors').textContent")
 
 
