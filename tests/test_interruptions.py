@@ -371,7 +371,9 @@ def test_sigint_to_a_parallel_build_leaves_no_staged_files(pair: Decks, tmp_path
     # files its workers staged must be gone too.
     work = pair.work_copy(tmp_path / "work")
     stopped = interrupt(pair, work, after(0.15), signal.SIGINT, group=False)
-    assert stopped.exit_code == 130, stopped.stderr
+    # 130 from deckkit's handler; on a loaded machine the signal can still meet Python's own
+    # start-up (seen once in CI), which then ends by the signal itself (-2). Either way it stopped.
+    assert stopped.exit_code in (130, -signal.SIGINT), stopped.stderr
     assert stopped.outputs == pair.old
     assert stopped.temp_files == []
 
