@@ -387,3 +387,11 @@ def test_a_build_failing_while_writing_leaves_earlier_outputs_and_no_temp_files(
     with pytest.raises(OSError, match="disk full"):
         build([example], out)  # apkg is staged before csv fails
     assert snapshot(out) == before
+
+
+def test_a_rebuild_with_nothing_changed_says_the_outputs_are_up_to_date(example: Path) -> None:
+    assert invoke("build", "decks", "-o", "out").exit_code == 0
+    result = invoke("build", "decks", "-o", "out")
+    assert result.exit_code == 0
+    assert "wrote:" not in result.stdout
+    assert "up to date (sources unchanged, not rewritten): 3 file(s)" in result.stdout

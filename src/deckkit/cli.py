@@ -220,9 +220,13 @@ def _summary(result: BuildResult) -> str:
     lines = [
         f"built {len(result.decks)} deck(s): {sum(notes.values())} notes ({by_type}), "
         f"{result.anki_cards()} Anki cards",
-        "wrote:",
-        *(f"  {display_path(path)}" for path in result.written),
     ]
+    if result.written:
+        lines += ["wrote:", *(f"  {display_path(path)}" for path in result.written)]
+    if result.unchanged:
+        lines.append(
+            f"up to date (sources unchanged, not rewritten): {len(result.unchanged)} file(s)"
+        )
     for deck_id, separators in result.quizlet_separators.items():
         lines.append(f"Quizlet import of {deck_id}: {separators.describe()}")
     if any(p.suffix == ".csv" for p in result.written):
