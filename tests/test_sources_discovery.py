@@ -57,3 +57,13 @@ def test_note_guids_are_genankis_guid_for_the_deck_and_card_ids(deck_id: str, ca
     from deckkit.model import note_guid
 
     assert note_guid(deck_id, card_id) == genanki.guid_for(deck_id, card_id)
+
+
+def test_a_remote_media_url_is_a_warning_that_strict_makes_an_error() -> None:
+    lenient = validate([FIXTURES / "remote"])
+    assert lenient.ok
+    assert {(p.code, p.severity) for p in lenient.problems} == {("check.media-url", "warning")}
+    assert len(lenient.problems) == 2  # the image and the sound
+    strict = validate([FIXTURES / "remote"], strict=True)
+    assert not strict.ok
+    assert {p.severity for p in strict.problems} == {"error"}

@@ -9,7 +9,7 @@ from typing import Any
 
 from deckkit.loader import LoadedSource
 from deckkit.markup import is_blank
-from deckkit.media import media_references, reference_problem
+from deckkit.media import is_url, media_references, reference_problem
 from deckkit.model import LETTERS, NOTE_TYPE_ROLES
 from deckkit.notetypes import NOTE_TYPES
 from deckkit.problems import Problem
@@ -163,6 +163,16 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
         if not isinstance(value, str):
             continue
         for ref in media_references(value):
+            if is_url(ref):
+                # Left as written (issue 3): a warning, so that --strict can refuse it (issue 6).
+                yield source.problem(
+                    source.mark_of_value(path),
+                    f"media '{_shorten(ref)}' is a remote URL: it is not packed and Anki shows it "
+                    "only when online; download it beside the source to pack it",
+                    "check.media-url",
+                    "warning",
+                )
+                continue
             found = reference_problem(ref, source_dir)
             if found:
                 message, code = found
@@ -234,6 +244,10 @@ def _unclosed_tags(value: str) -> list[str]:
         for name in open_tags
         if name not in ("p", "li", "td", "tr", "th", "dt", "dd", "option")
     ]
+
+
+def _shorten(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _may_refer_to_media(value: Any) -> bool:
