@@ -30,7 +30,7 @@ from deckkit.cache import (
     settings_key,
     source_fingerprint,
 )
-from deckkit.checks import duplicate_deck_ids, source_problems
+from deckkit.checks import DeckIdAnchor, duplicate_deck_ids, duplicate_ids, source_problems
 from deckkit.export_apkg import write_apkg
 from deckkit.export_csv import write_csv
 from deckkit.export_quizlet import Separators, write_quizlet
@@ -61,7 +61,7 @@ from deckkit.output import (
     replace_text,
     stage,
 )
-from deckkit.problems import Problem, sort_problems
+from deckkit.problems import Problem, display_path, sort_problems
 from deckkit.schema import schema_problems
 from deckkit.stamps import Stamps
 
@@ -183,9 +183,7 @@ def check_source(path: Path, *, strict: bool = False) -> tuple[LoadedSource, lis
     """
     source = load_source(path)
     problems = [*source.problems, *schema_problems(source), *source_problems(source)]
-    if strict:
-        problems = [replace(p, severity="error") for p in problems]
-    return source, problems
+    return source, _strictly(strict, problems)
 
 
 def validate(paths: Sequence[Path] = (), *, strict: bool = False) -> ValidationResult:
@@ -361,16 +359,16 @@ def _process(plan: _Plan, path: Path) -> _Outcome:
     else:
         problems += source_problems(source)
     if checking is None:
-        return _finish(plan, path, source, _strictly(plan, problems))
+        return _finish(plan, path, source, _strictly(plan.strict, problems))
     outcome: _Outcome | None = None
     failure: Exception | None = None
     try:
-        outcome = _finish(plan, path, source, _strictly(plan, problems))
+        outcome = _finish(plan, path, source, _strictly(plan.strict, problems))
     except Exception as error:  # a source the checks reject may break the model: they say why
         failure = error
     checked = checking.result()
     assert isinstance(checked, list)
-    found = _strictly(plan, [*problems, *checked])
+    found = _strictly(plan.strict, [*problems, *checked])
     if any(p.severity == "error" for p in found):
         if outcome is not None:
             discard(outcome.staged)
@@ -381,8 +379,9 @@ def _process(plan: _Plan, path: Path) -> _Outcome:
     return replace(outcome, problems=tuple(found))
 
 
-def _strictly(plan: _Plan, problems: list[Problem]) -> list[Problem]:
-    return [replace(p, severity="error") for p in problems] if plan.strict else problems
+def _strictly(strict: bool, problems: list[Problem]) -> list[Problem]:
+    """With ``strict``, warnings count as errors."""
+    return [replace(p, severity="error") for p in problems] if strict else problems
 
 
 def _is_large(source: LoadedSource) -> bool:
@@ -603,46 +602,19 @@ def _all_problems(plan: _Plan, outcomes: dict[Path, _Outcome]) -> list[Problem]:
         for cached in plan.reused.values()
         for warning in cached.warnings
     ]
-    anchors: list[tuple[str, str, int, int]] = []
+    anchors: list[DeckIdAnchor] = []
     for path in plan.sources:
         if path in plan.reused:
             cached = plan.reused[path]
             line, column = cached.id_position
-            anchors.append((cached.deck_id, _display(path), line, column))
+            anchors.append((cached.deck_id, display_path(path), line, column))
         else:
             outcome = outcomes[path]
             if outcome.deck_id is not None and outcome.id_problem_anchor is not None:
                 display, line, column = outcome.id_problem_anchor
                 anchors.append((outcome.deck_id, display, line, column))
-    problems += _duplicate_ids(anchors)
+    problems += duplicate_ids(anchors)
     return sort_problems(problems)
-
-
-def _display(path: Path) -> str:
-    from deckkit.problems import display_path
-
-    return display_path(path)
-
-
-def _duplicate_ids(anchors: list[tuple[str, str, int, int]]) -> list[Problem]:
-    first: dict[str, tuple[str, int]] = {}
-    problems = []
-    for deck_id, display, line, column in anchors:
-        if deck_id in first:
-            other, other_line = first[deck_id]
-            problems.append(
-                Problem(
-                    display,
-                    line,
-                    column,
-                    f"deck id '{deck_id}' is already used by {other}:{other_line}; "
-                    "deck ids must be unique",
-                    "check.duplicate-deck-id",
-                )
-            )
-        else:
-            first[deck_id] = (display, line)
-    return problems
 
 
 def _fresh_lock(plan: _Plan, outcomes: dict[Path, _Outcome]) -> Lock | None:

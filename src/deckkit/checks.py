@@ -4,7 +4,7 @@ what it cannot read, so one run reports every problem of a file."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from deckkit.loader import LoadedSource
@@ -12,7 +12,7 @@ from deckkit.markup import is_blank
 from deckkit.media import is_url, media_references, reference_problem
 from deckkit.model import LETTERS, NOTE_TYPE_ROLES
 from deckkit.notetypes import NOTE_TYPES
-from deckkit.problems import Problem
+from deckkit.problems import Problem, shorten
 
 _CLOZE_DELETION = re.compile(r"\{\{c\d+::.+?\}\}", re.DOTALL)
 
@@ -167,8 +167,8 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
                 # Left as written (issue 3): a warning, so that --strict can refuse it (issue 6).
                 yield source.problem(
                     source.mark_of_value(path),
-                    f"media '{_shorten(ref)}' is a remote URL: it is not packed and Anki shows it "
-                    "only when online; download it beside the source to pack it",
+                    f"media '{shorten(ref, 80)}' is a remote URL: it is not packed and Anki "
+                    "shows it only when online; download it beside the source to pack it",
                     "check.media-url",
                     "warning",
                 )
@@ -244,10 +244,6 @@ def _unclosed_tags(value: str) -> list[str]:
         for name in open_tags
         if name not in ("p", "li", "td", "tr", "th", "dt", "dd", "option")
     ]
-
-
-def _shorten(text: str, limit: int = 80) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _may_refer_to_media(value: Any) -> bool:
@@ -416,26 +412,38 @@ def source_problems(source: LoadedSource) -> list[Problem]:
     return [problem for check in CHECKS for problem in check(source)]
 
 
+DeckIdAnchor = tuple[str, str, int, int]  # deck id, display path, line, column of the id
+
+
 def duplicate_deck_ids(sources: Sequence[LoadedSource]) -> list[Problem]:
     """Deck ids seed every GUID: two files with one id would overwrite each other's notes."""
-    problems: list[Problem] = []
-    first: dict[str, LoadedSource] = {}
+    anchors: list[DeckIdAnchor] = []
     for source in sources:
         data = source.data
         deck_id = data.get("id") if isinstance(data, dict) else None
-        if not isinstance(deck_id, str):
-            continue
+        if isinstance(deck_id, str):
+            mark = source.mark_of_value(("id",))
+            anchors.append((deck_id, source.display, mark.line, mark.column))
+    return duplicate_ids(anchors)
+
+
+def duplicate_ids(anchors: Iterable[DeckIdAnchor]) -> list[Problem]:
+    """A problem at every deck id already used by an earlier anchor."""
+    first: dict[str, tuple[str, int]] = {}
+    problems: list[Problem] = []
+    for deck_id, display, line, column in anchors:
         if deck_id in first:
-            other = first[deck_id]
-            line = other.mark_of_value(("id",)).line
+            other, other_line = first[deck_id]
             problems.append(
-                source.problem(
-                    source.mark_of_value(("id",)),
-                    f"deck id '{deck_id}' is already used by {other.display}:{line}; "
+                Problem(
+                    display,
+                    line,
+                    column,
+                    f"deck id '{deck_id}' is already used by {other}:{other_line}; "
                     "deck ids must be unique",
                     "check.duplicate-deck-id",
                 )
             )
         else:
-            first[deck_id] = source
+            first[deck_id] = (display, line)
     return problems

@@ -32,52 +32,6 @@ _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
 # Ignored: genanki has no type hints, so mypy sees its Note as Any and refuses the subclass.
-class _StampedNote(genanki.Note):  # type: ignore[misc]
-    """A note carrying its own modification time instead of the package's build time."""
-
-    mod = 0
-
-    def _check_invalid_html_tags_in_fields(self) -> None:
-        """deckkit escapes bare markup itself; genanki's guess would flag valid HTML too."""
-
-    @property
-    def cards(self) -> list[genanki.Card]:
-        # genanki works out which templates give a card by rendering each one for every note;
-        # every deckkit template shows a field that validation guarantees is not empty, so a
-        # front/back note has one card per template (cloze numbers are still genanki's business,
-        # and so are the cards of an original note type, whose templates may be conditional).
-        if self.model.model_type == genanki.Model.CLOZE or not getattr(
-            self.model, "every_template_makes_a_card", True
-        ):
-            return list(super().cards)
-        return [genanki.Card(ordinal) for ordinal in range(len(self.model.templates))]
-
-    def write_to_db(
-        self, cursor: sqlite3.Cursor, timestamp: float, deck_id: int, id_gen: object
-    ) -> None:
-        super().write_to_db(cursor, self.mod, deck_id, id_gen)
-
-
-def genanki_deck(deck: Deck, stamps: Stamps) -> genanki.Deck:
-    """The genanki deck with one note per card, in source order."""
-    target = genanki.Deck(deck.anki_id, deck.name, description=deck.description)
-    models = {}
-    for position, card in enumerate(deck.cards):
-        note_type = note_type_for(card)
-        if note_type.id not in models:
-            models[note_type.id] = genanki_model(note_type, mod=stamps.note_type(note_type.id))
-        note = _StampedNote(
-            model=models[note_type.id],
-            fields=list(card_fields(card)),
-            tags=list(card.tags),
-            guid=card.guid,
-            due=position,  # new cards come up in the order they are written
-        )
-        note.mod = stamps.note(card.guid)
-        target.add_note(note)
-    return target
-
-
 def write_apkg(deck: Deck, target: Path, stamps: Stamps) -> None:
     """Write ``deck`` as an Anki package to ``target``.
 
@@ -145,7 +99,10 @@ def _rows(
             (note_id, card.guid, note_type.id, mod, -1, tags, joined, sort_field, 0, 0, "")
         )
         if note_type.is_cloze or not getattr(model, "every_template_makes_a_card", True):
-            ordinals = [template.ord for template in _StampedNote(model, list(fields)).cards]
+            # Cloze numbers, and the cards of an original note type whose templates may be
+            # conditional, are genanki's business; every deckkit template shows a field that
+            # validation guarantees is not empty, so each one makes a card.
+            ordinals = [template.ord for template in genanki.Note(model, list(fields)).cards]
         else:
             ordinals = list(range(len(note_type.templates)))
         for ordinal in ordinals:
@@ -166,4 +123,4 @@ def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:
     archive.writestr(info, data, compresslevel=1)
 
 
-__all__ = ["genanki_deck", "write_apkg"]
+__all__ = ["write_apkg"]

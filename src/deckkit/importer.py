@@ -58,6 +58,7 @@ import yaml
 
 from deckkit.build import UsageError, read_lockfile, validate
 from deckkit.loader import load_source
+from deckkit.markup import ENTITY as _ENTITY
 from deckkit.markup import KNOWN_TAGS, escape_bare_markup, is_blank, to_plain_text
 from deckkit.media import is_url
 from deckkit.model import LETTERS, MultipleChoice, note_guid
@@ -93,7 +94,6 @@ _CLOZE_MARKUP = re.compile(r"\{\{c\d+::(.*?)(?:::.*?)?\}\}", re.DOTALL)
 _CLOZE_DELETION = re.compile(r"\{\{c\d+::.+?\}\}", re.DOTALL)
 # What deckkit's escape_bare_markup keeps: a known tag's start, a comment, an entity.
 _TAG_START = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])")
-_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);")
 _ESCAPE = re.compile(r"&(lt|amp);")
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
 _HEADER_LINE = re.compile(r"^#([A-Za-z ]+):")

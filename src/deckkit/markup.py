@@ -22,7 +22,8 @@ KNOWN_TAGS = frozenset(
     """.split()
 )
 
-_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);")
+_ENTITY_BODY = r"(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);"
+ENTITY = re.compile("&" + _ENTITY_BODY)  # an HTML entity: named, decimal or hex
 
 
 # A '<' is markup when it opens a comment, or a known tag whose '>' follows; otherwise text.
@@ -32,7 +33,7 @@ _BARE_LT = re.compile(
     + r")(?=[\s/>])[^>]*>)",
     re.IGNORECASE,
 )
-_BARE_AMP = re.compile(r"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
+_BARE_AMP = re.compile("&(?!" + _ENTITY_BODY + ")")
 
 
 def escape_bare_markup(text: str) -> str:

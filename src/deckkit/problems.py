@@ -37,6 +37,11 @@ def _github_escape(text: str) -> str:
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
+def shorten(text: str, limit: int = 60) -> str:
+    """Text cut to ``limit`` characters with "…": a quoted value may be megabytes long."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def display_path(path: Path) -> str:
     """A path as the user would type it: relative to the working directory when below it."""
     try:

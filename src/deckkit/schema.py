@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import jsonschema_rs
 
 from deckkit.loader import LoadedSource, PathKey
-from deckkit.problems import Problem
+from deckkit.problems import Problem, shorten
 
 SCHEMA_RESOURCE = "deck.schema.json"
 
@@ -137,11 +137,11 @@ def _message(error: ValidationError, path: PathKey) -> str:
         missing = str(error.message).split("'")[1] if "'" in error.message else error.message
         return f"'{missing}' is required in {where}"
     if keyword == "pattern" and len(path) >= 2 and "tags" in path:
-        tag = _shorten(repr(error.instance))
+        tag = shorten(repr(error.instance))
         return f"tag {tag} contains whitespace; Anki tags cannot (use '_' or '::')"
     if keyword == "pattern":
         return (
-            f"{where} {_shorten(repr(error.instance))} is not a valid id: use letters, digits, "
+            f"{where} {shorten(repr(error.instance))} is not a valid id: use letters, digits, "
             "'-', '_' and '.', starting with a letter or digit, without '..'"
         )
     if keyword == "type":
@@ -154,9 +154,7 @@ def _message(error: ValidationError, path: PathKey) -> str:
                 return f"{where} must be text, not null"
             if isinstance(error.instance, bool):
                 return f"{where} must be text, not {shown}: quote it"
-            return (
-                f"{where} must be text, not {shown}: quote it ('{_shorten(str(error.instance))}')"
-            )
+            return f"{where} must be text, not {shown}: quote it ('{shorten(str(error.instance))}')"
         if expected == "string" and isinstance(error.instance, (bool, int, float)):
             # YAML reads yes/no/on/off as booleans and 1.0 as a number.
             return f"{where} must be text, not {shown}: put it in quotes"
@@ -177,19 +175,12 @@ def _message(error: ValidationError, path: PathKey) -> str:
         return f"{where} is longer than {error.validator_value} characters"
     # Other keywords quote the value: keep the line short whatever its size.
     message = str(error.message)
-    return f"{where}: {message if len(message) <= 200 else _shorten(message)}"
-
-
-SHOWN_LIMIT = 60  # characters of a wrong value quoted in a message (a value may be megabytes)
-
-
-def _shorten(text: str) -> str:
-    return text if len(text) <= SHOWN_LIMIT else text[: SHOWN_LIMIT - 1] + "…"
+    return f"{where}: {message if len(message) <= 200 else shorten(message)}"
 
 
 def _shown(value: object) -> str:
     """A wrong value as JSON, cut short so that a problem stays one readable line."""
-    return _shorten(json.dumps(value, ensure_ascii=False))
+    return shorten(json.dumps(value, ensure_ascii=False))
 
 
 def _type_name(expected: Any) -> str:
