@@ -25,7 +25,7 @@ from pathlib import Path
 import genanki
 
 from deckkit.model import Deck
-from deckkit.notetypes import card_fields, genanki_model, note_type_for
+from deckkit.notetypes import genanki_model, note_type_for
 from deckkit.stamps import Stamps
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -85,10 +85,9 @@ def _rows(
     """The notes and cards tables' rows, as genanki's Note and Card.write_to_db make them."""
     notes: list[Row] = []
     cards: list[Row] = []
-    for position, card in enumerate(deck.cards):
+    for position, (card, fields) in enumerate(zip(deck.cards, deck.fields, strict=True)):
         note_type = note_type_for(card)
         model = models[note_type.id]
-        fields = card_fields(card)
         mod = stamps.note(card.guid)
         note_id = next(ids)
         tags = " " + " ".join(card.tags) + " "

@@ -16,7 +16,7 @@ import csv
 from pathlib import Path
 
 from deckkit.model import Deck
-from deckkit.notetypes import card_fields, note_type_for
+from deckkit.notetypes import note_type_for
 
 HEADER = (
     "#separator:Comma",
@@ -36,9 +36,9 @@ def csv_rows(deck: Deck) -> list[list[str]]:
             note_type_for(card).name,
             deck.name,
             " ".join(card.tags),
-            *card_fields(card),
+            *fields,
         ]
-        for card in deck.cards
+        for card, fields in zip(deck.cards, deck.fields, strict=True)
     ]
     width = max((len(row) for row in rows), default=0)
     return [row + [""] * (width - len(row)) for row in rows]

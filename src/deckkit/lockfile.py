@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deckkit.model import Card, Deck
-from deckkit.notetypes import NOTE_TYPES, NoteType, card_fields, note_type_for
+from deckkit.notetypes import NOTE_TYPES, NoteType, note_type_for
 from deckkit.stamps import Stamps
 
 LOCK_VERSION = 1
@@ -47,12 +47,10 @@ class Lock:
     note_types: dict[str, Entry] = field(default_factory=dict)
 
 
-def note_hash(deck: Deck, card: Card) -> str:
-    """A hash of everything Anki stores for the note: fields, tags, note type and deck."""
+def note_hash(deck: Deck, card: Card, fields: Iterable[str]) -> str:
+    """A hash of everything Anki stores for the note: ``fields``, tags, note type and deck."""
     # Unit and record separators cannot occur in YAML text, so the joined parts are unambiguous.
-    payload = "\x1e".join(
-        [str(note_type_for(card).id), deck.name, "\x1f".join(card.tags), *card_fields(card)]
-    )
+    payload = "\x1e".join([str(note_type_for(card).id), deck.name, "\x1f".join(card.tags), *fields])
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
@@ -66,7 +64,10 @@ def _next(old: Entry | None, new_hash: str, now: int) -> Entry:
 
 def deck_entries(old: dict[str, Entry], deck: Deck, now: int) -> dict[str, Entry]:
     """A deck's entries after building it: changed notes get ``now``, unchanged keep their time."""
-    return {card.id: _next(old.get(card.id), note_hash(deck, card), now) for card in deck.cards}
+    return {
+        card.id: _next(old.get(card.id), note_hash(deck, card, fields), now)
+        for card, fields in zip(deck.cards, deck.fields, strict=True)
+    }
 
 
 def note_type_entries(lock: Lock, now: int) -> dict[str, Entry]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -120,6 +121,17 @@ class Deck:
     media: tuple[MediaFile, ...]
     source: Path
     note_types: tuple[AnkiNoteType, ...] = ()  # original note types its cards keep
+
+    @cached_property
+    def fields(self) -> tuple[tuple[str, ...], ...]:
+        """Each card's field values, in the order of the note type it is exported with.
+
+        Worked out once: the lockfile and every exporter need them (an exporter in a forked
+        process inherits them already made).
+        """
+        from deckkit.notetypes import card_fields  # notetypes builds on this module
+
+        return tuple(card_fields(card) for card in self.cards)
 
 
 def anki_card_count(card: Card) -> int:

@@ -176,7 +176,6 @@ def card_fields(card: Card) -> tuple[str, ...]:
     return note_fields(card.content, note_type_for(card))
 
 
-@lru_cache(maxsize=4096)  # the lockfile, the .apkg and the CSV ask for the same card in turn
 def note_fields(content: Content, note_type: NoteType | None = None) -> tuple[str, ...]:
     """The note's field values, in the note type's field order.
 
