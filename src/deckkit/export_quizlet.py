@@ -61,6 +61,13 @@ class Separators:
 
     def splits_back(self, pairs: list[tuple[str, str]]) -> bool:
         """True when Quizlet, splitting at every separator, gets exactly these pairs back."""
+        if not pairs:
+            return True  # nothing to split (and an empty body would read as one empty card)
+        if len(self.term) == 1 and len(self.card) == 1 and self.term != self.card:
+            # One-character separators cannot straddle a field's edge: found in no field, they
+            # split back exactly (and looking for them is much quicker than splitting).
+            separators = (self.term, self.card)
+            return not any(sep in text for pair in pairs for text in pair for sep in separators)
         body = self.card.join(f"{term}{self.term}{text}" for term, text in pairs)
         cards = body.split(self.card)
         return len(cards) == len(pairs) and all(

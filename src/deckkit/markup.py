@@ -8,6 +8,7 @@ open a known HTML tag (or comment) and a ``&`` that does not start an entity are
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from html import unescape
 
 # Elements Anki's editor and card templates know; '<' before anything else is text.
@@ -25,12 +26,35 @@ KNOWN_TAGS = frozenset(
 _ENTITY_BODY = r"(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);"
 ENTITY = re.compile("&" + _ENTITY_BODY)  # an HTML entity: named, decimal or hex
 
+_Trie = dict[str, "_Trie"]
+
+
+def _alternation(words: Iterable[str]) -> str:
+    """A regex matching exactly ``words``, written as a tree of shared prefixes.
+
+    The same language as ``a|abbr|address|...``, but Python's regex engine then tries one branch
+    per letter instead of every word in turn: escaping a large deck twice as fast.
+    """
+    tree: _Trie = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a word ends here
+
+    def pattern(node: _Trie) -> str:
+        branches = [re.escape(c) + pattern(child) for c, child in sorted(node.items()) if c]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return pattern(tree)
+
 
 # A '<' is markup when it opens a comment, or a known tag whose '>' follows; otherwise text.
 _BARE_LT = re.compile(
-    r"<(?!!--)(?!/?(?:"
-    + "|".join(sorted(KNOWN_TAGS, key=len, reverse=True))
-    + r")(?=[\s/>])[^>]*>)",
+    r"<(?!!--)(?!/?(?:" + _alternation(KNOWN_TAGS) + r")(?=[\s/>])[^>]*>)",
     re.IGNORECASE,
 )
 _BARE_AMP = re.compile("&(?!" + _ENTITY_BODY + ")")
@@ -53,6 +77,8 @@ _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _ANY_TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _MEDIA_TAG = re.compile(r"<(?:img|audio|video|source|svg|math|object|embed)\b", re.I)
 _SOUND = re.compile(r"\[sound:[^\]]+\]")
+# What str.splitlines() splits at, and tabs: text without any is one line (see to_plain_text).
+_TAB_OR_LINE_BREAK = re.compile("[\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
 def _text_only(html_text: str) -> str:
@@ -70,6 +96,8 @@ def to_plain_text(html_text: str) -> str:
     """
     if "<" in html_text or "&" in html_text or "[sound:" in html_text:
         html_text = _text_only(html_text)
+    if not _TAB_OR_LINE_BREAK.search(html_text):
+        return " ".join(html_text.split())  # one line: the same result, much sooner
     lines = (
         "\t".join(" ".join(part.split()) for part in line.split("\t"))
         for line in html_text.replace("\u00a0", " ").splitlines()
