@@ -54,21 +54,21 @@ def _card_type(card: dict[str, Any]) -> str:
 
 def check_duplicate_card_ids(source: LoadedSource) -> Iterator[Problem]:
     """Card ids make note GUIDs, so two cards of one deck cannot share one."""
-    first_line: dict[str, int] = {}
+    first_index: dict[str, int] = {}  # positions are looked up only for a duplicate
     for index, card in _cards(source):
         card_id = card.get("id")
         if not isinstance(card_id, str):
             continue
-        mark = source.mark_of_value(("cards", index, "id"))
-        if card_id in first_line:
+        if card_id in first_index:
+            first = source.mark_of_value(("cards", first_index[card_id], "id"))
             yield source.problem(
-                mark,
-                f"card id '{card_id}' is already used at line {first_line[card_id]}; "
+                source.mark_of_value(("cards", index, "id")),
+                f"card id '{card_id}' is already used at line {first.line}; "
                 "card ids must be unique within a deck",
                 "check.duplicate-card-id",
             )
         else:
-            first_line[card_id] = mark.line
+            first_index[card_id] = index
 
 
 def check_cloze_deletions(source: LoadedSource) -> Iterator[Problem]:
@@ -206,10 +206,9 @@ def check_html(source: LoadedSource) -> Iterator[Problem]:
     """Scripts run inside Anki (and a shared deck's author is a stranger); a tag left open styles
     the rest of the card. Both are warnings: `--strict` makes them errors."""
     for path, value in _html_fields(source):
-        mark = source.mark_of_value(path)
         if _SCRIPT.search(value):
             yield source.problem(
-                mark,
+                source.mark_of_value(path),
                 "field contains a script (<script>, an on...= handler or javascript:), which Anki "
                 "runs when showing the card; remove it unless you wrote it yourself",
                 "check.script",
@@ -218,7 +217,7 @@ def check_html(source: LoadedSource) -> Iterator[Problem]:
         unclosed = _unclosed_tags(value)
         if unclosed:
             yield source.problem(
-                mark,
+                source.mark_of_value(path),
                 f"<{unclosed[0]}> is never closed; Anki would apply it to the rest of the card: "
                 f"add </{unclosed[0]}>",
                 "check.unclosed-tag",
