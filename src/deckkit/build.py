@@ -179,11 +179,24 @@ def discover_sources(paths: Sequence[Path]) -> list[Path]:
 def check_source(path: Path, *, strict: bool = False) -> tuple[LoadedSource, list[Problem]]:
     """Load one source and find every problem in it (cross-file checks aside).
 
-    ``strict`` turns warnings into errors.
+    ``strict`` turns warnings into errors. The source is first read without the positions of its
+    values, which only a problem needs; a source with problems is read again to place them.
     """
+    source = load_source(path, all_positions=False)
+    problems = _problems(source)
+    if problems:
+        return _located_problems(path, strict)
+    return source, problems
+
+
+def _problems(source: LoadedSource) -> list[Problem]:
+    return [*source.problems, *schema_problems(source), *source_problems(source)]
+
+
+def _located_problems(path: Path, strict: bool) -> tuple[LoadedSource, list[Problem]]:
+    """A source read with every position, and its problems placed exactly."""
     source = load_source(path)
-    problems = [*source.problems, *schema_problems(source), *source_problems(source)]
-    return source, _strictly(strict, problems)
+    return source, _strictly(strict, _problems(source))
 
 
 def validate(paths: Sequence[Path] = (), *, strict: bool = False) -> ValidationResult:
@@ -347,36 +360,35 @@ def _process_in_worker(path: Path) -> _Outcome:
 
 
 def _process(plan: _Plan, path: Path) -> _Outcome:
-    """Load, check, model and export one source into staged files."""
-    source = load_source(path)
-    problems = [*source.problems, *schema_problems(source)]
-    clean_so_far = not any(p.severity == "error" for p in problems)
-    checking: _Forked | None = None
-    if clean_so_far and plan.parallel_exports and hasattr(os, "fork") and _is_large(source):
-        # The checks beyond the schema run in a forked child while this process builds the
-        # deck; if they find an error, what was built is thrown away.
-        checking = _fork(lambda: source_problems(source))
-    else:
-        problems += source_problems(source)
-    if checking is None:
-        return _finish(plan, path, source, _strictly(plan.strict, problems))
+    """Load, check, model and export one source into staged files.
+
+    The source is read without its values' positions (see ``check_source``); one with problems,
+    warnings included, is read again with them so that every problem is placed exactly.
+    """
+    source = load_source(path, all_positions=False)
+    if source.problems or schema_problems(source):
+        return _finish(plan, path, *_located_problems(path, plan.strict))
+    if not (plan.parallel_exports and hasattr(os, "fork") and _is_large(source)):
+        if source_problems(source):
+            return _finish(plan, path, *_located_problems(path, plan.strict))
+        return _finish(plan, path, source, [])
+    # The checks beyond the schema run in a forked child while this process builds the deck;
+    # if they find a problem, what was built is thrown away and the source is read again.
+    checking = _fork(lambda: bool(source_problems(source)))
     outcome: _Outcome | None = None
     failure: Exception | None = None
     try:
-        outcome = _finish(plan, path, source, _strictly(plan.strict, problems))
+        outcome = _finish(plan, path, source, [])
     except Exception as error:  # a source the checks reject may break the model: they say why
         failure = error
-    checked = checking.result()
-    assert isinstance(checked, list)
-    found = _strictly(plan.strict, [*problems, *checked])
-    if any(p.severity == "error" for p in found):
+    if checking.result():
         if outcome is not None:
             discard(outcome.staged)
-        return _finish(plan, path, source, found)
+        return _finish(plan, path, *_located_problems(path, plan.strict))
     if failure is not None:
         raise failure
     assert outcome is not None
-    return replace(outcome, problems=tuple(found))
+    return outcome
 
 
 def _strictly(strict: bool, problems: list[Problem]) -> list[Problem]:

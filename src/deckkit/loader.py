@@ -64,12 +64,17 @@ class Mark:
 
 @dataclass
 class LoadedSource:
-    """A parsed source file: its data (None when unreadable) and the position of every node."""
+    """A parsed source file: its data (None when unreadable) and the position of every node.
+
+    With ``all_positions`` False only the top-level keys' positions were kept (see load_source):
+    a deeper path's mark is then its top-level ancestor's, good for nothing but a placeholder.
+    """
 
     path: Path
     display: str
     data: Any
     problems: list[Problem] = field(default_factory=list)
+    all_positions: bool = True
     # (line, column) tuples: a million Mark objects would cost a second on a large file.
     value_marks: dict[PathKey, int] = field(default_factory=dict)
     key_marks: dict[PathKey, int] = field(default_factory=dict)
@@ -93,9 +98,17 @@ class LoadedSource:
         return Problem(self.display, mark.line, mark.column, message, code, severity)
 
 
-def load_source(path: Path) -> LoadedSource:
-    """Read and parse one source file; problems are collected, never raised."""
-    source = LoadedSource(path=path, display=display_path(path), data=None)
+def load_source(path: Path, *, all_positions: bool = True) -> LoadedSource:
+    """Read and parse one source file; problems are collected, never raised.
+
+    ``all_positions=False`` keeps only the positions of the top-level keys: recording a position
+    for each of a large file's million values is a third of the time it takes to read it, and a
+    file without problems never needs them. A caller that finds a problem in such a source reads
+    it again with every position to report it (see ``deckkit.build.check_source``).
+    """
+    source = LoadedSource(
+        path=path, display=display_path(path), data=None, all_positions=all_positions
+    )
     try:
         size = path.stat().st_size
         if size > MAX_SOURCE_BYTES:
@@ -238,6 +251,8 @@ class _Builder:
 
     def __init__(self, source: LoadedSource) -> None:
         self.source = source
+        # How deep a node may be to have its position kept: the root is 0, top-level keys 1.
+        self.kept_depth = MAX_DEPTH + 1 if source.all_positions else 1
         self.root: Any = None
         self.root_mark: Mark | None = None
         self.documents = 0
@@ -249,6 +264,7 @@ class _Builder:
         value_marks = self.source.value_marks
         key_marks = self.source.key_marks
         stack = self.stack
+        kept_depth = self.kept_depth
         scalar_event = yaml.ScalarEvent
         mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
         mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
@@ -269,9 +285,9 @@ class _Builder:
                 frame = stack[-1]
                 container = frame[0]
                 if type(container) is list:
-                    path = (*frame[1], len(container))
+                    if len(stack) <= kept_depth:
+                        value_marks[(*frame[1], len(container))] = position
                     container.append(_scalar_value(event))
-                    value_marks[path] = position
                 elif frame[2] is _NO_KEY:
                     self._take_key(frame, event, position)
                 else:
@@ -279,10 +295,11 @@ class _Builder:
                     frame[2] = _NO_KEY
                     if type(key) is _DuplicateKey:
                         continue
-                    path = (*frame[1], key)
                     container[key] = _scalar_value(event)
-                    key_marks[path] = frame[3]
-                    value_marks[path] = position
+                    if len(stack) <= kept_depth:
+                        path = (*frame[1], key)
+                        key_marks[path] = frame[3]
+                        value_marks[path] = position
             elif type(event) is mapping_start or type(event) is sequence_start:
                 self._check_node_properties(event)
                 position = _position(event)
@@ -333,8 +350,10 @@ class _Builder:
                 return (*frame[1], key.key, "#duplicate")
             path = (*frame[1], key)
             container[key] = value
-            self.source.key_marks[path] = frame[3]
-        self.source.value_marks[path] = position
+            if len(self.stack) <= self.kept_depth:
+                self.source.key_marks[path] = frame[3]
+        if len(self.stack) <= self.kept_depth:
+            self.source.value_marks[path] = position
         return path
 
     def _alias(self, event: yaml.AliasEvent) -> None:
