@@ -40,6 +40,7 @@ from deckkit.lockfile import (
     Lock,
     LockfileError,
     deck_entries,
+    entries_key,
     lock_from_text,
     lock_to_text,
     note_type_entries,
@@ -546,7 +547,7 @@ def _stamps_key(plan: _Plan, path: Path, entries: dict[str, Entry] | None) -> st
     note_types = sorted((k, e.mod) for k, e in plan.note_types.items())
     if entries is None:
         return json.dumps([path.stat().st_mtime_ns, NOTE_TYPES_MOD])
-    return json.dumps([note_types, sorted((k, e.hash, e.mod) for k, e in entries.items())])
+    return json.dumps(note_types) + "\n" + entries_key(entries)
 
 
 def _mtime_stamps(source: Path, deck: Deck) -> Stamps:

@@ -17,6 +17,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from json.encoder import encode_basestring
 from typing import Any
 
 from deckkit.model import Card, Deck
@@ -152,14 +153,23 @@ def lock_to_text(lock: Lock) -> str:
 
 
 def _entry_lines(entries: dict[str, Entry], *, indent: int) -> list[str]:
-    keys = sorted(entries)
-    return [
-        " " * indent
-        + f"{json.dumps(key, ensure_ascii=False)}: "
-        + f'{{"hash": "{entries[key].hash}", "mod": {entries[key].mod}}}'
-        + ("," if position < len(keys) - 1 else "")
-        for position, key in enumerate(keys)
+    # encode_basestring is what json.dumps(key, ensure_ascii=False) calls, without its overhead.
+    space = " " * indent
+    lines = [
+        f'{space}{encode_basestring(key)}: {{"hash": "{entry.hash}", "mod": {entry.mod}}},'
+        for key, entry in ((key, entries[key]) for key in sorted(entries))
     ]
+    if lines:
+        lines[-1] = lines[-1][:-1]  # no comma after the last entry
+    return lines
+
+
+def entries_key(entries: dict[str, Entry]) -> str:
+    """The entries as one text, the same whatever their order (for cache fingerprints)."""
+    return "\n".join(
+        f"{encode_basestring(key)}\t{entries[key].hash}\t{entries[key].mod}"
+        for key in sorted(entries)
+    )
 
 
 def lock_from_text(text: str) -> Lock:
