@@ -265,6 +265,7 @@ class _Builder:
         key_marks = self.source.key_marks
         stack = self.stack
         kept_depth = self.kept_depth
+        number_like = _PLAIN_NUMBER_LIKE.match
         scalar_event = yaml.ScalarEvent
         mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
         mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
@@ -273,30 +274,39 @@ class _Builder:
             if type(event) is scalar_event:
                 if event.anchor is not None or (event.tag is not None and not any(event.implicit)):
                     self._check_node_properties(event)
-                start = event.start_mark
-                assert start is not None  # the parser marks every event it emits
-                position = ((start.line + 1) << 32) | (start.column + 1)
                 self.nodes += 1
                 if self.nodes > MAX_NODES:
-                    raise _TooLarge(unpack_position(position))
-                if not stack:
+                    raise _TooLarge(_mark(event))
+                depth = len(stack)
+                if depth <= kept_depth:
+                    start = event.start_mark
+                    assert start is not None  # the parser marks every event it emits
+                    position = ((start.line + 1) << 32) | (start.column + 1)
+                else:
+                    position = 0  # not kept (see load_source)
+                if not depth:
                     self._set_root(_scalar_value(event), position)
                     continue
                 frame = stack[-1]
                 container = frame[0]
-                if type(container) is list:
-                    if len(stack) <= kept_depth:
-                        value_marks[(*frame[1], len(container))] = position
-                    container.append(_scalar_value(event))
-                elif frame[2] is _NO_KEY:
+                if type(container) is not list and frame[2] is _NO_KEY:
                     self._take_key(frame, event, position)
+                    continue
+                # Text, quoted or plain, is by far the most common value: no need to resolve it.
+                value = event.value
+                if not value or (event.implicit[0] and number_like(value)):
+                    value = _scalar_value(event)
+                if type(container) is list:
+                    if position:
+                        value_marks[(*frame[1], len(container))] = position
+                    container.append(value)
                 else:
                     key = frame[2]
                     frame[2] = _NO_KEY
                     if type(key) is _DuplicateKey:
                         continue
-                    container[key] = _scalar_value(event)
-                    if len(stack) <= kept_depth:
+                    container[key] = value
+                    if position:
                         path = (*frame[1], key)
                         key_marks[path] = frame[3]
                         value_marks[path] = position
