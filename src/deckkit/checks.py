@@ -9,7 +9,7 @@ from typing import Any
 
 from deckkit.loader import LoadedSource
 from deckkit.markup import is_blank
-from deckkit.media import is_url, media_references, reference_problem
+from deckkit.media import is_url, may_refer_to_media, media_references, reference_problem
 from deckkit.model import LETTERS, NOTE_TYPE_ROLES
 from deckkit.notetypes import NOTE_TYPES
 from deckkit.problems import Problem, shorten
@@ -246,7 +246,7 @@ def _unclosed_tags(value: str) -> list[str]:
 
 
 def _may_refer_to_media(value: Any) -> bool:
-    return isinstance(value, str) and ("<" in value or "[sound:" in value)
+    return isinstance(value, str) and may_refer_to_media(value)
 
 
 def _note_types(source: LoadedSource) -> Iterator[tuple[int, dict[str, Any]]]:

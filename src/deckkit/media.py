@@ -34,9 +34,14 @@ class MediaFile:
     packed_name: str
 
 
+def may_refer_to_media(field_text: str) -> bool:
+    """False for text that surely refers to no media (most fields): a quick test, no regex."""
+    return "[sound:" in field_text or ("<" in field_text and "src" in field_text.lower())
+
+
 def media_references(field_text: str) -> list[str]:
     """Every media path a field refers to, as written (HTML entities decoded)."""
-    if "<" not in field_text and "[sound:" not in field_text:
+    if not may_refer_to_media(field_text):
         return []
     refs = [unescape(m.group("ref")) for m in _SRC_ATTRIBUTE.finditer(field_text)]
     refs += [unescape(m.group("ref")) for m in _SOUND_TAG.finditer(field_text)]
@@ -91,7 +96,7 @@ def packed_name(path: Path) -> str:
 
 def rewrite_references(field_text: str, source_dir: Path, packed: dict[Path, MediaFile]) -> str:
     """Replace each media path with its packed name, recording the files in ``packed``."""
-    if "<" not in field_text and "[sound:" not in field_text:
+    if not may_refer_to_media(field_text):
         return field_text
 
     def packed_for(ref: str) -> str:
