@@ -10,6 +10,7 @@ import pytest
 
 import deckkit.cache
 from deckkit.build import BuildResult, build
+from deckkit.lockfile import lock_from_text, lock_to_text
 
 INCREMENTAL = Path(__file__).parent / "fixtures" / "incremental"
 CLOCK = 1_800_000_000
@@ -180,7 +181,23 @@ def test_a_large_deck_checked_in_a_child_process_still_fails_on_a_check(
     run(project, "out", jobs=2)
     before = outputs(project / "out")
     edit(project, "deck1.yaml", "media/pic.png", "media/missing.png")  # found by a check only
-    result = build([project / "sources"], project / "out", lockfile=project / "deckkit.lock", jobs=2)
+    result = build(
+        [project / "sources"], project / "out", lockfile=project / "deckkit.lock", jobs=2
+    )
     assert [p.code for p in result.problems] == ["check.media-missing"]
     assert outputs(project / "out") == before
     assert not [p for p in (project / "out").iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_lockfile_a_build_writes_is_the_canonical_text_of_its_entries(
+    project: Path, jobs: int
+) -> None:
+    # A build reuses the entry lines it made for each deck's cache fingerprint: they must be
+    # exactly what writing the lock from scratch gives, after a first build and after an edit.
+    run(project, jobs=jobs)
+    edit(project, "deck1.yaml", "back:", "back: changed")
+    build([project / "sources"], project / "out", lockfile=project / "deckkit.lock", jobs=jobs)
+    text = (project / "deckkit.lock").read_text(encoding="utf-8")
+    assert text == lock_to_text(lock_from_text(text))
+    assert len(lock_from_text(text).notes) == 3

@@ -40,7 +40,7 @@ from deckkit.lockfile import (
     Lock,
     LockfileError,
     deck_entries,
-    entries_key,
+    deck_lines,
     lock_from_text,
     lock_to_text,
     note_type_entries,
@@ -322,8 +322,10 @@ def _plan(
         cached = cache.get(_cache_key(path))
         if cached is None:
             continue
-        entries = plan.lock.notes.get(cached.deck_id, {}) if plan.lock is not None else None
-        key = _stamps_key(plan, path, entries)
+        lines = None
+        if plan.lock is not None:
+            lines = deck_lines(plan.lock.notes.get(cached.deck_id, {}))
+        key = _stamps_key(plan, path, lines)
         fingerprint = source_fingerprint(
             settings, path.read_bytes(), (Path(m) for m in cached.media), key
         )
@@ -349,6 +351,7 @@ class _Outcome:
     entries: dict[str, Entry] | None = None
     cached: CachedDeck | None = None
     separators: Separators | None = None
+    lock_lines: list[str] | None = None  # deck_lines(entries), made once for two uses
 
 
 _PLAN: _Plan | None = None  # the plan a forked worker inherits
@@ -432,7 +435,8 @@ def _finish(plan: _Plan, path: Path, source: LoadedSource, problems: list[Proble
         anki_cards=sum(anki_card_count(card) for card in deck.cards),
     )
     media = tuple(str(m.source) for m in deck.media)
-    stamps_key = _stamps_key(plan, path, entries)
+    lock_lines = deck_lines(entries) if entries is not None else None
+    stamps_key = _stamps_key(plan, path, lock_lines)
     cached = CachedDeck(
         fingerprint=source_fingerprint(
             plan.settings, path.read_bytes(), (Path(m) for m in media), stamps_key
@@ -448,7 +452,16 @@ def _finish(plan: _Plan, path: Path, source: LoadedSource, problems: list[Proble
         warnings=tuple((p.path, p.line, p.column, p.message, p.code) for p in problems),
     )
     return _Outcome(
-        path, tuple(problems), deck.id, anchor, summary, tuple(staged), entries, cached, separators
+        path,
+        tuple(problems),
+        deck.id,
+        anchor,
+        summary,
+        tuple(staged),
+        entries,
+        cached,
+        separators,
+        lock_lines,
     )
 
 
@@ -542,12 +555,12 @@ def _fork(work: Callable[[], object]) -> _Forked:
     return _Forked(pid, reader)
 
 
-def _stamps_key(plan: _Plan, path: Path, entries: dict[str, Entry] | None) -> str:
+def _stamps_key(plan: _Plan, path: Path, lock_lines: list[str] | None) -> str:
     """The modification times a deck's outputs carry, as text for its fingerprint."""
     note_types = sorted((k, e.mod) for k, e in plan.note_types.items())
-    if entries is None:
+    if lock_lines is None:
         return json.dumps([path.stat().st_mtime_ns, NOTE_TYPES_MOD])
-    return json.dumps(note_types) + "\n" + entries_key(entries)
+    return json.dumps(note_types) + "\n" + "\n".join(lock_lines)
 
 
 def _mtime_stamps(source: Path, deck: Deck) -> Stamps:
@@ -603,7 +616,8 @@ def _execute(plan: _Plan, jobs: int, on_deck: Callable[[DeckSummary], None] | No
     staged = [item for outcome in outcomes.values() for item in outcome.staged]
     publish(staged)
     if plan.lockfile is not None and fresh_lock is not None and fresh_lock != plan.lock:
-        replace_text(plan.lockfile, lock_to_text(fresh_lock))
+        made = {o.deck_id: o.lock_lines for o in outcomes.values() if o.deck_id and o.lock_lines}
+        replace_text(plan.lockfile, lock_to_text(fresh_lock, made))
     _save_cache(plan, outcomes)
     return _result(plan, outcomes, problems, staged)
 
