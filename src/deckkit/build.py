@@ -103,7 +103,11 @@ class LockOutdated(Exception):
 
 @dataclass(frozen=True)
 class ValidationResult:
-    """What validating a set of sources found."""
+    """What validating a set of sources found.
+
+    A source without problems was read without its values' positions (``all_positions`` is
+    False: only its top-level keys have theirs); call ``load_source(path)`` for every position.
+    """
 
     sources: tuple[LoadedSource, ...]
     problems: tuple[Problem, ...]
