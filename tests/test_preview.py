@@ -68,9 +68,13 @@ cards:
     type: cloze
     text: 'Formula \(x^{{c1::<b>2</b>}}\) and \[{{c2::y::why}}\]'
     extra: "<br>"
-  - id: no-such-deletion
+  - id: deletion-in-extra
     type: cloze
-    text: "{{c1::opened {{c2::closed}}"
+    text: "{{c1::one}}"
+    extra: "{{c2::two}} makes a card that Anki shows as an error"
+  - id: never-closed-deletion
+    type: cloze
+    text: "{{c1::complete}} then {{c2::opened {{c3::closed}}"
     extra: "<div> </div>"
   - id: hint-with-markup
     type: open

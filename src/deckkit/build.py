@@ -48,8 +48,8 @@ from deckkit.lockfile import (
     stale_notes,
     stamps_from,
 )
-from deckkit.model import Deck, anki_card_count, deck_from_source
-from deckkit.notetypes import NOTE_TYPES
+from deckkit.model import Deck, deck_from_source
+from deckkit.notetypes import NOTE_TYPES, anki_ordinals, note_type_for
 from deckkit.output import (
     StagedFile,
     Writer,
@@ -436,7 +436,10 @@ def _finish(plan: _Plan, path: Path, source: LoadedSource, problems: list[Proble
         name=deck.name,
         source=path,
         notes_by_type=dict(Counter(card.type for card in deck.cards)),
-        anki_cards=sum(anki_card_count(card) for card in deck.cards),
+        anki_cards=sum(
+            len(anki_ordinals(note_type_for(card), fields))
+            for card, fields in zip(deck.cards, deck.fields, strict=True)
+        ),
     )
     media = tuple(str(m.source) for m in deck.media)
     lock_lines = deck_lines(entries) if entries is not None else None

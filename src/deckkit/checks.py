@@ -7,14 +7,13 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
+from deckkit.cloze import cloze_numbers
 from deckkit.loader import LoadedSource
 from deckkit.markup import is_blank
 from deckkit.media import is_url, may_refer_to_media, media_references, reference_problem
 from deckkit.model import LETTERS, NOTE_TYPE_ROLES
 from deckkit.notetypes import NOTE_TYPES
 from deckkit.problems import Problem, shorten
-
-_CLOZE_DELETION = re.compile(r"\{\{c\d+::.+?\}\}", re.DOTALL)
 
 REQUIRED_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
     "basic": ("front", "back"),
@@ -72,19 +71,44 @@ def check_duplicate_card_ids(source: LoadedSource) -> Iterator[Problem]:
 
 
 def check_cloze_deletions(source: LoadedSource) -> Iterator[Problem]:
-    """A cloze without {{c1::...}} would give Anki a note with no cards."""
+    """A cloze without {{c1::...}} (numbered from 1, closed) would make Anki show an error card."""
     for index, card in _cards(source):
         text = card.get("text")
         if (
             _card_type(card) == "cloze"
             and isinstance(text, str)
             and not is_blank(text)
-            and not _CLOZE_DELETION.search(text)
+            and not cloze_numbers(text)
         ):
+            message = "cloze text has no deletion: mark the answer as {{c1::answer}}"
+            if "{{c" in text:
+                message = (
+                    "cloze text has no complete deletion (a '{{c' never closed with '}}', or "
+                    "numbered 0): write each one as {{c1::answer}}"
+                )
             yield source.problem(
                 source.mark_of_value(("cards", index, "text")),
-                "cloze text has no deletion: mark the answer as {{c1::answer}}",
+                message,
                 "check.cloze-without-deletion",
+            )
+
+
+def check_cloze_numbers_in_extra(source: LoadedSource) -> Iterator[Problem]:
+    """Anki makes a cloze card for every deletion number in any field: one found only in 'extra'
+    makes a card whose text has nothing to hide, which Anki shows as an error."""
+    for index, card in _cards(source):
+        text, extra = card.get("text"), card.get("extra")
+        if _card_type(card) != "cloze" or not isinstance(extra, str) or "{{c" not in extra:
+            continue
+        only_in_extra = cloze_numbers(extra) - cloze_numbers(text if isinstance(text, str) else "")
+        if only_in_extra:
+            number = min(only_in_extra)
+            yield source.problem(
+                source.mark_of_value(("cards", index, "extra")),
+                f"'extra' has cloze deletion {number}, which 'text' has not: Anki makes card "
+                f"{number} anyway and shows it as an error; move the deletion into 'text'",
+                "check.cloze-in-extra",
+                "warning",
             )
 
 
@@ -395,6 +419,7 @@ Check = Callable[[LoadedSource], Iterator[Problem]]
 CHECKS: Sequence[Check] = (
     check_duplicate_card_ids,
     check_cloze_deletions,
+    check_cloze_numbers_in_extra,
     check_answer_in_choices,
     check_empty_fields,
     check_media,

@@ -25,7 +25,7 @@ from pathlib import Path
 import genanki
 
 from deckkit.model import Deck
-from deckkit.notetypes import genanki_model, note_type_for
+from deckkit.notetypes import anki_ordinals, genanki_model, note_type_for
 from deckkit.stamps import Stamps
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -58,7 +58,7 @@ def write_apkg(deck: Deck, target: Path, stamps: Stamps) -> None:
         try:
             cursor = connection.cursor()
             genanki.Package(shell).write_to_db(cursor, stamps.default, ids)
-            notes, cards = _rows(deck, stamps, models, ids)
+            notes, cards = _rows(deck, stamps, ids)
             # Indexes built once after the rows are in, rather than row by row: a fifth quicker.
             indexes = cursor.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
@@ -88,15 +88,12 @@ Row = tuple[object, ...]
 _CARD_DEFAULTS = (0, 0, 0, 0, 0, 0, 0, 0, "")
 
 
-def _rows(
-    deck: Deck, stamps: Stamps, models: dict[int, genanki.Model], ids: Iterator[int]
-) -> tuple[list[Row], list[Row]]:
+def _rows(deck: Deck, stamps: Stamps, ids: Iterator[int]) -> tuple[list[Row], list[Row]]:
     """The notes and cards tables' rows, as genanki's Note and Card.write_to_db make them."""
     notes: list[Row] = []
     cards: list[Row] = []
     for position, (card, fields) in enumerate(zip(deck.cards, deck.fields, strict=True)):
         note_type = note_type_for(card)
-        model = models[note_type.id]
         mod = stamps.note(card.guid)
         note_id = next(ids)
         tags = " " + " ".join(card.tags) + " "
@@ -106,14 +103,7 @@ def _rows(
         notes.append(
             (note_id, card.guid, note_type.id, mod, -1, tags, joined, sort_field, 0, 0, "")
         )
-        if note_type.is_cloze or not getattr(model, "every_template_makes_a_card", True):
-            # Cloze numbers, and the cards of an original note type whose templates may be
-            # conditional, are genanki's business; every deckkit template shows a field that
-            # validation guarantees is not empty, so each one makes a card.
-            ordinals = [template.ord for template in genanki.Note(model, list(fields)).cards]
-        else:
-            ordinals = list(range(len(note_type.templates)))
-        for ordinal in ordinals:
+        for ordinal in anki_ordinals(note_type, fields):
             # id, nid, did, ord, mod, usn, type, queue, due (new cards in source order), ivl,
             # factor, reps, lapses, left, odue, odid, flags, data
             card_id = next(ids)

@@ -11,16 +11,17 @@ https://help.quizlet.com/hc/en-us/articles/360029977151-Creating-sets-by-importi
   dialog; the build summary names them.
 - No tags, decks, media or ids: images are added in Quizlet's editor.
 - A multiple-choice card becomes one pair: the question with its lettered options, and the letter
-  and text of the right answer. A cloze becomes the text with blanks and the answers.
+  and text of the right answer. A cloze becomes the text with a blank for each deletion (nested
+  ones inside it, shared ones such as ``{{c1,2::...}}`` once) and the answers.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckkit.cloze import Deletion, deletion_text, parse_clozes
 from deckkit.markup import to_plain_text
 from deckkit.model import (
     LETTERS,
@@ -37,7 +38,6 @@ from deckkit.model import (
 TERM_SEPARATORS = (" :: ", " => ", " ||| ", " ~~ ", " @@ ")
 CARD_SEPARATORS = (";;;", "|||", "@@@", "~~~", "^^^", "%%%", "&&&")
 LINE_BREAK = " / "
-_CLOZE = re.compile(r"\{\{c(\d+)::(.*?)(?:::(.*?))?\}\}", re.DOTALL)
 BLANK = "_____"
 
 
@@ -83,8 +83,7 @@ def quizlet_pair(card: Card) -> tuple[str, str]:
     if isinstance(content, TypeIn):
         return to_plain_text(content.front), to_plain_text(content.answer)
     if isinstance(content, Cloze):
-        answers = [to_plain_text(m.group(2)) for m in _CLOZE.finditer(content.text)]
-        return to_plain_text(_CLOZE.sub(_blank, content.text)), "; ".join(answers)
+        return _cloze_pair(content.text)
     if isinstance(content, MultipleChoice):
         options = [
             f"{letter}. {to_plain_text(choice)}"
@@ -104,9 +103,17 @@ def quizlet_pair(card: Card) -> tuple[str, str]:
     raise TypeError(f"no Quizlet pair for {type(content).__name__}")
 
 
-def _blank(match: re.Match[str]) -> str:
-    hint = match.group(3)
-    return f"{BLANK} ({hint})" if hint else BLANK
+def _cloze_pair(text: str) -> tuple[str, str]:
+    """The text with each (outermost) deletion blanked, hint kept; and the deletions' texts."""
+    term: list[str] = []
+    answers: list[str] = []
+    for node in parse_clozes(text):
+        if isinstance(node, Deletion):
+            term.append(f"{BLANK} ({node.hint})" if node.hint else BLANK)
+            answers.append(to_plain_text(deletion_text(node)))
+        else:
+            term.append(node)
+    return to_plain_text("".join(term)), "; ".join(answers)
 
 
 def choose_separators(pairs: list[tuple[str, str]]) -> Separators:

@@ -57,6 +57,7 @@ from urllib.parse import unquote
 import yaml
 
 from deckkit.build import UsageError, read_lockfile, validate
+from deckkit.cloze import cloze_numbers
 from deckkit.loader import load_source
 from deckkit.markup import ENTITY as _ENTITY
 from deckkit.markup import KNOWN_TAGS, escape_bare_markup, is_blank, to_plain_text
@@ -90,8 +91,7 @@ _SRC = re.compile(
 )
 _SOUND = re.compile(r"\[sound:(?P<ref>[^\]]+)\]")
 _TEMPLATE_REF = re.compile(r"\{\{([^{}]+?)\}\}")
-_CLOZE_MARKUP = re.compile(r"\{\{c\d+::(.*?)(?:::.*?)?\}\}", re.DOTALL)
-_CLOZE_DELETION = re.compile(r"\{\{c\d+::.+?\}\}", re.DOTALL)
+_CLOZE_MARKUP = re.compile(r"\{\{c[\d,]+::(.*?)(?:::.*?)?\}\}", re.DOTALL)
 # What deckkit's escape_bare_markup keeps: a known tag's start, a comment, an entity.
 _TAG_START = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])")
 _ESCAPE = re.compile(r"&(lt|amp);")
@@ -808,7 +808,7 @@ def card_content(roles: _Roles, fields: Sequence[str]) -> tuple[str, dict[str, A
         keys = {"front": get("front"), "back": get("back")}
     elif kind == "cloze":
         keys = {"text": get("text"), "extra": get("extra")}
-        if not _CLOZE_DELETION.search(keys["text"]):
+        if not cloze_numbers(keys["text"]):
             return "no cloze deletion in its text"
     elif kind == "type_in":
         keys = {"front": get("front"), "answer": get("answer"), "extra": get("extra")}

@@ -7,7 +7,6 @@ so every exporter shows the same thing.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -19,7 +18,6 @@ from deckkit.loader import LoadedSource
 from deckkit.markup import escape_bare_markup
 from deckkit.media import MediaFile, rewrite_references
 
-CLOZE_NUMBER = re.compile(r"\{\{c(\d+)::")
 CARD_TYPES = ("basic", "reversed", "cloze", "type_in", "multiple_choice", "open")
 LETTERS = "ABCDEFGH"
 
@@ -132,15 +130,6 @@ class Deck:
         from deckkit.notetypes import card_fields  # notetypes builds on this module
 
         return tuple(card_fields(card) for card in self.cards)
-
-
-def anki_card_count(card: Card) -> int:
-    """How many Anki cards a note makes: reversed 2, cloze one per deletion number, else 1."""
-    if isinstance(card.content, Reversed):
-        return 2
-    if isinstance(card.content, Cloze):
-        return len(set(CLOZE_NUMBER.findall(card.content.text)))
-    return 1
 
 
 def anki_deck_id(deck_id: str) -> int:

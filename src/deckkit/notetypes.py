@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from html import escape
@@ -21,6 +22,7 @@ from importlib import resources
 
 import genanki
 
+from deckkit.cloze import cloze_numbers
 from deckkit.model import (
     LETTERS,
     AnkiNoteType,
@@ -243,6 +245,29 @@ def concepts_html(concepts: tuple[str, ...]) -> str:
     return f'<div class="concepts"><div class="count">{heading}</div><ul>{items}</ul></div>'
 
 
+def anki_ordinals(note_type: NoteType, fields: Sequence[str]) -> list[int]:
+    """The ordinals (from 0) of the Anki cards a note with these field values makes.
+
+    Cloze: one card per deletion number found in any field (Anki looks at every field, not only
+    the ones its template shows), counting ``{{c1,2::...}}`` and nested deletions as Anki does
+    (genanki sees neither), or card 1 alone when there is none. deckkit's other note types: every
+    template, since each shows a field that validation keeps filled. An original note type's
+    templates may be conditional (Anki's "optional reversed card"), so genanki renders them.
+    """
+    if note_type.is_cloze:
+        numbers = set().union(*(cloze_numbers(value) for value in fields))
+        return sorted(number - 1 for number in numbers) or [0]
+    if note_type.is_original:
+        note = genanki.Note(model=_model_for_ordinals(note_type), fields=list(fields))
+        return sorted(card.ord for card in note.cards)
+    return list(range(len(note_type.templates)))
+
+
+@lru_cache(maxsize=64)
+def _model_for_ordinals(note_type: NoteType) -> genanki.Model:
+    return genanki_model(note_type, mod=0)  # which cards a note makes does not depend on mod
+
+
 def genanki_model(note_type: NoteType, *, mod: int) -> genanki.Model:
     """The genanki model for a note type, with a fixed modification time."""
     model = _FixedModModel(
@@ -255,7 +280,6 @@ def genanki_model(note_type: NoteType, *, mod: int) -> genanki.Model:
         sort_field_index=note_type.sort_field_index,
     )
     model.fixed_mod = mod
-    model.every_template_makes_a_card = not note_type.is_original
     return model
 
 
@@ -264,9 +288,6 @@ class _FixedModModel(genanki.Model):  # type: ignore[misc]
     """genanki stamps note types with the build time; Anki then re-imports them every build."""
 
     fixed_mod = 0
-    # deckkit's templates each show a field validation keeps filled; an original note type's
-    # may be conditional (Anki's "optional reversed card"), so genanki must render them to know.
-    every_template_makes_a_card = True
 
     def to_json(self, timestamp: float, deck_id: int) -> dict[str, object]:
         data: dict[str, object] = super().to_json(timestamp, deck_id)

@@ -22,8 +22,9 @@ reproduces the markup of Anki's own renderer (``rslib/src/template.rs``, ``cloze
 - Anki's special fields ``{{Tags}}``, ``{{Type}}``, ``{{Deck}}``, ``{{Subdeck}}``, ``{{Card}}`` and
   ``{{CardFlag}}`` (empty); other filters (furigana, TTS, add-ons') leave the text as it is.
 
-Which cards a note makes is what the ``.apkg`` holds: genanki decides that on export (reversed: 2,
-cloze: one per deletion number), so the same genanki note is asked here.
+Which cards a note makes is what the ``.apkg`` holds (``notetypes.anki_ordinals``: reversed 2,
+cloze one per deletion number, shared and nested deletions included), so the same function is asked
+here.
 
 Each side is inserted into the page from an inert ``<template>``, so that a field's unclosed or
 stray tag cannot spill into the next card; its ``<script>`` elements are marked, not run (shared
@@ -45,11 +46,11 @@ from html import escape, unescape
 from importlib import resources
 from pathlib import Path
 
-import genanki
-
 from deckkit.build import ValidationResult, validate
+from deckkit.cloze import Deletion, cloze_numbers, parse_clozes
 from deckkit.model import AnkiNoteType, Card, Deck, deck_from_source
-from deckkit.notetypes import CSS, NoteType, card_fields, genanki_model, note_type_for
+from deckkit.notetypes import CSS, card_fields, note_type_for
+from deckkit.notetypes import anki_ordinals as note_ordinals
 from deckkit.output import OutputError, prepare_output_dir, replace_text
 from deckkit.problems import Problem
 
@@ -233,8 +234,6 @@ def _expected_answer(field_text: str) -> str:
 
 # --- Cloze deletions (as rslib/src/cloze.rs parses and reveals them) --------------------------
 
-_CLOZE_TOKEN = re.compile(r"\{\{c([\d,]+)::|\}\}")
-_MAX_CLOZE_DEPTH = 10  # deeper openings are ignored, as in Anki
 _MATHJAX = re.compile(r"(\\[(\[])(.*?)(\\[)\]])", re.DOTALL | re.IGNORECASE)
 _HTML = re.compile(
     r"<!--.*?-->|<style.*?>.*?</style>|<script.*?>.*?</script>|<.*?>", re.DOTALL | re.IGNORECASE
@@ -247,76 +246,11 @@ NO_CLOZE = (
 )
 
 
-@dataclass
-class _Cloze:
-    ordinals: tuple[int, ...]
-    nodes: list[str | _Cloze]
-    hint: str | None = None
-
-
-def _cloze_tokens(text: str) -> list[str | tuple[int, ...] | None]:
-    """Text, an opening (its numbers) or a closing (None)."""
-    tokens: list[str | tuple[int, ...] | None] = []
-    position = 0
-    for match in _CLOZE_TOKEN.finditer(text):
-        if match.group(1) is not None:
-            numbers = {int(n) for n in match.group(1).split(",") if n and int(n) <= 0xFFFF}
-            if not numbers:
-                continue  # "{{c,::" opens nothing: it stays text
-            token: tuple[int, ...] | None = tuple(sorted(numbers))
-        else:
-            token = None
-        if match.start() > position:
-            tokens.append(text[position : match.start()])
-        tokens.append(token)
-        position = match.end()
-    if position < len(text):
-        tokens.append(text[position:])
-    return tokens
-
-
-def _parse_clozes(text: str) -> list[str | _Cloze]:
-    open_clozes: list[_Cloze] = []
-    output: list[str | _Cloze] = []
-    for token in _cloze_tokens(text):
-        if isinstance(token, tuple):
-            if len(open_clozes) < _MAX_CLOZE_DEPTH:
-                open_clozes.append(_Cloze(token, []))
-        elif isinstance(token, str):
-            if open_clozes:
-                head, separator, tail = token.partition("::")
-                if separator:
-                    open_clozes[-1].hint = tail
-                open_clozes[-1].nodes.append(head)
-            else:
-                output.append(token)
-        elif open_clozes:
-            closed = open_clozes.pop()
-            (open_clozes[-1].nodes if open_clozes else output).append(closed)
-        else:
-            output.append("}}")
-    return output  # a deletion still open at the end is dropped, as Anki drops it
-
-
-def cloze_numbers(text: str) -> set[int]:
-    """The deletion numbers (above 0) in a field, nested ones included, as Anki counts them."""
-    found: set[int] = set()
-
-    def walk(nodes: list[str | _Cloze]) -> None:
-        for node in nodes:
-            if isinstance(node, _Cloze):
-                found.update(n for n in node.ordinals if n)
-                walk(node.nodes)
-
-    walk(_parse_clozes(text))
-    return found
-
-
 def reveal_cloze_text(text: str, number: int, *, question: bool) -> str:
     """A cloze field for the card of deletion ``number``; empty when it has no such deletion."""
     out: list[str] = []
     found = [False]
-    for node in _parse_clozes(text):
+    for node in parse_clozes(text):
         if isinstance(node, str):
             out.append(node)
         else:
@@ -324,7 +258,9 @@ def reveal_cloze_text(text: str, number: int, *, question: bool) -> str:
     return "".join(out) if found[0] else ""
 
 
-def _reveal(cloze: _Cloze, number: int, question: bool, found: list[bool], out: list[str]) -> None:
+def _reveal(
+    cloze: Deletion, number: int, question: bool, found: list[bool], out: list[str]
+) -> None:
     active = number in cloze.ordinals
     found[0] = found[0] or active
     ordinals = ",".join(str(n) for n in cloze.ordinals)
@@ -382,15 +318,9 @@ def sounds_to_players(html: str) -> str:
     return _SOUND_TAG.sub(player, html)
 
 
-@lru_cache(maxsize=16)
-def _genanki_model(note_type: NoteType) -> genanki.Model:
-    return genanki_model(note_type, mod=0)
-
-
 def anki_ordinals(card: Card) -> tuple[int, ...]:
     """The ordinals of the Anki cards the exported note makes, as Anki numbers them (from 0)."""
-    note = genanki.Note(model=_genanki_model(note_type_for(card)), fields=list(card_fields(card)))
-    return tuple(sorted(c.ord for c in note.cards))
+    return tuple(note_ordinals(note_type_for(card), card_fields(card)))
 
 
 def render_card(card: Card, card_ord: int, deck_name: str = "") -> tuple[str, str]:
