@@ -54,6 +54,7 @@ from deckkit.output import (
     StagedFile,
     Writer,
     discard,
+    exclusive_lockfile,
     exclusive_output_dir,
     publish,
     release_in_child,
@@ -250,7 +251,8 @@ def build(
         raise UsageError("--frozen needs a lockfile")
     sources = discover_sources(paths)
     _refuse_output_inside_sources(output_dir, paths)
-    with gc_paused(), exclusive_output_dir(output_dir) as created:
+    # The output folder first, then the lockfile: every build takes them in this order.
+    with gc_paused(), exclusive_output_dir(output_dir) as created, exclusive_lockfile(lockfile):
         try:
             plan = _plan(sources, output_dir, chosen, lockfile, int(clock()), strict)
         except BaseException:
