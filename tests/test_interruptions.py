@@ -30,7 +30,10 @@ from pathlib import Path
 
 import pytest
 
+import deckkit.cli
 from conftest import REPO
+from deckkit import entry as console_entry
+from deckkit import interrupt as ctrl_c
 from deckkit.output import BUSY_NAME
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO / "src")}
@@ -401,6 +404,71 @@ def test_sigint_to_a_parallel_build_leaves_no_staged_files(pair: Decks, tmp_path
     assert stopped.temp_files == []
 
 
+# A Ctrl-C can strike anywhere, also inside a library that turns it into an error of its own
+# (zipfile, interrupted in writestr, raises ValueError on the way out; seen in the test above).
+# The console script reports every such end as an interruption: these pin that rule directly.
+
+
+@pytest.fixture
+def console_script(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[BaseException], None]]:
+    """Run the console script's entry with a command line that ends by raising ``error``."""
+    previous = signal.getsignal(signal.SIGINT)
+
+    def run_with(error: BaseException) -> None:
+        def command_line() -> None:
+            raise error
+
+        monkeypatch.setattr(deckkit.cli, "main", command_line)
+        console_entry.main()
+
+    yield run_with
+    signal.signal(signal.SIGINT, previous)
+
+
+@pytest.mark.parametrize(
+    "error",
+    [ValueError("Can't close the ZIP file"), SystemExit(1), KeyboardInterrupt()],
+    ids=["library-error", "click-aborted", "keyboard-interrupt"],
+)
+def test_any_end_after_a_ctrl_c_is_reported_as_an_interruption(
+    error: BaseException,
+    console_script: Callable[[BaseException], None],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(ctrl_c, "_received", True)
+    with pytest.raises(SystemExit) as ended:
+        console_script(error)
+    assert ended.value.code == 130
+    assert capsys.readouterr().err == console_entry.INTERRUPTED
+
+
+def test_without_a_ctrl_c_an_error_is_left_as_it_is(
+    console_script: Callable[[BaseException], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ctrl_c, "_received", False)
+    with pytest.raises(ValueError, match="a real bug"):
+        console_script(ValueError("a real bug"))
+    with pytest.raises(SystemExit) as ended:
+        console_script(SystemExit(1))
+    assert ended.value.code == 1
+
+
+def test_the_handler_remembers_a_ctrl_c(console_script: Callable[[BaseException], None]) -> None:
+    with contextlib.suppress(SystemExit):
+        console_script(SystemExit(0))  # installs the handler
+    assert signal.getsignal(signal.SIGINT) is ctrl_c._on_sigint
+    with pytest.raises(KeyboardInterrupt):
+        sigint_to_self()
+    assert ctrl_c.received()
+    ctrl_c._received = False
+
+
+def sigint_to_self() -> None:
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(1)  # the handler runs here, between two bytecodes
+
+
 # --- two builds at once ----------------------------------------------------------------------
 
 
@@ -441,6 +509,46 @@ def test_two_builds_of_different_decks_at_once_into_one_folder_keep_both(
     assert set(found) == set(big.new) | set(small)
     assert {name: found[name] for name in big.new} == big.new
     assert temp_files(work / "out") == []
+
+
+def two_projects_sharing_a_lockfile(work: Path, cards: int) -> None:
+    """Two source folders in ``work`` built into two output folders with one deckkit.lock."""
+    for deck_id in ("left", "right"):
+        (work / deck_id).mkdir(parents=True)
+        (work / deck_id / f"{deck_id}.yaml").write_text(
+            deck_text(deck_id, cards, edited=False), "utf-8"
+        )
+
+
+def test_a_build_waits_while_another_holds_the_lockfile(tmp_path: Path) -> None:
+    two_projects_sharing_a_lockfile(tmp_path, 20)
+    folder = os.open(tmp_path, os.O_RDONLY)  # what a build locks: the lockfile's folder
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)
+        waiting = Build(tmp_path, "build", "left", "-o", "out-left")
+        time.sleep(2)  # ample for a 20-card build
+        assert waiting.process.poll() is None, waiting.output()
+        assert not (tmp_path / "deckkit.lock").exists()
+        fcntl.flock(folder, fcntl.LOCK_UN)
+        assert waiting.wait(60) == 0, waiting.output()
+    finally:
+        os.close(folder)
+    assert '"left"' in (tmp_path / "deckkit.lock").read_text("utf-8")
+
+
+def test_two_builds_into_different_folders_at_once_keep_both_in_the_lockfile(
+    tmp_path: Path,
+) -> None:
+    two_projects_sharing_a_lockfile(tmp_path, 3000)
+    left = Build(tmp_path, "build", "left", "-o", "out-left")
+    right = Build(tmp_path, "build", "right", "-o", "out-right")
+    assert (left.wait(120), right.wait(120)) == (0, 0), [left.output(), right.output()]
+    lock = json.loads((tmp_path / "deckkit.lock").read_text("utf-8"))
+    assert sorted(lock["notes"]) == ["left", "right"]
+    assert len(lock["notes"]["left"]) == len(lock["notes"]["right"]) == 3000
+    # Both builds' outputs carry the times the lockfile now holds: rebuilding changes nothing.
+    assert "up to date" in run(tmp_path, "build", "left", "-o", "out-left").stdout
+    assert "up to date" in run(tmp_path, "build", "right", "-o", "out-right").stdout
 
 
 # --- validate writes nothing -----------------------------------------------------------------
