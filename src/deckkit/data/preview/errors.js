@@ -17,7 +17,8 @@
   window.addEventListener("error", function (event) {
     var target = event.target;
     if (target && target !== window && target.nodeType === 1) {
-      report("failed to load " + (target.currentSrc || target.src || target.href || target.tagName));
+      var why = target.error ? " (media error " + target.error.code + ": " + target.error.message + ")" : "";
+      report("failed to load " + (target.currentSrc || target.src || target.href || target.tagName) + why);
     } else {
       report("error: " + event.message + " (" + event.filename + ":" + event.lineno + ")");
     }

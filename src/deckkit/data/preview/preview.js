@@ -18,7 +18,12 @@
       marker.textContent = "script";
       scripts[s].parentNode.replaceChild(marker, scripts[s]);
     }
+    // A player parsed inside a <template> belongs to its inert document, where Chromium may
+    // reject its file:// source ("URL safety check") after it has been moved here: load() starts
+    // it again in this document and drops what the first attempt had queued.
+    var players = content.querySelectorAll("audio, video");
     templates[i].parentNode.replaceChild(content, templates[i]);
+    for (var p = 0; p < players.length; p++) players[p].load();
   }
 
   var cards = Array.prototype.map.call(document.querySelectorAll(".dk-card"), function (el) {
