@@ -49,7 +49,7 @@ from deckkit.lockfile import (
     stamps_from,
 )
 from deckkit.model import Deck, deck_from_source
-from deckkit.notetypes import NOTE_TYPES, anki_ordinals, note_type_for
+from deckkit.notetypes import NOTE_TYPES
 from deckkit.output import (
     StagedFile,
     Writer,
@@ -438,10 +438,7 @@ def _finish(plan: _Plan, path: Path, source: LoadedSource, problems: list[Proble
         name=deck.name,
         source=path,
         notes_by_type=dict(Counter(card.type for card in deck.cards)),
-        anki_cards=sum(
-            len(anki_ordinals(note_type_for(card), fields))
-            for card, fields in zip(deck.cards, deck.fields, strict=True)
-        ),
+        anki_cards=sum(map(len, deck.ordinals)),
     )
     media = tuple(str(m.source) for m in deck.media)
     lock_lines = deck_lines(entries) if entries is not None else None

@@ -25,7 +25,7 @@ from pathlib import Path
 import genanki
 
 from deckkit.model import Deck
-from deckkit.notetypes import anki_ordinals, genanki_model, note_type_for
+from deckkit.notetypes import genanki_model, note_type_for
 from deckkit.stamps import Stamps
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -92,7 +92,8 @@ def _rows(deck: Deck, stamps: Stamps, ids: Iterator[int]) -> tuple[list[Row], li
     """The notes and cards tables' rows, as genanki's Note and Card.write_to_db make them."""
     notes: list[Row] = []
     cards: list[Row] = []
-    for position, (card, fields) in enumerate(zip(deck.cards, deck.fields, strict=True)):
+    rows = zip(deck.cards, deck.fields, deck.ordinals, strict=True)
+    for position, (card, fields, ordinals) in enumerate(rows):
         note_type = note_type_for(card)
         mod = stamps.note(card.guid)
         note_id = next(ids)
@@ -103,7 +104,7 @@ def _rows(deck: Deck, stamps: Stamps, ids: Iterator[int]) -> tuple[list[Row], li
         notes.append(
             (note_id, card.guid, note_type.id, mod, -1, tags, joined, sort_field, 0, 0, "")
         )
-        for ordinal in anki_ordinals(note_type, fields):
+        for ordinal in ordinals:
             # id, nid, did, ord, mod, usn, type, queue, due (new cards in source order), ivl,
             # factor, reps, lapses, left, odue, odid, flags, data
             card_id = next(ids)

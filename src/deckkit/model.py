@@ -131,6 +131,17 @@ class Deck:
 
         return tuple(card_fields(card) for card in self.cards)
 
+    @cached_property
+    def ordinals(self) -> tuple[list[int], ...]:
+        """For each card, the ordinals of the Anki cards its note makes (see anki_ordinals):
+        worked out once for the .apkg and the build summary."""
+        from deckkit.notetypes import anki_ordinals, note_type_for
+
+        return tuple(
+            anki_ordinals(note_type_for(card), fields)
+            for card, fields in zip(self.cards, self.fields, strict=True)
+        )
+
 
 def anki_deck_id(deck_id: str) -> int:
     """A stable Anki deck id from the deck slug (in the range Anki's own ids use)."""
