@@ -16,9 +16,9 @@ def main() -> None:
         from deckkit.cli import main as cli_main
 
         cli_main()
-    except SystemExit as exit:
+    except SystemExit as ended:
         # click turns a Ctrl-C outside a command's own handling into "Aborted!" and status 1.
-        if interrupt.received() and exit.code not in (0, 130):
+        if interrupt.received() and ended.code not in (0, 130):
             _interrupted()
         raise
     except BaseException:
