@@ -511,46 +511,6 @@ def test_two_builds_of_different_decks_at_once_into_one_folder_keep_both(
     assert temp_files(work / "out") == []
 
 
-def two_projects_sharing_a_lockfile(work: Path, cards: int) -> None:
-    """Two source folders in ``work`` built into two output folders with one deckkit.lock."""
-    for deck_id in ("left", "right"):
-        (work / deck_id).mkdir(parents=True)
-        (work / deck_id / f"{deck_id}.yaml").write_text(
-            deck_text(deck_id, cards, edited=False), "utf-8"
-        )
-
-
-def test_a_build_waits_while_another_holds_the_lockfile(tmp_path: Path) -> None:
-    two_projects_sharing_a_lockfile(tmp_path, 20)
-    folder = os.open(tmp_path, os.O_RDONLY)  # what a build locks: the lockfile's folder
-    try:
-        fcntl.flock(folder, fcntl.LOCK_EX)
-        waiting = Build(tmp_path, "build", "left", "-o", "out-left")
-        time.sleep(2)  # ample for a 20-card build
-        assert waiting.process.poll() is None, waiting.output()
-        assert not (tmp_path / "deckkit.lock").exists()
-        fcntl.flock(folder, fcntl.LOCK_UN)
-        assert waiting.wait(60) == 0, waiting.output()
-    finally:
-        os.close(folder)
-    assert '"left"' in (tmp_path / "deckkit.lock").read_text("utf-8")
-
-
-def test_two_builds_into_different_folders_at_once_keep_both_in_the_lockfile(
-    tmp_path: Path,
-) -> None:
-    two_projects_sharing_a_lockfile(tmp_path, 3000)
-    left = Build(tmp_path, "build", "left", "-o", "out-left")
-    right = Build(tmp_path, "build", "right", "-o", "out-right")
-    assert (left.wait(120), right.wait(120)) == (0, 0), [left.output(), right.output()]
-    lock = json.loads((tmp_path / "deckkit.lock").read_text("utf-8"))
-    assert sorted(lock["notes"]) == ["left", "right"]
-    assert len(lock["notes"]["left"]) == len(lock["notes"]["right"]) == 3000
-    # Both builds' outputs carry the times the lockfile now holds: rebuilding changes nothing.
-    assert "up to date" in run(tmp_path, "build", "left", "-o", "out-left").stdout
-    assert "up to date" in run(tmp_path, "build", "right", "-o", "out-right").stdout
-
-
 # --- validate writes nothing -----------------------------------------------------------------
 
 

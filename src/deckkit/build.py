@@ -54,7 +54,6 @@ from deckkit.output import (
     StagedFile,
     Writer,
     discard,
-    exclusive_lockfile,
     exclusive_output_dir,
     publish,
     release_in_child,
@@ -251,8 +250,7 @@ def build(
         raise UsageError("--frozen needs a lockfile")
     sources = discover_sources(paths)
     _refuse_output_inside_sources(output_dir, paths)
-    # The output folder first, then the lockfile: every build takes them in this order.
-    with gc_paused(), exclusive_output_dir(output_dir) as created, exclusive_lockfile(lockfile):
+    with gc_paused(), exclusive_output_dir(output_dir) as created:
         try:
             plan = _plan(sources, output_dir, chosen, lockfile, int(clock()), strict)
         except BaseException:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_CLOZE_TOKEN = re.compile(r"\{\{c([\d,]+)::|\}\}")
+_CLOZE_TOKEN = re.compile(r"\{\{c([0-9,]+)::|\}\}")  # ASCII digits only, as Anki
 _MAX_CLOZE_DEPTH = 10  # deeper openings are ignored, as in Anki
 
 
@@ -32,7 +32,8 @@ def _cloze_tokens(text: str) -> list[str | tuple[int, ...] | None]:
     position = 0
     for match in _CLOZE_TOKEN.finditer(text):
         if match.group(1) is not None:
-            numbers = {int(n) for n in match.group(1).split(",") if n and int(n) <= 0xFFFF}
+            parts = match.group(1).split(",")
+            numbers = {int(n) for n in parts if 0 < len(n) <= 5 and int(n) <= 0xFFFF}
             if not numbers:
                 continue  # "{{c,::" opens nothing: it stays text
             token: tuple[int, ...] | None = tuple(sorted(numbers))

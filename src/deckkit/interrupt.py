@@ -22,8 +22,10 @@ def _on_sigint(signum: int, frame: FrameType | None) -> None:
 
 
 def install() -> None:
-    """Remember every Ctrl-C (SIGINT) from now on, still raising KeyboardInterrupt."""
-    signal.signal(signal.SIGINT, _on_sigint)
+    """Remember every Ctrl-C (SIGINT) from now on, still raising KeyboardInterrupt; a SIGINT
+    the parent chose to ignore (``cmd &`` in a script) stays ignored."""
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:
+        signal.signal(signal.SIGINT, _on_sigint)
 
 
 def received() -> bool:

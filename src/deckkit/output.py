@@ -121,35 +121,6 @@ def exclusive_output_dir(output_dir: Path) -> Iterator[Path | None]:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-@contextmanager
-def exclusive_lockfile(lockfile: Path | None) -> Iterator[None]:
-    """Hold a lockfile for one build at a time, from reading it to writing it back.
-
-    Builds into different output folders may share one lockfile; without this, the one writing
-    last would drop the entries the other added. The folder holding the lockfile is what is
-    locked (an flock on the folder itself, so no extra file appears in the repository), not the
-    file, which each build replaces by a new one.
-    """
-    if lockfile is None or not _CAN_LOCK:
-        yield
-        return
-    try:
-        descriptor = os.open(lockfile.parent, os.O_RDONLY)
-    except OSError:  # no such folder: writing the lockfile will say so
-        yield
-        return
-    try:
-        fcntl.flock(descriptor, fcntl.LOCK_EX)
-        _HELD_LOCKS.append(descriptor)
-        try:
-            yield
-        finally:
-            _HELD_LOCKS.remove(descriptor)
-            fcntl.flock(descriptor, fcntl.LOCK_UN)
-    finally:
-        os.close(descriptor)
-
-
 # The lock files this process holds open: a forked child closes its copies (release_in_child) so
 # that, if this process is killed, a child still running cannot keep the next build waiting.
 _HELD_LOCKS: list[int] = []
