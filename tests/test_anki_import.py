@@ -16,11 +16,13 @@ import pytest
 from anki.collection import Collection
 
 from conftest import FIXTURES, REPO, import_apkg, import_csv
-from deckkit.build import SOURCE_SUFFIXES, BuildResult, build, validate
-from deckkit.export_apkg import write_apkg
-from deckkit.export_csv import write_csv
-from deckkit.model import Basic, Card, Deck, deck_from_source, note_guid
+from deckkit import BuildResult, build, validate
+from deckkit.cardtypes import Basic
+from deckkit.exporters.apkg import write_apkg
+from deckkit.exporters.csv import write_csv
+from deckkit.model import Card, Deck, deck_from_source, note_guid
 from deckkit.notetypes import NOTE_TYPES
+from deckkit.sources.discovery import SOURCE_SUFFIXES
 from deckkit.stamps import Stamps
 
 GOOD = FIXTURES / "good"

@@ -11,10 +11,11 @@ import jsonschema
 import pytest
 from click.testing import CliRunner, Result
 
-from deckkit.build import EXPORTERS, build
-from deckkit.cache import CACHE_NAME
-from deckkit.output import BUSY_NAME
+from deckkit import build
+from deckkit.atomic import BUSY_NAME
 from deckkit.cli import main
+from deckkit.exporters import EXPORTERS, OutputFormat
+from deckkit.pipeline.cache import CACHE_NAME
 
 REPO = Path(__file__).resolve().parent.parent
 BAD = REPO / "tests" / "fixtures" / "bad"
@@ -383,7 +384,7 @@ def test_a_build_failing_while_writing_leaves_earlier_outputs_and_no_temp_files(
     def broken_csv(*_: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setitem(EXPORTERS, "csv", (".csv", broken_csv))
+    monkeypatch.setitem(EXPORTERS, "csv", OutputFormat(".csv", broken_csv))
     with pytest.raises(OSError, match="disk full"):
         build([example], out)  # apkg is staged before csv fails
     assert snapshot(out) == before

@@ -16,9 +16,9 @@ import pytest
 from anki.collection import Collection
 
 from conftest import FIXTURES, import_apkg, import_csv
-from deckkit.build import BuildResult, build, validate
-from deckkit.export_quizlet import quizlet_pair
-from deckkit.importer import import_file
+from deckkit import BuildResult, build, validate
+from deckkit.exporters.quizlet import quizlet_pair
+from deckkit.importers import import_file
 from deckkit.model import deck_from_source, note_guid
 
 SOURCE = FIXTURES / "clozes" / "clozes.yaml"

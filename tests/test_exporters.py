@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES
-from deckkit.build import validate
-from deckkit.export_csv import HEADER, csv_rows, write_csv
-from deckkit.export_quizlet import (
+from deckkit import validate
+from deckkit.cardtypes import Basic, Cloze, Content, MultipleChoice, Open, Reversed, TypeIn
+from deckkit.exporters.csv import HEADER, csv_rows, write_csv
+from deckkit.exporters.quizlet import (
     BLANK,
     CARD_SEPARATORS,
     Separators,
@@ -20,19 +21,7 @@ from deckkit.export_quizlet import (
     quizlet_pair,
     quizlet_text,
 )
-from deckkit.model import (
-    Basic,
-    Card,
-    Cloze,
-    Content,
-    Deck,
-    MultipleChoice,
-    Open,
-    Reversed,
-    TypeIn,
-    deck_from_source,
-    note_guid,
-)
+from deckkit.model import Card, Deck, deck_from_source, note_guid
 
 ALL_TYPES = FIXTURES / "good" / "all-types.yaml"
 DECK_NAME = "deckkit Tests::All types"

@@ -12,8 +12,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deckkit.export_quizlet import Separators
-from deckkit.markup import KNOWN_TAGS, escape_bare_markup, to_plain_text
+from deckkit.exporters.quizlet import Separators
+from deckkit.fieldtext.markup import KNOWN_TAGS, escape_bare_markup, to_plain_text
 
 PIECES = [
     *(f"<{tag}>" for tag in ("b", "br", "bdi", "BDO", "abbr", "a", "h1", "h7", "img src=x")),

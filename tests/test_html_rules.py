@@ -20,7 +20,7 @@ from anki.collection import Collection
 from click.testing import CliRunner, Result
 
 from conftest import import_apkg
-from deckkit.build import build
+from deckkit import build
 from deckkit.cli import main
 from deckkit.model import note_guid
 

@@ -28,9 +28,10 @@ from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
 from click.testing import CliRunner
 
 from conftest import FIXTURES, REPO, import_apkg
-from deckkit.build import BuildResult, build, validate
+from deckkit import BuildResult, build, validate
 from deckkit.cli import main
-from deckkit.importer import (
+from deckkit.fieldtext.markup import escape_bare_markup
+from deckkit.importers import (
     Collected,
     ImportResult,
     ImportUsageError,
@@ -43,9 +44,8 @@ from deckkit.importer import (
     slugify,
     write_plan,
 )
-from deckkit.loader import load_source
-from deckkit.markup import escape_bare_markup
 from deckkit.notetypes import NOTE_TYPES
+from deckkit.sources.loader import load_source
 
 ALL_TYPES = FIXTURES / "good" / "all-types.yaml"
 IMPORT_FIXTURES = FIXTURES / "import"

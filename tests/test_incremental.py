@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-import deckkit.cache
-from deckkit.build import BuildResult, build
+import deckkit.pipeline.cache
+from deckkit import BuildResult, build
 from deckkit.lockfile import lock_from_text, lock_to_text
 
 INCREMENTAL = Path(__file__).parent / "fixtures" / "incremental"
@@ -103,7 +103,9 @@ def test_changing_the_options_rebuilds(project: Path) -> None:
 
 def test_changing_deckkit_itself_rebuilds(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run(project)
-    monkeypatch.setattr(deckkit.cache, "code_fingerprint", lambda: "another deckkit version")
+    monkeypatch.setattr(
+        deckkit.pipeline.cache, "code_fingerprint", lambda: "another deckkit version"
+    )
     assert len(run(project).written) == 9
 
 
@@ -132,7 +134,7 @@ def test_a_lockfile_edited_behind_the_caches_back_rebuilds(project: Path) -> Non
 
 def test_a_damaged_cache_only_costs_a_full_build(project: Path) -> None:
     run(project)
-    (project / "out" / deckkit.cache.CACHE_NAME).write_text("{not json")
+    (project / "out" / deckkit.pipeline.cache.CACHE_NAME).write_text("{not json")
     assert len(run(project).written) == 9
     assert outputs(project / "out") == clean_build_of(project)
 
@@ -160,7 +162,7 @@ def test_a_large_decks_formats_written_by_two_processes_equal_a_serial_build(
 ) -> None:
     import sys
 
-    monkeypatch.setattr(sys.modules["deckkit.build"], "PARALLEL_EXPORT_MIN_CARDS", 1)
+    monkeypatch.setattr(sys.modules["deckkit.pipeline"], "PARALLEL_EXPORT_MIN_CARDS", 1)
     (project / "sources" / "deck2.yaml").unlink()
     (project / "sources" / "deck3.yaml").unlink()  # one deck: its formats are split instead
     serial = run(project, "serial", jobs=1)
@@ -175,7 +177,7 @@ def test_a_large_deck_checked_in_a_child_process_still_fails_on_a_check(
 ) -> None:
     import sys
 
-    monkeypatch.setattr(sys.modules["deckkit.build"], "PARALLEL_EXPORT_MIN_CARDS", 1)
+    monkeypatch.setattr(sys.modules["deckkit.pipeline"], "PARALLEL_EXPORT_MIN_CARDS", 1)
     (project / "sources" / "deck2.yaml").unlink()
     (project / "sources" / "deck3.yaml").unlink()
     run(project, "out", jobs=2)

@@ -34,7 +34,7 @@ import deckkit.cli
 from conftest import REPO
 from deckkit import entry as console_entry
 from deckkit import interrupt as ctrl_c
-from deckkit.output import BUSY_NAME
+from deckkit.atomic import BUSY_NAME
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO / "src")}
 FUTURE = 4_000_000_000  # seconds since the epoch, in 2096: later than any build's clock

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deckkit.build import PARALLEL_EXPORT_MIN_CARDS, build, validate
-from deckkit.loader import Mark, load_source
+from deckkit import build, validate
+from deckkit.pipeline import PARALLEL_EXPORT_MIN_CARDS
+from deckkit.sources.loader import Mark, load_source
 
 CARDS = 100_000
 

@@ -11,9 +11,9 @@ import pytest
 from anki.collection import Collection
 
 import deckkit.notetypes
-from deckkit.build import LockOutdated, build
-from deckkit.notetypes import NOTE_TYPES
 from conftest import import_apkg
+from deckkit import LockOutdated, build
+from deckkit.notetypes import NOTE_TYPES
 
 LIVING = Path(__file__).parent / "fixtures" / "living"
 
@@ -120,7 +120,12 @@ def test_frozen_build_fails_and_writes_nothing_when_the_lockfile_is_stale(projec
     lock_before = (project / "deckkit.lock").read_bytes()
     edit_source(project, "back: first version", "back: second version")
     with pytest.raises(LockOutdated, match="living-deck/edited"):
-        build([project / "sources"], project / "frozen", lockfile=project / "deckkit.lock", frozen=True)
+        build(
+            [project / "sources"],
+            project / "frozen",
+            lockfile=project / "deckkit.lock",
+            frozen=True,
+        )
     assert not (project / "frozen").exists()
     assert (project / "deckkit.lock").read_bytes() == lock_before
 
@@ -165,7 +170,12 @@ PINNED_NOTE_TYPES = {
         ("Question", "Choices", "Marked choices", "Correct", "Explanation"),
         ("Card 1",),
     ),
-    "open": (1_731_402_106, "deckkit Explain", ("Prompt", "Hint", "Concepts", "Answer"), ("Card 1",)),
+    "open": (
+        1_731_402_106,
+        "deckkit Explain",
+        ("Prompt", "Hint", "Concepts", "Answer"),
+        ("Card 1",),
+    ),
 }
 
 

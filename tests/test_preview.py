@@ -24,9 +24,9 @@ from anki.collection import Collection
 from click.testing import CliRunner, Result
 
 from conftest import FIXTURES, REPO, import_apkg
-from deckkit.build import validate
+from deckkit import validate
 from deckkit.cli import main
-from deckkit.export_apkg import write_apkg
+from deckkit.exporters.apkg import write_apkg
 from deckkit.model import Deck, deck_from_source
 from deckkit.notetypes import CSS
 from deckkit.preview import page_html, preview_cards, write_preview

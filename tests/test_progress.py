@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deckkit.build import DeckSummary
+from deckkit import DeckSummary
 from deckkit.cli import PROGRESS_MIN_BYTES, _ProgressBar
 
 

@@ -27,11 +27,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import import_apkg, import_csv
-from deckkit.build import build, validate
+from deckkit import build, validate
+from deckkit.cardtypes import LETTERS
 from deckkit.cli import main
-from deckkit.export_quizlet import Separators
-from deckkit.markup import is_blank
-from deckkit.model import LETTERS, Deck, deck_from_source
+from deckkit.exporters.quizlet import Separators
+from deckkit.fieldtext.markup import is_blank
+from deckkit.model import Deck, deck_from_source
 from deckkit.notetypes import note_fields, note_type_for
 from deckkit.problems import Problem
 
@@ -412,7 +413,7 @@ def test_any_valid_deck_builds_imports_renders_and_round_trips(data: dict[str, A
             assert set(after_apkg) == {card.guid for card in deck.cards}
             for exported in deck.cards:
                 name, fields, tags = after_apkg[exported.guid]
-                assert name == note_type_for(exported).name
+                assert name == note_type_for(exported.type, exported.note_type).name
                 assert fields == tuple(nfc(f) for f in note_fields(exported.content))
                 assert {t.casefold() for t in tags} == {nfc(t).casefold() for t in exported.tags}
             decks_after_apkg = cards_by_guid(col)

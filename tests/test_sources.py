@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 import deckkit
-from deckkit.build import validate
-from deckkit.loader import load_source
-from deckkit.model import CARD_TYPES, Basic, Deck, MultipleChoice, Open, deck_from_source
+from deckkit import validate
+from deckkit.cardtypes import CARD_TYPES, Basic, MultipleChoice, Open
+from deckkit.model import Deck, deck_from_source
+from deckkit.sources.loader import load_source
 
 REPO = Path(__file__).parent.parent
 SOURCES = REPO / "sources"

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from deckkit.build import UsageError, build, discover_sources, validate
+from deckkit import UsageError, build, validate
 from deckkit.model import deck_from_source
+from deckkit.sources.discovery import discover_sources
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from deckkit.build import validate
+from deckkit import validate
 from deckkit.cli import main
 
 REPO = Path(__file__).resolve().parent.parent

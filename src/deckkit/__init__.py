@@ -1,30 +1,72 @@
 """deckkit: flashcards written as YAML, validated and compiled into Anki and Quizlet decks.
 
-The library never prints or exits; ``deckkit.cli`` is a thin layer over it.
+The public API is what ``__all__`` names; everything else may change between releases. The
+library never prints or exits; ``deckkit.cli`` is a thin layer over it.
+
+    import deckkit
+    result = deckkit.build(["sources"], "build")
+
+The pipeline, stage by stage: ``deckkit.sources`` (find, load, validate) → ``deckkit.model``
+(with ``deckkit.notetypes``) → ``deckkit.exporters`` → ``deckkit.pipeline`` (plan, run,
+publish); beside it ``deckkit.importers`` and ``deckkit.preview``.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["BuildResult", "Problem", "__version__", "build", "validate"]
-
 if TYPE_CHECKING:
-    from deckkit.build import BuildResult, build, validate
+    from deckkit.errors import (
+        CannotImport,
+        DeckkitError,
+        LockfileError,
+        LockOutdated,
+        OutputFolderError,
+        SeparatorsNotFound,
+        TargetExists,
+        UnknownImportFormat,
+        UsageError,
+    )
+    from deckkit.importers import ImportResult, import_file
+    from deckkit.pipeline import BuildResult, DeckSummary, build
+    from deckkit.preview import PreviewResult, write_preview
     from deckkit.problems import Problem
+    from deckkit.sources.validation import ValidationResult, validate
+
+# Each public name and the module it comes from. They are loaded on first use, so that
+# `import deckkit` (and the command's start, where a Ctrl-C must not meet a half-imported
+# package) stays cheap.
+_PUBLIC = {
+    "build": "deckkit.pipeline",
+    "BuildResult": "deckkit.pipeline",
+    "DeckSummary": "deckkit.pipeline",
+    "validate": "deckkit.sources.validation",
+    "ValidationResult": "deckkit.sources.validation",
+    "import_file": "deckkit.importers",
+    "ImportResult": "deckkit.importers",
+    "write_preview": "deckkit.preview",
+    "PreviewResult": "deckkit.preview",
+    "Problem": "deckkit.problems",
+    "DeckkitError": "deckkit.errors",
+    "UsageError": "deckkit.errors",
+    "OutputFolderError": "deckkit.errors",
+    "LockfileError": "deckkit.errors",
+    "LockOutdated": "deckkit.errors",
+    "CannotImport": "deckkit.errors",
+    "UnknownImportFormat": "deckkit.errors",
+    "SeparatorsNotFound": "deckkit.errors",
+    "TargetExists": "deckkit.errors",
+}
+
+__all__ = ["__version__", *_PUBLIC]
 
 
 def __getattr__(name: str) -> Any:
-    # Loaded on first use, so that `import deckkit` (and the command's start, where a Ctrl-C
-    # must not meet a half-imported package) stays cheap.
-    if name in ("BuildResult", "build", "validate", "Problem"):
-        from deckkit.build import BuildResult, build, validate
-        from deckkit.problems import Problem
-
-        # Importing deckkit.build set the package's `build` to that module: the public names
-        # (the function among them) take their places for good, as an eager import would.
-        globals().update(BuildResult=BuildResult, build=build, validate=validate, Problem=Problem)
-        return globals()[name]
+    if name in _PUBLIC:
+        value = getattr(importlib.import_module(_PUBLIC[name]), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'deckkit' has no attribute {name!r}")

@@ -11,19 +11,13 @@ from typing import TypeVar
 import click
 
 from deckkit import __version__
-from deckkit.build import (
-    EXPORTERS,
-    BuildResult,
-    DeckSummary,
-    LockOutdated,
-    UsageError,
-    build,
-    validate,
-)
+from deckkit.errors import LockOutdated, OutputFolderError, UsageError
+from deckkit.exporters import EXPORTERS
 from deckkit.lockfile import DEFAULT_LOCKFILE
-from deckkit.output import OutputError
+from deckkit.pipeline import BuildResult, DeckSummary, build
 from deckkit.problems import Problem, display_path, problems_as_json
-from deckkit.schema import schema_text
+from deckkit.sources.schema import schema_text
+from deckkit.sources.validation import validate
 
 PROGRESS_MIN_BYTES = 1_000_000  # about 5,000 cards; smaller builds finish before a bar helps
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
@@ -149,7 +143,10 @@ def build_command(
             )
         )
     except LockOutdated as error:
-        click.echo(f"error: {error}", err=True)
+        click.echo(
+            f"error: {error}; run 'deckkit build' without --frozen and commit {error.lockfile}",
+            err=True,
+        )
         sys.exit(1)
     except KeyboardInterrupt:
         click.echo("\ninterrupted: nothing was written; earlier outputs are as they were", err=True)
@@ -199,7 +196,9 @@ def init_command(directory: Path) -> None:
 def _or_usage_error(action: Callable[[], _T]) -> _T:
     try:
         return action()
-    except (UsageError, OutputError) as error:
+    except OutputFolderError as error:
+        raise click.UsageError(f"{error}; choose another with -o") from None
+    except UsageError as error:
         raise click.UsageError(str(error)) from None
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from deckkit.build import UsageError
-from deckkit.importer import FORMAT_NAMES, FORMATS, ImportResult, import_file, parse_separator
+from deckkit.errors import UsageError
+from deckkit.importers import FORMAT_NAMES, FORMATS, ImportResult, import_file, parse_separator
 from deckkit.problems import display_path
 
 

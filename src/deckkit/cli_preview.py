@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from deckkit.build import UsageError
-from deckkit.output import OutputError
+from deckkit.errors import UsageError
 from deckkit.preview import PreviewResult, write_preview
 from deckkit.problems import display_path
 
@@ -42,7 +41,7 @@ def preview_command(paths: tuple[Path, ...], output_dir: Path, strict: bool) -> 
     """
     try:
         result = write_preview(paths, output_dir, strict=strict)
-    except (UsageError, OutputError) as error:
+    except UsageError as error:
         raise click.UsageError(str(error)) from None
     for problem in result.problems:
         click.echo(problem.as_text())

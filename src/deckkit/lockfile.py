@@ -8,7 +8,7 @@ small JSON file committed beside ``sources/``: for every note a hash of its cont
 that content was first built, and the same for deckkit's note types. (The original note types an
 imported deck keeps are not in it: their time is the ``mod`` their source declares.)
 
-Everything here is pure: reading and writing the file is the caller's business.
+Everything here but ``read_lockfile`` is pure: writing the file is the caller's business.
 """
 
 from __future__ import annotations
@@ -18,18 +18,16 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from json.encoder import encode_basestring
+from pathlib import Path
 from typing import Any
 
+from deckkit.errors import LockfileError
 from deckkit.model import Card, Deck
 from deckkit.notetypes import NOTE_TYPES, NoteType, note_type_for
 from deckkit.stamps import Stamps
 
 LOCK_VERSION = 1
 DEFAULT_LOCKFILE = "deckkit.lock"
-
-
-class LockfileError(Exception):
-    """The lockfile cannot be read."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +49,14 @@ class Lock:
 def note_hash(deck: Deck, card: Card, fields: Iterable[str]) -> str:
     """A hash of everything Anki stores for the note: ``fields``, tags, note type and deck."""
     # Unit and record separators cannot occur in YAML text, so the joined parts are unambiguous.
-    payload = "\x1e".join([str(note_type_for(card).id), deck.name, "\x1f".join(card.tags), *fields])
+    payload = "\x1e".join(
+        [
+            str(note_type_for(card.type, card.note_type).id),
+            deck.name,
+            "\x1f".join(card.tags),
+            *fields,
+        ]
+    )
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
@@ -193,3 +198,13 @@ def lock_from_text(text: str) -> Lock:
         raise
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise LockfileError(f"not a deckkit lockfile ({error})") from error
+
+
+def read_lockfile(path: Path) -> Lock:
+    """The lock in ``path``; an empty lock when the file does not exist yet."""
+    if not path.exists():
+        return Lock()
+    try:
+        return lock_from_text(path.read_text(encoding="utf-8"))
+    except (LockfileError, UnicodeDecodeError, OSError) as error:
+        raise LockfileError(f"cannot use lockfile {path}: {error}") from error

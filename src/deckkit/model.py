@@ -12,86 +12,20 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-import genanki
-
-from deckkit.loader import LoadedSource
-from deckkit.markup import escape_bare_markup
-from deckkit.media import MediaFile, rewrite_references
-
-CARD_TYPES = ("basic", "reversed", "cloze", "type_in", "multiple_choice", "open")
-LETTERS = "ABCDEFGH"
-
-
-@dataclass(frozen=True)
-class Basic:
-    front: str
-    back: str
-
-
-@dataclass(frozen=True)
-class Reversed:
-    front: str
-    back: str
-
-
-@dataclass(frozen=True)
-class Cloze:
-    text: str
-    extra: str
-
-
-@dataclass(frozen=True)
-class TypeIn:
-    front: str
-    answer: str
-    extra: str
-
-
-@dataclass(frozen=True)
-class MultipleChoice:
-    question: str
-    choices: tuple[str, ...]
-    correct: tuple[str, ...]  # letters, in order
-    explanation: str
-
-
-@dataclass(frozen=True)
-class Open:
-    prompt: str
-    hint: str
-    concepts: tuple[str, ...]
-    answer: str
-
-
-Content = Basic | Reversed | Cloze | TypeIn | MultipleChoice | Open
-
-# The card keys an original note type's field can take its text from, by the card type it carries.
-NOTE_TYPE_ROLES: dict[str, tuple[str, ...]] = {
-    "basic": ("front", "back"),
-    "reversed": ("front", "back"),
-    "cloze": ("text", "extra"),
-    "type_in": ("front", "answer", "extra"),
-}
-
-
-@dataclass(frozen=True)
-class AnkiNoteType:
-    """An Anki note type a deck keeps from where its cards came from (``deckkit import``).
-
-    Its id, name, field names and template names are those of the note type in the learner's
-    collection, so that Anki updates the notes in place; ``mod`` is that note type's modification
-    time, so that Anki leaves the learner's note type as it is. Templates and CSS are Anki's text,
-    never escaped or rewritten.
-    """
-
-    name: str
-    id: int
-    mod: int
-    kind: str  # the card type it carries: basic, reversed, cloze or type_in
-    fields: tuple[tuple[str, str | None], ...]  # (field name, card key that fills it or None)
-    templates: tuple[tuple[str, str, str], ...]  # (name, front, back)
-    css: str = ""
-    cloze: bool = False
+from deckkit.cardtypes import (
+    DEFAULT_CARD_TYPE,
+    Basic,
+    Cloze,
+    Content,
+    MultipleChoice,
+    Open,
+    Reversed,
+    TypeIn,
+)
+from deckkit.fieldtext.markup import escape_bare_markup
+from deckkit.fieldtext.media import MediaFile, rewrite_references
+from deckkit.notetypes import AnkiNoteType, anki_ordinals, card_fields, note_type_for
+from deckkit.sources.loader import LoadedSource
 
 
 @dataclass(frozen=True)
@@ -127,18 +61,14 @@ class Deck:
         Worked out once: the lockfile and every exporter need them (an exporter in a forked
         process inherits them already made).
         """
-        from deckkit.notetypes import card_fields  # notetypes builds on this module
-
-        return tuple(card_fields(card) for card in self.cards)
+        return tuple(card_fields(card.content, card.note_type) for card in self.cards)
 
     @cached_property
     def ordinals(self) -> tuple[list[int], ...]:
         """For each card, the ordinals of the Anki cards its note makes (see anki_ordinals):
         worked out once for the .apkg and the build summary."""
-        from deckkit.notetypes import anki_ordinals, note_type_for
-
         return tuple(
-            anki_ordinals(note_type_for(card), fields)
+            anki_ordinals(note_type_for(card.type, card.note_type), fields)
             for card, fields in zip(self.cards, self.fields, strict=True)
         )
 
@@ -163,7 +93,10 @@ def note_guid(deck_id: str, card_id: str) -> str:
     return "".join(reversed(digits))
 
 
-_BASE91 = "".join(genanki.util.BASE91_TABLE)
+# Anki's base 91 (anki/utils.py, base91): these characters in this order.
+_BASE91 = (
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&()*+,-./:;<=>?@[]^_`{|}~"
+)
 _BASE91_SIZE = len(_BASE91)
 
 
@@ -214,7 +147,7 @@ def _card(
     html: Any,
     note_types: dict[str, AnkiNoteType],
 ) -> Card:
-    kind = raw.get("type", "basic")
+    kind = raw.get("type", DEFAULT_CARD_TYPE)
     level = raw.get("level")
     tags = [*deck_tags, *(raw.get("tags") or ())]
     if level:

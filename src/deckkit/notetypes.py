@@ -6,7 +6,7 @@ Styling and template markup may change; the note type's ``mod`` then moves forwa
 updates it in place.
 
 A card brought in from an existing deck (``deckkit import``) may keep the note type it had there
-(:class:`~deckkit.model.AnkiNoteType`): it is exported with that note type's id, name, fields,
+(:class:`AnkiNoteType`): it is exported with that note type's id, name, fields,
 templates and CSS, each field filled with the card key its role names.
 """
 
@@ -22,19 +22,39 @@ from importlib import resources
 
 import genanki
 
-from deckkit.cloze import cloze_numbers
-from deckkit.model import (
+from deckkit.cardtypes import (
     LETTERS,
-    AnkiNoteType,
     Basic,
-    Card,
     Cloze,
     Content,
     MultipleChoice,
     Open,
     Reversed,
     TypeIn,
+    role_values,
 )
+from deckkit.fieldtext.cloze import cloze_numbers
+
+
+@dataclass(frozen=True)
+class AnkiNoteType:
+    """An Anki note type a deck keeps from where its cards came from (``deckkit import``).
+
+    Its id, name, field names and template names are those of the note type in the learner's
+    collection, so that Anki updates the notes in place; ``mod`` is that note type's modification
+    time, so that Anki leaves the learner's note type as it is. Templates and CSS are Anki's text,
+    never escaped or rewritten.
+    """
+
+    name: str
+    id: int
+    mod: int
+    kind: str  # the card type it carries: basic, reversed, cloze or type_in
+    fields: tuple[tuple[str, str | None], ...]  # (field name, card key that fills it or None)
+    templates: tuple[tuple[str, str, str], ...]  # (name, front, back)
+    css: str = ""
+    cloze: bool = False
+
 
 CSS = resources.files("deckkit").joinpath("data", "cards.css").read_text("utf-8")
 
@@ -150,11 +170,11 @@ NOTE_TYPES: dict[str, NoteType] = {
 }
 
 
-def note_type_for(card: Card) -> NoteType:
+def note_type_for(card_type: str, original: AnkiNoteType | None) -> NoteType:
     """The note type a card is exported with: its original one if it kept it, else deckkit's."""
-    if card.note_type is not None:
-        return original_note_type(card.note_type)
-    return NOTE_TYPES[card.type]
+    if original is not None:
+        return original_note_type(original)
+    return NOTE_TYPES[card_type]
 
 
 @lru_cache(maxsize=256)
@@ -171,11 +191,11 @@ def original_note_type(anki: AnkiNoteType) -> NoteType:
     )
 
 
-def card_fields(card: Card) -> tuple[str, ...]:
+def card_fields(content: Content, original: AnkiNoteType | None) -> tuple[str, ...]:
     """A card's field values in the order of the note type it is exported with."""
-    if card.note_type is None:
-        return note_fields(card.content)
-    return note_fields(card.content, note_type_for(card))
+    if original is None:
+        return note_fields(content)
+    return note_fields(content, original_note_type(original))
 
 
 def note_fields(content: Content, note_type: NoteType | None = None) -> tuple[str, ...]:
@@ -185,7 +205,7 @@ def note_fields(content: Content, note_type: NoteType | None = None) -> tuple[st
     the card key its role names, and "" when the role is None or the content has no such key.
     """
     if note_type is not None and note_type.roles is not None:
-        keys = _content_keys(content)
+        keys = role_values(content)
         return tuple(keys.get(role, "") if role else "" for role in note_type.roles)
     if isinstance(content, (Basic, Reversed)):
         return (content.front, content.back)
@@ -204,17 +224,6 @@ def note_fields(content: Content, note_type: NoteType | None = None) -> tuple[st
     if isinstance(content, Open):
         return (content.prompt, content.hint, concepts_html(content.concepts), content.answer)
     raise TypeError(f"no note type for {type(content).__name__}")
-
-
-def _content_keys(content: Content) -> dict[str, str]:
-    """The source keys of a card type an original note type's field can take its text from."""
-    if isinstance(content, (Basic, Reversed)):
-        return {"front": content.front, "back": content.back}
-    if isinstance(content, Cloze):
-        return {"text": content.text, "extra": content.extra}
-    if isinstance(content, TypeIn):
-        return {"front": content.front, "answer": content.answer, "extra": content.extra}
-    raise TypeError(f"an original note type cannot carry {type(content).__name__}")
 
 
 def choices_html(content: MultipleChoice, *, marked: bool) -> str:

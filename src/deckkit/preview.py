@@ -46,13 +46,15 @@ from html import escape, unescape
 from importlib import resources
 from pathlib import Path
 
-from deckkit.build import ValidationResult, validate
-from deckkit.cloze import Deletion, cloze_numbers, parse_clozes
-from deckkit.model import AnkiNoteType, Card, Deck, deck_from_source
-from deckkit.notetypes import CSS, card_fields, note_type_for
+from deckkit.atomic import prepare_output_dir, replace_text
+from deckkit.cardtypes import LEVELS
+from deckkit.errors import OutputFolderError
+from deckkit.fieldtext.cloze import Deletion, cloze_numbers, parse_clozes
+from deckkit.model import Card, Deck, deck_from_source
+from deckkit.notetypes import CSS, AnkiNoteType, card_fields, note_type_for
 from deckkit.notetypes import anki_ordinals as note_ordinals
-from deckkit.output import OutputError, prepare_output_dir, replace_text
 from deckkit.problems import Problem
+from deckkit.sources.validation import ValidationResult, validate
 
 PAGE_NAME = "index.html"
 MEDIA_DIR = "media"
@@ -320,13 +322,17 @@ def sounds_to_players(html: str) -> str:
 
 def anki_ordinals(card: Card) -> tuple[int, ...]:
     """The ordinals of the Anki cards the exported note makes, as Anki numbers them (from 0)."""
-    return tuple(note_ordinals(note_type_for(card), card_fields(card)))
+    return tuple(
+        note_ordinals(
+            note_type_for(card.type, card.note_type), card_fields(card.content, card.note_type)
+        )
+    )
 
 
 def render_card(card: Card, card_ord: int, deck_name: str = "") -> tuple[str, str]:
     """The front and back HTML of one Anki card as Anki renders it (type-in, sounds playable)."""
-    note_type = note_type_for(card)
-    fields = dict(zip(note_type.fields, card_fields(card), strict=True))
+    note_type = note_type_for(card.type, card.note_type)
+    fields = dict(zip(note_type.fields, card_fields(card.content, card.note_type), strict=True))
     if note_type.is_cloze:
         template = note_type.templates[0]
         if card_ord + 1 not in set().union(*(cloze_numbers(v) for v in fields.values())):
@@ -373,9 +379,9 @@ class PreviewCard:
     @property
     def template_name(self) -> str:
         """Anki's name for the card: "Card 2", or "Cloze 2" for a cloze deletion."""
-        if note_type_for(self.card).is_cloze:
+        if note_type_for(self.card.type, self.card.note_type).is_cloze:
             return f"Cloze {self.ordinal + 1}"
-        return note_type_for(self.card).templates[self.ordinal][0]
+        return note_type_for(self.card.type, self.card.note_type).templates[self.ordinal][0]
 
 
 def preview_cards(deck: Deck) -> list[PreviewCard]:
@@ -390,8 +396,6 @@ def preview_cards(deck: Deck) -> list[PreviewCard]:
 
 
 # --- The page ------------------------------------------------------------------------------------
-
-LEVELS = ("beginner", "intermediate", "advanced")
 
 
 def _asset(name: str) -> str:
@@ -556,8 +560,8 @@ def write_preview(
     """Validate the sources, then write ``output_dir/index.html`` and the media beside it.
 
     Nothing is written when a source has errors (they are returned). Raises
-    :class:`~deckkit.build.UsageError` for paths that name no sources and
-    :class:`~deckkit.output.OutputError` for an output folder that cannot be used.
+    :class:`~deckkit.pipeline.UsageError` for paths that name no sources and
+    :class:`~deckkit.errors.OutputFolderError` for an output folder that cannot be used.
     """
     validation: ValidationResult = validate(paths, strict=strict)
     if not validation.ok:
@@ -583,9 +587,9 @@ def _refuse_foreign_page(page: Path) -> None:
     try:
         head = page.read_text("utf-8", errors="replace")[:2000]
     except OSError as error:
-        raise OutputError(f"cannot read {page}: {error.strerror}") from error
+        raise OutputFolderError(f"cannot read {page}: {error.strerror}") from error
     if f'content="{GENERATOR}"' not in head:
-        raise OutputError(
+        raise OutputFolderError(
             f"{page} exists and was not written by deckkit preview; choose another folder with -o"
         )
 

@@ -56,16 +56,19 @@ from urllib.parse import unquote
 
 import yaml
 
-from deckkit.build import UsageError, read_lockfile, validate
-from deckkit.cloze import cloze_numbers
-from deckkit.loader import load_source
-from deckkit.markup import ENTITY as _ENTITY
-from deckkit.markup import KNOWN_TAGS, escape_bare_markup, is_blank, to_plain_text
-from deckkit.media import is_url
-from deckkit.model import LETTERS, MultipleChoice, note_guid
+from deckkit.cardtypes import LETTERS, MultipleChoice
+from deckkit.errors import UsageError
+from deckkit.fieldtext.cloze import cloze_numbers
+from deckkit.fieldtext.markup import ENTITY as _ENTITY
+from deckkit.fieldtext.markup import KNOWN_TAGS, escape_bare_markup, is_blank, to_plain_text
+from deckkit.fieldtext.media import is_url
+from deckkit.lockfile import read_lockfile
+from deckkit.model import note_guid
 from deckkit.notetypes import NOTE_TYPES, choices_html, concepts_html
 from deckkit.problems import Problem
-from deckkit.schema import schema_text
+from deckkit.sources.loader import load_source
+from deckkit.sources.schema import schema_text
+from deckkit.sources.validation import validate
 
 FORMATS = ("apkg", "colpkg", "csv", "quizlet")
 FORMAT_NAMES = {
@@ -76,7 +79,6 @@ FORMAT_NAMES = {
 }
 SCHEMA_FILE = "deck.schema.json"
 MEDIA_DIR = "media"
-LEVELS = ("beginner", "intermediate", "advanced")
 INSTALL_ANKI = "pip install 'deckkit[anki]'"
 # Separator names as Quizlet's export dialog words them.
 SEPARATOR_NAMES = {"tab": "\t", "comma": ",", "newline": "\n", "new line": "\n", "semicolon": ";"}
@@ -661,7 +663,7 @@ def readable_html(text: str) -> str:
 
     An ``&lt;`` becomes ``<`` when that ``<`` would not open a known tag or comment, and an
     ``&amp;`` becomes ``&`` when it would not start an entity: exactly the characters
-    :func:`deckkit.markup.escape_bare_markup` escapes, so a rebuild gives the same HTML. A field
+    :func:`deckkit.fieldtext.markup.escape_bare_markup` escapes, so a rebuild gives the same HTML. A field
     holding ``&gt;`` was escaped by an editor, not by deckkit, and is kept as it is.
     """
     if ("&lt;" not in text and "&amp;" not in text) or "&gt;" in text:

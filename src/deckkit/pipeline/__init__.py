@@ -2,7 +2,7 @@
 
 A build works source by source (one deck per file). Each source that changed since the last
 build into the same folder is loaded, checked, modelled and exported to staged temporary files,
-on several cores when there are several; unchanged sources are skipped (see ``deckkit.cache``).
+on several cores when there are several; unchanged sources are skipped (see ``deckkit.pipeline.cache``).
 Only when every source is valid (and, with ``frozen``, the lockfile is up to date) are the staged
 files published together; otherwise they are discarded and the earlier outputs stay as they were.
 """
@@ -20,37 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from deckkit.cache import (
-    CACHE_NAME,
-    CachedDeck,
-    cache_text,
-    output_state,
-    outputs_intact,
-    read_cache,
-    settings_key,
-    source_fingerprint,
-)
-from deckkit.checks import DeckIdAnchor, duplicate_deck_ids, duplicate_ids, source_problems
-from deckkit.export_apkg import write_apkg
-from deckkit.export_csv import write_csv
-from deckkit.export_quizlet import Separators, write_quizlet
-from deckkit.loader import LoadedSource, gc_paused, load_source
-from deckkit.lockfile import (
-    Entry,
-    Lock,
-    LockfileError,
-    deck_entries,
-    deck_lines,
-    lock_from_text,
-    lock_to_text,
-    note_type_entries,
-    original_note_type_mods,
-    stale_notes,
-    stamps_from,
-)
-from deckkit.model import Deck, deck_from_source
-from deckkit.notetypes import NOTE_TYPES
-from deckkit.output import (
+from deckkit.atomic import (
     StagedFile,
     Writer,
     discard,
@@ -62,59 +32,44 @@ from deckkit.output import (
     replace_text,
     stage,
 )
+from deckkit.errors import LockOutdated, OutputFolderError, UsageError
+from deckkit.exporters import EXPORTERS, OutputFormat, Separators
+from deckkit.lockfile import (
+    Entry,
+    Lock,
+    deck_entries,
+    deck_lines,
+    lock_to_text,
+    note_type_entries,
+    original_note_type_mods,
+    read_lockfile,
+    stale_notes,
+    stamps_from,
+)
+from deckkit.model import Deck, deck_from_source
+from deckkit.notetypes import NOTE_TYPES
+from deckkit.pipeline.cache import (
+    CACHE_NAME,
+    CachedDeck,
+    cache_text,
+    output_state,
+    outputs_intact,
+    read_cache,
+    settings_key,
+    source_fingerprint,
+)
 from deckkit.problems import Problem, display_path, sort_problems
-from deckkit.schema import schema_problems
+from deckkit.sources.checks import DeckIdAnchor, duplicate_ids, source_problems
+from deckkit.sources.discovery import discover_sources, source_folders
+from deckkit.sources.loader import LoadedSource, gc_paused, load_source
+from deckkit.sources.schema import schema_problems
+from deckkit.sources.validation import located_problems
 from deckkit.stamps import Stamps
 
-SOURCE_SUFFIXES = (".yaml", ".yml")
-DEFAULT_SOURCES = Path("sources")
-
-# An exporter writes one deck to a path; what it returns (Quizlet: the separators) is reported.
-Exporter = Callable[[Deck, Path, Stamps], object]
-# format name → (file name suffix, exporter)
-EXPORTERS: dict[str, tuple[str, Exporter]] = {
-    "apkg": (".apkg", write_apkg),
-    "csv": (".csv", write_csv),
-    "quizlet": (".quizlet.txt", write_quizlet),
-}
 # A deck this large has its .apkg and its other formats written by two processes at once.
 PARALLEL_EXPORT_MIN_CARDS = 5000
 # Without a lockfile, the note types' modification time: raised when templates or styling change.
 NOTE_TYPES_MOD = 1_764_000_000
-
-
-class UsageError(Exception):
-    """The command was asked for something impossible (exit code 2), not a source problem."""
-
-
-class LockOutdated(Exception):
-    """`--frozen`: the sources changed but the lockfile was not updated (nothing was written)."""
-
-    def __init__(self, lockfile: Path, changed: list[str]) -> None:
-        shown = ", ".join(changed[:10])
-        if len(changed) > 10:
-            shown += f" and {len(changed) - 10} more"
-        super().__init__(
-            f"{lockfile} is out of date with the sources ({shown}); "
-            f"run 'deckkit build' without --frozen and commit {lockfile}"
-        )
-        self.changed = changed
-
-
-@dataclass(frozen=True)
-class ValidationResult:
-    """What validating a set of sources found.
-
-    A source without problems was read without its values' positions (``all_positions`` is
-    False: only its top-level keys have theirs); call ``load_source(path)`` for every position.
-    """
-
-    sources: tuple[LoadedSource, ...]
-    problems: tuple[Problem, ...]
-
-    @property
-    def ok(self) -> bool:
-        return not any(p.severity == "error" for p in self.problems)
 
 
 @dataclass(frozen=True)
@@ -158,68 +113,6 @@ class BuildResult:
         return sum(deck.anki_cards for deck in self.decks)
 
 
-def discover_sources(paths: Sequence[Path]) -> list[Path]:
-    """The source files named by ``paths``: files as given, folders searched for *.yaml/*.yml."""
-    found: list[Path] = []
-    for path in paths or [DEFAULT_SOURCES]:
-        if path.is_dir():
-            in_folder = sorted(
-                p
-                for p in path.rglob("*")
-                if p.suffix in SOURCE_SUFFIXES
-                and p.is_file()
-                # Hidden files and folders (.git, .venv, .pre-commit-config.yaml) are not decks.
-                and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
-            if not in_folder:
-                raise UsageError(f"no *.yaml or *.yml card sources in {path}")
-            found += in_folder
-        elif path.is_file():
-            found.append(path)
-        else:
-            raise UsageError(f"no such file or folder: {path}")
-    return list(dict.fromkeys(found))
-
-
-def check_source(path: Path, *, strict: bool = False) -> tuple[LoadedSource, list[Problem]]:
-    """Load one source and find every problem in it (cross-file checks aside).
-
-    ``strict`` turns warnings into errors. The source is first read without the positions of its
-    values, which only a problem needs; a source with problems is read again to place them.
-    """
-    source = load_source(path, all_positions=False)
-    problems = _problems(source)
-    if problems:
-        return _located_problems(path, strict)
-    return source, problems
-
-
-def _problems(source: LoadedSource) -> list[Problem]:
-    return [*source.problems, *schema_problems(source), *source_problems(source)]
-
-
-def _located_problems(path: Path, strict: bool) -> tuple[LoadedSource, list[Problem]]:
-    """A source read with every position, and its problems placed exactly."""
-    source = load_source(path)
-    return source, _strictly(strict, _problems(source))
-
-
-def validate(paths: Sequence[Path] = (), *, strict: bool = False) -> ValidationResult:
-    """Load and check every source under ``paths``; never raises for bad input.
-
-    ``strict`` turns warnings (scripts, unclosed tags) into errors.
-    """
-    with gc_paused():
-        sources: list[LoadedSource] = []
-        problems: list[Problem] = []
-        for path in discover_sources(paths):
-            source, found = check_source(path, strict=strict)
-            sources.append(source)
-            problems += found
-        problems += duplicate_deck_ids(sources)
-        return ValidationResult(tuple(sources), tuple(sort_problems(problems)))
-
-
 def build(
     paths: Sequence[Path] = (),
     output_dir: Path = Path("build"),
@@ -247,7 +140,7 @@ def build(
     if unknown:
         raise UsageError(f"unknown format {unknown[0]!r}; choose from {', '.join(EXPORTERS)}")
     if lockfile is None and frozen:
-        raise UsageError("--frozen needs a lockfile")
+        raise UsageError("a frozen build needs a lockfile")
     sources = discover_sources(paths)
     _refuse_output_inside_sources(output_dir, paths)
     with gc_paused(), exclusive_output_dir(output_dir) as created:
@@ -267,11 +160,10 @@ def build(
 def _refuse_output_inside_sources(output_dir: Path, paths: Sequence[Path]) -> None:
     """Outputs written among the sources would be read back as sources or committed by mistake."""
     target = output_dir.resolve()
-    for folder in [p for p in (paths or [DEFAULT_SOURCES]) if p.is_dir()]:
+    for folder in source_folders(paths):
         if target == folder.resolve() or target.is_relative_to(folder.resolve()):
-            raise UsageError(
-                f"output folder {output_dir} is inside the sources folder {folder}; "
-                "choose another with -o"
+            raise OutputFolderError(
+                f"output folder {output_dir} is inside the sources folder {folder}"
             )
 
 
@@ -375,10 +267,10 @@ def _process(plan: _Plan, path: Path) -> _Outcome:
     """
     source = load_source(path, all_positions=False)
     if source.problems or schema_problems(source):
-        return _finish(plan, path, *_located_problems(path, plan.strict))
+        return _finish(plan, path, *located_problems(path, strict=plan.strict))
     if not (plan.parallel_exports and hasattr(os, "fork") and _is_large(source)):
         if source_problems(source):
-            return _finish(plan, path, *_located_problems(path, plan.strict))
+            return _finish(plan, path, *located_problems(path, strict=plan.strict))
         return _finish(plan, path, source, [])
     # The checks beyond the schema run in a forked child while this process builds the deck;
     # if they find a problem, what was built is thrown away and the source is read again.
@@ -392,16 +284,11 @@ def _process(plan: _Plan, path: Path) -> _Outcome:
     if checking.result():
         if outcome is not None:
             discard(outcome.staged)
-        return _finish(plan, path, *_located_problems(path, plan.strict))
+        return _finish(plan, path, *located_problems(path, strict=plan.strict))
     if failure is not None:
         raise failure
     assert outcome is not None
     return outcome
-
-
-def _strictly(strict: bool, problems: list[Problem]) -> list[Problem]:
-    """With ``strict``, warnings count as errors."""
-    return [replace(p, severity="error") for p in problems] if strict else problems
 
 
 def _is_large(source: LoadedSource) -> bool:
@@ -476,9 +363,9 @@ def _export_formats(
     exported: list[tuple[StagedFile, object]] = []
     try:
         for name in formats:
-            suffix, exporter = EXPORTERS[name]
+            output = EXPORTERS[name]
             exported.append(
-                stage(plan.output_dir, f"{deck.id}{suffix}", _writer(exporter, deck, stamps))
+                stage(plan.output_dir, f"{deck.id}{output.suffix}", _writer(output, deck, stamps))
             )
     except BaseException:
         discard(item for item, _ in exported)
@@ -486,9 +373,9 @@ def _export_formats(
     return exported
 
 
-def _writer(exporter: Exporter, deck: Deck, stamps: Stamps) -> Writer:
+def _writer(output: OutputFormat, deck: Deck, stamps: Stamps) -> Writer:
     """The exporter bound to one deck: stage() gives it only the file to write."""
-    return lambda path: exporter(deck, path, stamps)
+    return lambda path: output.export(deck, path, stamps)
 
 
 def _export(plan: _Plan, deck: Deck, stamps: Stamps) -> list[tuple[StagedFile, object]]:
@@ -714,25 +601,4 @@ def _result(
     )
 
 
-def read_lockfile(path: Path) -> Lock:
-    """The lock in ``path``; an empty lock when the file does not exist yet."""
-    if not path.exists():
-        return Lock()
-    try:
-        return lock_from_text(path.read_text(encoding="utf-8"))
-    except (LockfileError, UnicodeDecodeError, OSError) as error:
-        raise UsageError(f"cannot use lockfile {path}: {error}") from error
-
-
-__all__ = [
-    "EXPORTERS",
-    "BuildResult",
-    "DeckSummary",
-    "LockOutdated",
-    "UsageError",
-    "ValidationResult",
-    "build",
-    "discover_sources",
-    "read_lockfile",
-    "validate",
-]
+__all__ = ["EXPORTERS", "BuildResult", "DeckSummary", "build"]

@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckkit.errors import OutputFolderError
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: concurrent builds are not serialised there
@@ -29,10 +31,6 @@ else:
 Writer = Callable[[Path], object]
 TEMP_SUFFIX = ".tmp"
 BUSY_NAME = ".deckkit-busy"
-
-
-class OutputError(Exception):
-    """The output folder cannot be used."""
 
 
 @dataclass(frozen=True)
@@ -46,13 +44,15 @@ class StagedFile:
 def prepare_output_dir(output_dir: Path) -> None:
     """Create the output folder, or explain why it cannot be used."""
     if output_dir.exists() and not output_dir.is_dir():
-        raise OutputError(f"output folder {output_dir} is a file; choose another with -o")
+        raise OutputFolderError(f"output folder {output_dir} is a file")
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise OutputError(f"cannot create output folder {output_dir}: {error.strerror}") from error
+        raise OutputFolderError(
+            f"cannot create output folder {output_dir}: {error.strerror}"
+        ) from error
     if not os.access(output_dir, os.W_OK):
-        raise OutputError(f"output folder {output_dir} is not writable")
+        raise OutputFolderError(f"output folder {output_dir} is not writable")
 
 
 def stage(output_dir: Path, name: str, writer: Writer) -> tuple[StagedFile, object]:

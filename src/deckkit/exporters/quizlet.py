@@ -21,19 +21,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckkit.cloze import Deletion, deletion_text, parse_clozes
-from deckkit.markup import to_plain_text
-from deckkit.model import (
-    LETTERS,
-    Basic,
-    Card,
-    Cloze,
-    Deck,
-    MultipleChoice,
-    Open,
-    Reversed,
-    TypeIn,
-)
+from deckkit.cardtypes import LETTERS, Basic, Cloze, MultipleChoice, Open, Reversed, TypeIn
+from deckkit.fieldtext.cloze import Deletion, deletion_text, parse_clozes
+from deckkit.fieldtext.markup import to_plain_text
+from deckkit.model import Card, Deck
+from deckkit.stamps import Stamps
 
 TERM_SEPARATORS = (" :: ", " => ", " ||| ", " ~~ ", " @@ ")
 CARD_SEPARATORS = (";;;", "|||", "@@@", "~~~", "^^^", "%%%", "&&&")
@@ -153,7 +145,7 @@ def quizlet_text(deck: Deck) -> tuple[str, Separators]:
     return separators.join(pairs), separators
 
 
-def write_quizlet(deck: Deck, target: Path, _stamps: object = None) -> Separators:
+def write_quizlet(deck: Deck, target: Path, _stamps: Stamps | None = None) -> Separators:
     """Write the Quizlet paste-in text for ``deck`` to ``target``; returns the separators used."""
     text, separators = quizlet_text(deck)
     target.write_text(text, encoding="utf-8", newline="")

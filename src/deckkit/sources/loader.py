@@ -104,7 +104,7 @@ def load_source(path: Path, *, all_positions: bool = True) -> LoadedSource:
     ``all_positions=False`` keeps only the positions of the top-level keys: recording a position
     for each of a large file's million values is a third of the time it takes to read it, and a
     file without problems never needs them. A caller that finds a problem in such a source reads
-    it again with every position to report it (see ``deckkit.build.check_source``).
+    it again with every position to report it (see ``deckkit.pipeline.check_source``).
     """
     source = LoadedSource(
         path=path, display=display_path(path), data=None, all_positions=all_positions

@@ -42,7 +42,7 @@ def write_apkg(deck: Deck, target: Path, stamps: Stamps) -> None:
     models: dict[int, genanki.Model] = {}
     shell = genanki.Deck(deck.anki_id, deck.name, description=deck.description)
     for card in deck.cards:
-        note_type = note_type_for(card)
+        note_type = note_type_for(card.type, card.note_type)
         if note_type.id not in models:
             models[note_type.id] = genanki_model(note_type, mod=stamps.note_type(note_type.id))
             shell.add_model(models[note_type.id])
@@ -94,7 +94,7 @@ def _rows(deck: Deck, stamps: Stamps, ids: Iterator[int]) -> tuple[list[Row], li
     cards: list[Row] = []
     rows = zip(deck.cards, deck.fields, deck.ordinals, strict=True)
     for position, (card, fields, ordinals) in enumerate(rows):
-        note_type = note_type_for(card)
+        note_type = note_type_for(card.type, card.note_type)
         mod = stamps.note(card.guid)
         note_id = next(ids)
         tags = " " + " ".join(card.tags) + " "

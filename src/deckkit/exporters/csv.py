@@ -17,6 +17,7 @@ from pathlib import Path
 
 from deckkit.model import Deck
 from deckkit.notetypes import note_type_for
+from deckkit.stamps import Stamps
 
 HEADER = (
     "#separator:Comma",
@@ -33,7 +34,7 @@ def csv_rows(deck: Deck) -> list[list[str]]:
     rows = [
         [
             card.guid,
-            note_type_for(card).name,
+            note_type_for(card.type, card.note_type).name,
             deck.name,
             " ".join(card.tags),
             *fields,
@@ -44,7 +45,7 @@ def csv_rows(deck: Deck) -> list[list[str]]:
     return [row + [""] * (width - len(row)) for row in rows]
 
 
-def write_csv(deck: Deck, target: Path, _stamps: object = None) -> None:
+def write_csv(deck: Deck, target: Path, _stamps: Stamps | None = None) -> None:
     """Write ``deck`` as an Anki-importable CSV file to ``target``."""
     with target.open("w", encoding="utf-8", newline="") as handle:
         handle.write("\n".join(HEADER) + "\n")

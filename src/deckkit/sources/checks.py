@@ -7,34 +7,21 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from deckkit.cloze import cloze_numbers
-from deckkit.loader import LoadedSource
-from deckkit.markup import is_blank
-from deckkit.media import is_url, may_refer_to_media, media_references, reference_problem
-from deckkit.model import LETTERS, NOTE_TYPE_ROLES
+from deckkit.cardtypes import (
+    CARD_TYPES,
+    DEFAULT_CARD_TYPE,
+    LETTERS,
+    LIST_KEYS,
+    ROLE_CARD_TYPES,
+    ROLES,
+    TEXT_KEYS,
+)
+from deckkit.fieldtext.cloze import cloze_numbers
+from deckkit.fieldtext.markup import is_blank
+from deckkit.fieldtext.media import is_url, may_refer_to_media, media_references, reference_problem
 from deckkit.notetypes import NOTE_TYPES
 from deckkit.problems import Problem, shorten
-
-REQUIRED_TEXT_FIELDS: dict[str, tuple[str, ...]] = {
-    "basic": ("front", "back"),
-    "reversed": ("front", "back"),
-    "cloze": ("text",),
-    "type_in": ("front", "answer"),
-    "multiple_choice": ("question",),
-    "open": ("prompt",),
-}
-HTML_FIELDS = (
-    "front",
-    "back",
-    "text",
-    "extra",
-    "answer",
-    "question",
-    "explanation",
-    "prompt",
-    "hint",
-)
-HTML_LISTS = ("choices", "concepts")
+from deckkit.sources.loader import LoadedSource
 
 
 def _cards(source: LoadedSource) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -47,7 +34,7 @@ def _cards(source: LoadedSource) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _card_type(card: dict[str, Any]) -> str:
-    kind = card.get("type", "basic")
+    kind = card.get("type", DEFAULT_CARD_TYPE)
     return kind if isinstance(kind, str) else ""
 
 
@@ -144,11 +131,12 @@ def check_empty_fields(source: LoadedSource) -> Iterator[Problem]:
             source.mark_of_value(("deck",)), "deck name is empty", "check.empty-field"
         )
     for index, card in _cards(source):
-        for name in REQUIRED_TEXT_FIELDS.get(_card_type(card), ()):
+        card_type = CARD_TYPES.get(_card_type(card))
+        for name in card_type.must_show if card_type else ():
             value = card.get(name)
             if isinstance(value, str) and is_blank(value):
                 yield _empty(source, ("cards", index, name), f"'{name}'")
-        for name in HTML_LISTS:
+        for name in LIST_KEYS:
             items = card.get(name)
             if isinstance(items, list):
                 for position, item in enumerate(items):
@@ -175,13 +163,13 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
         fields.append((("description",), data.get("description")))
     for index, card in _cards(source):
         for name, value in card.items():
-            if name in HTML_LISTS and isinstance(value, list):
+            if name in LIST_KEYS and isinstance(value, list):
                 fields += [
                     (("cards", index, name, i), item)
                     for i, item in enumerate(value)
                     if _may_refer_to_media(item)
                 ]
-            elif name in HTML_FIELDS and _may_refer_to_media(value):
+            elif name in TEXT_KEYS and _may_refer_to_media(value):
                 fields.append((("cards", index, name), value))
     for path, value in fields:
         if not isinstance(value, str):
@@ -218,9 +206,9 @@ def _html_fields(source: LoadedSource) -> Iterator[tuple[tuple[Any, ...], str]]:
         yield ("description",), data["description"]
     for index, card in _cards(source):
         for name, value in card.items():
-            if name in HTML_FIELDS and isinstance(value, str) and "<" in value:
+            if name in TEXT_KEYS and isinstance(value, str) and "<" in value:
                 yield ("cards", index, name), value
-            elif name in HTML_LISTS and isinstance(value, list):
+            elif name in LIST_KEYS and isinstance(value, list):
                 for i, item in enumerate(value):
                     if isinstance(item, str) and "<" in item:
                         yield ("cards", index, name, i), item
@@ -250,7 +238,7 @@ def check_html(source: LoadedSource) -> Iterator[Problem]:
 
 
 def _unclosed_tags(value: str) -> list[str]:
-    from deckkit.markup import KNOWN_TAGS, escape_bare_markup
+    from deckkit.fieldtext.markup import KNOWN_TAGS, escape_bare_markup
 
     open_tags: list[str] = []
     for match in _OPEN_OR_CLOSE.finditer(escape_bare_markup(value)):
@@ -288,9 +276,6 @@ def _fields(note_type: dict[str, Any]) -> Iterator[tuple[int, dict[str, Any]]]:
         for index, field in enumerate(fields):
             if isinstance(field, dict):
                 yield index, field
-
-
-_ROLES = frozenset(role for roles in NOTE_TYPE_ROLES.values() for role in roles)
 
 
 def check_note_types(source: LoadedSource) -> Iterator[Problem]:
@@ -332,14 +317,14 @@ def check_note_types(source: LoadedSource) -> Iterator[Problem]:
                 )
             else:
                 ids[anki_id] = mark.line
-        if not isinstance(kind, str) or kind not in NOTE_TYPE_ROLES:
+        if not isinstance(kind, str) or kind not in ROLE_CARD_TYPES:
             continue  # the schema reports it
-        allowed = NOTE_TYPE_ROLES[kind]
+        allowed = CARD_TYPES[kind].roles
         filled = set()
         for position, field in _fields(note_type):
             role = field.get("role")
             # A role no card type has is the schema's to report.
-            if isinstance(role, str) and role in _ROLES and role not in allowed:
+            if isinstance(role, str) and role in ROLES and role not in allowed:
                 yield source.problem(
                     source.mark_of_value((*where, "fields", position, "role")),
                     f"a {kind.replace('_', '-')} card has no '{role}'; "
@@ -347,7 +332,7 @@ def check_note_types(source: LoadedSource) -> Iterator[Problem]:
                     "check.note-type-kind",
                 )
             filled.add(role)
-        missing = [key for key in REQUIRED_TEXT_FIELDS[kind] if key not in filled]
+        missing = [key for key in CARD_TYPES[kind].must_show if key not in filled]
         if missing and isinstance(note_type.get("fields"), list):
             yield source.problem(
                 source.mark_of_value((*where, "fields")),
@@ -375,7 +360,7 @@ def check_card_note_types(source: LoadedSource) -> Iterator[Problem]:
             declared.setdefault(note_type["name"], note_type)  # a second one is reported
     for index, card in _cards(source):
         name = card.get("note_type")
-        if not isinstance(name, str) or _card_type(card) not in NOTE_TYPE_ROLES:
+        if not isinstance(name, str) or _card_type(card) not in ROLE_CARD_TYPES:
             continue  # multiple-choice and open cards cannot have one: the schema says so
         mark = source.mark_of_value(("cards", index, "note_type"))
         found = declared.get(name)
@@ -399,11 +384,11 @@ def check_card_note_types(source: LoadedSource) -> Iterator[Problem]:
             )
             continue
         roles = {field.get("role") for _p, field in _fields(found)}
-        for key in NOTE_TYPE_ROLES[card_type]:
+        for key in CARD_TYPES[card_type].roles:
             value = card.get(key)
             if (
                 key not in roles
-                and key not in REQUIRED_TEXT_FIELDS[card_type]  # reported at the note type
+                and key not in CARD_TYPES[card_type].must_show  # reported at the note type
                 and isinstance(value, str)
                 and not is_blank(value)
             ):

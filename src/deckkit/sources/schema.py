@@ -14,8 +14,8 @@ if TYPE_CHECKING:  # jsonschema is imported only to explain problems (its import
     from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
 
-from deckkit.loader import LoadedSource, PathKey
 from deckkit.problems import Problem, shorten
+from deckkit.sources.loader import LoadedSource, PathKey
 
 SCHEMA_RESOURCE = "deck.schema.json"
 
