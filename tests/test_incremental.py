@@ -11,6 +11,7 @@ import pytest
 import deckkit.pipeline.cache
 from deckkit import BuildResult, build
 from deckkit.lockfile import lock_from_text, lock_to_text
+from deckkit.pipeline import source_build
 
 INCREMENTAL = Path(__file__).parent / "fixtures" / "incremental"
 CLOCK = 1_800_000_000
@@ -160,9 +161,8 @@ def test_a_failed_parallel_build_leaves_no_temporary_files(project: Path) -> Non
 def test_a_large_decks_formats_written_by_two_processes_equal_a_serial_build(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sys
-
-    monkeypatch.setattr(sys.modules["deckkit.pipeline"], "PARALLEL_EXPORT_MIN_CARDS", 1)
+    # Reaches inside: only a deck of 5,000 cards shares its work with a second process.
+    monkeypatch.setattr(source_build, "PARALLEL_EXPORT_MIN_CARDS", 1)
     (project / "sources" / "deck2.yaml").unlink()
     (project / "sources" / "deck3.yaml").unlink()  # one deck: its formats are split instead
     serial = run(project, "serial", jobs=1)
@@ -175,9 +175,8 @@ def test_a_large_decks_formats_written_by_two_processes_equal_a_serial_build(
 def test_a_large_deck_checked_in_a_child_process_still_fails_on_a_check(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import sys
-
-    monkeypatch.setattr(sys.modules["deckkit.pipeline"], "PARALLEL_EXPORT_MIN_CARDS", 1)
+    # Reaches inside: only a deck of 5,000 cards shares its work with a second process.
+    monkeypatch.setattr(source_build, "PARALLEL_EXPORT_MIN_CARDS", 1)
     (project / "sources" / "deck2.yaml").unlink()
     (project / "sources" / "deck3.yaml").unlink()
     run(project, "out", jobs=2)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from deckkit import build, validate
-from deckkit.pipeline import PARALLEL_EXPORT_MIN_CARDS
+from deckkit.pipeline.source_build import PARALLEL_EXPORT_MIN_CARDS
 from deckkit.sources.loader import Mark, load_source
 
 CARDS = 100_000

@@ -1,0 +1,129 @@
+"""Planning a build: what every source needs before it is built, decided once and frozen.
+
+The plan holds the lockfile's entries, the note types' times, the incremental cache and which
+sources it lets the build skip (see ``deckkit.pipeline.cache``). Worker processes receive it
+when they start and only read it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from deckkit.lockfile import (
+    Entry,
+    Lock,
+    deck_lines,
+    note_type_entries,
+    original_note_type_mods,
+    read_lockfile,
+)
+from deckkit.model import Deck
+from deckkit.notetypes import NOTE_TYPES
+from deckkit.pipeline.cache import (
+    CachedDeck,
+    outputs_intact,
+    read_cache,
+    settings_key,
+    source_fingerprint,
+)
+from deckkit.stamps import Stamps
+
+# Without a lockfile, the note types' modification time: raised when templates or styling change.
+NOTE_TYPES_MOD = 1_764_000_000
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """Everything a build decided before building any source."""
+
+    sources: tuple[Path, ...]
+    output_dir: Path
+    formats: tuple[str, ...]
+    now: int  # the build's time: what a changed note's modification time becomes
+    strict: bool
+    lockfile: Path | None
+    frozen: bool
+    lock: Lock | None  # the lockfile's entries (None: no lockfile, times from the sources)
+    note_types: dict[str, Entry]  # deckkit's note types' entries after this build
+    settings: str  # the options' part of every cache fingerprint
+    cache: dict[str, CachedDeck]
+    reused: dict[Path, CachedDeck]  # sources whose outputs are up to date, with their cache
+    created_output_dir: Path | None  # the top folder this build created, to remove on failure
+    parallel_exports: bool  # whether one large deck may use a second process
+
+    @property
+    def to_build(self) -> list[Path]:
+        """The sources this build must (re)build."""
+        return [path for path in self.sources if path not in self.reused]
+
+
+def make_plan(
+    sources: list[Path],
+    output_dir: Path,
+    *,
+    formats: tuple[str, ...],
+    now: int,
+    strict: bool,
+    lockfile: Path | None,
+    frozen: bool,
+    created_output_dir: Path | None,
+    jobs: int,
+) -> BuildPlan:
+    """Read the lockfile and the cache, and decide which sources are up to date."""
+    lock = read_lockfile(lockfile) if lockfile is not None else None
+    note_types = note_type_entries(lock or Lock(), now)
+    settings = settings_key(formats, lock is not None, strict)
+    cache = read_cache(output_dir)
+    reused: dict[Path, CachedDeck] = {}
+    for path in sources:
+        cached = cache.get(cache_key(path))
+        if cached is None:
+            continue
+        lines = deck_lines(lock.notes.get(cached.deck_id, {})) if lock is not None else None
+        stamps = stamps_key(path, note_types, lines)
+        media = (Path(m) for m in cached.media)
+        fingerprint = source_fingerprint(settings, path.read_bytes(), media, stamps)
+        if fingerprint == cached.fingerprint and outputs_intact(output_dir, cached):
+            reused[path] = cached
+    to_build = len(sources) - len(reused)
+    return BuildPlan(
+        sources=tuple(sources),
+        output_dir=output_dir,
+        formats=formats,
+        now=now,
+        strict=strict,
+        lockfile=lockfile,
+        frozen=frozen,
+        lock=lock,
+        note_types=note_types,
+        settings=settings,
+        cache=cache,
+        reused=reused,
+        created_output_dir=created_output_dir,
+        # Several sources share the cores between them; a single one may use two by itself.
+        parallel_exports=jobs >= 2 and min(jobs, to_build) < 2,
+    )
+
+
+def cache_key(path: Path) -> str:
+    """A source's key in the cache."""
+    return str(path.resolve())
+
+
+def stamps_key(path: Path, note_types: dict[str, Entry], lock_lines: list[str] | None) -> str:
+    """The modification times a deck's outputs carry, as text for its fingerprint."""
+    if lock_lines is None:
+        return json.dumps([path.stat().st_mtime_ns, NOTE_TYPES_MOD])
+    times = sorted((key, entry.mod) for key, entry in note_types.items())
+    return json.dumps(times) + "\n" + "\n".join(lock_lines)
+
+
+def mtime_stamps(source: Path, deck: Deck) -> Stamps:
+    """Without a lockfile: the source file's modification time for all its notes; deckkit's note
+    types have a fixed time and a deck's original note types their declared one."""
+    mtime = int(source.stat().st_mtime)
+    note_types = {t.id: NOTE_TYPES_MOD for t in NOTE_TYPES.values()}
+    note_types.update(original_note_type_mods(deck))
+    return Stamps(note_types=note_types, default=mtime)

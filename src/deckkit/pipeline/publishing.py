@@ -1,0 +1,158 @@
+"""Finishing a build: every source's outcome gathered, then all outputs published together, or
+none.
+
+Problems across sources (two decks with one id) are found here, once every outcome is in. Only
+when no source has an error (and a ``frozen`` lockfile is up to date) are the staged files moved
+over the old outputs, the lockfile updated and the cache saved; otherwise everything staged is
+removed and the earlier outputs stay as they were.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from deckkit.atomic import (
+    discard,
+    publish,
+    remove_if_only_ours,
+    remove_leftover_temp_files,
+    replace_text,
+)
+from deckkit.errors import LockOutdated
+from deckkit.exporters import Separators
+from deckkit.lockfile import Lock, lock_to_text, stale_notes
+from deckkit.pipeline.cache import CACHE_NAME, CachedDeck, cache_text, output_state
+from deckkit.pipeline.plan import BuildPlan, cache_key
+from deckkit.pipeline.results import BuildResult, DeckSummary
+from deckkit.pipeline.source_build import SourceOutcome
+from deckkit.problems import Problem, display_path, sort_problems
+from deckkit.sources.checks import DeckIdAnchor, duplicate_ids
+
+Outcomes = Mapping[Path, SourceOutcome]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a build's outcomes may be published: its problems and the lock it would write."""
+
+    problems: list[Problem]
+    fresh_lock: Lock | None
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem is an error."""
+        return not any(p.severity == "error" for p in self.problems)
+
+
+def judge(plan: BuildPlan, outcomes: Outcomes) -> Verdict:
+    """Every problem of the build, and the lock it would write; raises LockOutdated when a
+    ``frozen`` build would change the lockfile."""
+    problems = all_problems(plan, outcomes)
+    fresh_lock = _fresh_lock(plan, outcomes)
+    has_errors = any(p.severity == "error" for p in problems)
+    if not has_errors and plan.frozen and plan.lockfile is not None and fresh_lock != plan.lock:
+        assert plan.lock is not None
+        assert fresh_lock is not None
+        raise LockOutdated(plan.lockfile, stale_notes(plan.lock, fresh_lock) or ["note types"])
+    return Verdict(problems, fresh_lock)
+
+
+def publish_build(plan: BuildPlan, outcomes: Outcomes, verdict: Verdict) -> BuildResult:
+    """Replace the old outputs with the staged ones, then write the lockfile and the cache."""
+    problems, fresh_lock = verdict.problems, verdict.fresh_lock
+    staged = [item for outcome in outcomes.values() for item in outcome.staged]
+    publish(staged)
+    if plan.lockfile is not None and fresh_lock is not None and fresh_lock != plan.lock:
+        made = {o.deck_id: o.lock_lines for o in outcomes.values() if o.deck_id and o.lock_lines}
+        replace_text(plan.lockfile, lock_to_text(fresh_lock, made))
+    _save_cache(plan, outcomes)
+    return _build_result(plan, outcomes, problems, [item.final for item in staged])
+
+
+def all_problems(plan: BuildPlan, outcomes: Outcomes) -> list[Problem]:
+    """Every source's problems (an unchanged source's remembered warnings too), and deck ids
+    used by two sources."""
+    problems = [p for outcome in outcomes.values() for p in outcome.problems]
+    problems += [
+        Problem(*warning, severity="warning")
+        for cached in plan.reused.values()
+        for warning in cached.warnings
+    ]
+    anchors: list[DeckIdAnchor] = []
+    for path in plan.sources:
+        if path in plan.reused:
+            cached = plan.reused[path]
+            line, column = cached.id_position
+            anchors.append((cached.deck_id, display_path(path), line, column))
+        else:
+            outcome = outcomes[path]
+            if outcome.deck_id is not None and outcome.deck_id_anchor is not None:
+                display, line, column = outcome.deck_id_anchor
+                anchors.append((outcome.deck_id, display, line, column))
+    problems += duplicate_ids(anchors)
+    return sort_problems(problems)
+
+
+def abandon(plan: BuildPlan, outcomes: Outcomes) -> None:
+    """Remove everything this build staged (and the output folder, if it made it)."""
+    discard(item for outcome in outcomes.values() for item in outcome.staged)
+    # Holding the folder, every temporary file in it is this build's: also those that workers
+    # staged but had not reported when the build was interrupted.
+    remove_leftover_temp_files(plan.output_dir)
+    if plan.created_output_dir is not None:
+        remove_if_only_ours(plan.output_dir, plan.created_output_dir)
+
+
+def _fresh_lock(plan: BuildPlan, outcomes: Outcomes) -> Lock | None:
+    if plan.lock is None:
+        return None
+    notes = dict(plan.lock.notes)
+    for outcome in outcomes.values():
+        if outcome.deck_id is not None and outcome.entries is not None:
+            notes[outcome.deck_id] = outcome.entries
+    return Lock(notes=notes, note_types=plan.note_types)
+
+
+def _save_cache(plan: BuildPlan, outcomes: Outcomes) -> None:
+    decks = {cache_key(path): cached for path, cached in plan.reused.items()}
+    for path, outcome in outcomes.items():
+        if outcome.cached is None:
+            continue
+        outputs = {}
+        for item in outcome.staged:
+            state = output_state(item.final)
+            if state is not None:
+                outputs[item.final.name] = state
+        decks[cache_key(path)] = CachedDeck(**{**outcome.cached.__dict__, "outputs": outputs})
+    if decks != plan.cache:
+        replace_text(plan.output_dir / CACHE_NAME, cache_text(decks))
+
+
+def _build_result(
+    plan: BuildPlan, outcomes: Outcomes, problems: list[Problem], written: list[Path]
+) -> BuildResult:
+    summaries: list[DeckSummary] = []
+    separators: dict[str, Separators] = {}
+    unchanged: list[Path] = []
+    for path in plan.sources:
+        if path in plan.reused:
+            cached = plan.reused[path]
+            summaries.append(
+                DeckSummary(
+                    cached.deck_id, cached.name, path, cached.notes_by_type, cached.anki_cards
+                )
+            )
+            unchanged += [plan.output_dir / name for name in cached.outputs]
+            if cached.separators:
+                separators[cached.deck_id] = Separators(*cached.separators)
+        else:
+            outcome = outcomes[path]
+            if outcome.summary:
+                summaries.append(outcome.summary)
+            if outcome.separators and outcome.deck_id:
+                separators[outcome.deck_id] = outcome.separators
+    return BuildResult(
+        tuple(problems), tuple(summaries), tuple(written), tuple(unchanged), separators
+    )

@@ -1,0 +1,53 @@
+"""What a build returns: the decks it produced and the problems it found, as plain values."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from deckkit.exporters import Separators
+from deckkit.problems import Problem
+
+
+@dataclass(frozen=True)
+class DeckSummary:
+    """One deck a build produced (or found unchanged)."""
+
+    id: str
+    name: str
+    source: Path
+    notes_by_type: dict[str, int]
+    anki_cards: int
+
+    @property
+    def notes(self) -> int:
+        """How many notes (card sources) the deck has."""
+        return sum(self.notes_by_type.values())
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build did: problems (then nothing was written) or the decks and files written."""
+
+    problems: tuple[Problem, ...]
+    decks: tuple[DeckSummary, ...] = ()
+    written: tuple[Path, ...] = ()
+    unchanged: tuple[Path, ...] = ()
+    quizlet_separators: dict[str, Separators] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """True when no problem is an error (warnings allowed)."""
+        return not any(p.severity == "error" for p in self.problems)
+
+    def notes_by_type(self) -> Counter[str]:
+        """How many notes of each card type the decks hold."""
+        total: Counter[str] = Counter()
+        for deck in self.decks:
+            total.update(deck.notes_by_type)
+        return total
+
+    def anki_cards(self) -> int:
+        """How many Anki cards the notes make (reversed: 2, cloze: one per deletion number)."""
+        return sum(deck.anki_cards for deck in self.decks)

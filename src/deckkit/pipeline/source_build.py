@@ -1,0 +1,199 @@
+"""Building one source: load → check → model → export into staged files, in a worker process
+or in the build's own.
+
+A source is read without its values' positions (see ``deckkit.sources.validation``); one with
+problems, warnings included, is read again with them so that every problem is placed exactly.
+A large deck uses a second process: its checks run in a forked child while this process builds
+it, and its .apkg is written while a forked child writes the other formats.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from deckkit.atomic import StagedFile, Writer, discard, stage
+from deckkit.exporters import EXPORTERS, OutputFormat, Separators
+from deckkit.lockfile import Entry, deck_entries, deck_lines, stamps_from
+from deckkit.model import Deck, deck_from_source
+from deckkit.pipeline.cache import CachedDeck, source_fingerprint
+from deckkit.pipeline.forking import can_fork, run_forked
+from deckkit.pipeline.plan import BuildPlan, mtime_stamps, stamps_key
+from deckkit.pipeline.results import DeckSummary
+from deckkit.problems import Problem
+from deckkit.sources.checks import source_problems
+from deckkit.sources.loader import LoadedSource, gc_paused, load_source
+from deckkit.sources.schema import schema_problems
+from deckkit.sources.validation import located_problems
+from deckkit.stamps import Stamps
+
+# A deck this large has its checks and its formats shared with a second process.
+PARALLEL_EXPORT_MIN_CARDS = 5000
+
+Staged = list[tuple[StagedFile, Separators | None]]  # each staged file and its exporter's report
+
+
+@dataclass(frozen=True)
+class SourceOutcome:
+    """What building one source gave: small enough to send back from a worker process."""
+
+    path: Path
+    problems: tuple[Problem, ...]
+    deck_id: str | None = None
+    deck_id_anchor: tuple[str, int, int] | None = None  # (display path, line, column) of `id`
+    summary: DeckSummary | None = None
+    staged: tuple[StagedFile, ...] = ()
+    entries: dict[str, Entry] | None = None  # the deck's lockfile entries after this build
+    cached: CachedDeck | None = None
+    separators: Separators | None = None
+    lock_lines: list[str] | None = None  # deck_lines(entries), made once for two uses
+
+
+def build_source_in_worker(plan: BuildPlan, path: Path) -> SourceOutcome:
+    """``build_source`` in a pool worker, whose collector stays paused as in the parent."""
+    with gc_paused():
+        return build_source(plan, path)
+
+
+def build_source(plan: BuildPlan, path: Path) -> SourceOutcome:
+    """Load, check, model and export one source into staged files (or report its problems)."""
+    source = load_source(path, all_positions=False)
+    if source.problems or schema_problems(source):
+        return export_checked(plan, path, *located_problems(path, strict=plan.strict))
+    if not (plan.parallel_exports and can_fork() and _is_large(source)):
+        if source_problems(source):
+            return export_checked(plan, path, *located_problems(path, strict=plan.strict))
+        return export_checked(plan, path, source, [])
+    # The checks beyond the schema run in a forked child while this process builds the deck;
+    # if they find a problem, what was built is thrown away and the source is read again.
+    checking = run_forked(lambda: bool(source_problems(source)))
+    outcome: SourceOutcome | None = None
+    failure: Exception | None = None
+    try:
+        outcome = export_checked(plan, path, source, [])
+    except Exception as error:  # a source the checks reject may break the model: they say why
+        failure = error
+    if checking.result():
+        if outcome is not None:
+            discard(outcome.staged)
+        return export_checked(plan, path, *located_problems(path, strict=plan.strict))
+    if failure is not None:
+        raise failure
+    assert outcome is not None
+    return outcome
+
+
+def _is_large(source: LoadedSource) -> bool:
+    cards = source.data.get("cards") if isinstance(source.data, dict) else None
+    return isinstance(cards, list) and len(cards) >= PARALLEL_EXPORT_MIN_CARDS
+
+
+def export_checked(
+    plan: BuildPlan, path: Path, source: LoadedSource, problems: list[Problem]
+) -> SourceOutcome:
+    """Model and export a checked source; one with errors is only reported."""
+    data = source.data
+    deck_id = data.get("id") if isinstance(data, dict) else None
+    anchor = None
+    if isinstance(deck_id, str):
+        mark = source.mark_of_value(("id",))
+        anchor = (source.display, mark.line, mark.column)
+    else:
+        deck_id = None
+    if any(p.severity == "error" for p in problems):
+        return SourceOutcome(path, tuple(problems), deck_id, anchor)
+    deck = deck_from_source(source)
+    entries = None
+    if plan.lock is not None:
+        entries = deck_entries(plan.lock.notes.get(deck.id, {}), deck, plan.now)
+        stamps = stamps_from(entries, plan.note_types, deck)
+    else:
+        stamps = mtime_stamps(path, deck)
+    exported = _export(plan, deck, stamps)
+    separators = next((report for _, report in exported if report is not None), None)
+    summary = DeckSummary(
+        id=deck.id,
+        name=deck.name,
+        source=path,
+        notes_by_type=dict(Counter(card.type for card in deck.cards)),
+        anki_cards=sum(map(len, deck.ordinals)),
+    )
+    media = tuple(str(m.source) for m in deck.media)
+    lock_lines = deck_lines(entries) if entries is not None else None
+    cached = CachedDeck(
+        fingerprint=source_fingerprint(
+            plan.settings,
+            path.read_bytes(),
+            (Path(m) for m in media),
+            stamps_key(path, plan.note_types, lock_lines),
+        ),
+        deck_id=deck.id,
+        name=deck.name,
+        id_position=(anchor[1], anchor[2]) if anchor else (1, 1),
+        notes_by_type=summary.notes_by_type,
+        anki_cards=summary.anki_cards,
+        media=media,
+        outputs={},  # filled in once the files are published
+        separators=(separators.term, separators.card) if separators else None,
+        warnings=tuple((p.path, p.line, p.column, p.message, p.code) for p in problems),
+    )
+    return SourceOutcome(
+        path=path,
+        problems=tuple(problems),
+        deck_id=deck.id,
+        deck_id_anchor=anchor,
+        summary=summary,
+        staged=tuple(item for item, _ in exported),
+        entries=entries,
+        cached=cached,
+        separators=separators,
+        lock_lines=lock_lines,
+    )
+
+
+def _export(plan: BuildPlan, deck: Deck, stamps: Stamps) -> Staged:
+    """Stage a deck's outputs; a large deck's .apkg is written while a forked child writes the
+    other formats, so that one big deck uses two cores too."""
+    formats = list(plan.formats)
+    parallel = (
+        plan.parallel_exports
+        and len(formats) > 1
+        and len(deck.cards) >= PARALLEL_EXPORT_MIN_CARDS
+        and can_fork()
+    )
+    if not parallel:
+        return _stage_formats(plan.output_dir, deck, stamps, formats)
+    first, rest = formats[:1], formats[1:]
+    others = run_forked(lambda: _stage_formats(plan.output_dir, deck, stamps, rest))
+    mine: Staged = []
+    try:
+        mine = _stage_formats(plan.output_dir, deck, stamps, first)
+    finally:
+        try:
+            theirs = others.result()
+        except BaseException:
+            discard(item for item, _ in mine)
+            raise
+    return mine + theirs
+
+
+def _stage_formats(output_dir: Path, deck: Deck, stamps: Stamps, formats: Sequence[str]) -> Staged:
+    """Stage one deck's outputs in ``formats``; nothing is left behind if one fails."""
+    exported: Staged = []
+    try:
+        for name in formats:
+            output = EXPORTERS[name]
+            target = f"{deck.id}{output.suffix}"
+            item, report = stage(output_dir, target, _writer(output, deck, stamps))
+            exported.append((item, report if isinstance(report, Separators) else None))
+    except BaseException:
+        discard(item for item, _ in exported)
+        raise
+    return exported
+
+
+def _writer(output: OutputFormat, deck: Deck, stamps: Stamps) -> Writer:
+    """The exporter bound to one deck: stage() gives it only the file to write."""
+    return lambda path: output.export(deck, path, stamps)
