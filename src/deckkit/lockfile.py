@@ -86,17 +86,6 @@ def note_type_entries(lock: Lock, now: int) -> dict[str, Entry]:
     }
 
 
-def updated_lock(lock: Lock, decks: Iterable[Deck], now: int) -> Lock:
-    """The lock after building ``decks``.
-
-    Decks not built this time keep their entries; cards removed from a built deck are dropped.
-    """
-    notes = dict(lock.notes)
-    for deck in decks:
-        notes[deck.id] = deck_entries(lock.notes.get(deck.id, {}), deck, now)
-    return Lock(notes=notes, note_types=note_type_entries(lock, now))
-
-
 def stale_notes(lock: Lock, fresh: Lock) -> list[str]:
     """`deck/card` names whose entry the build would change (new, edited or removed)."""
     changed: list[str] = []
@@ -116,11 +105,6 @@ def stale_notes(lock: Lock, fresh: Lock) -> list[str]:
 
 
 NOTE_TYPES_BY_ID: dict[int, NoteType] = {t.id: t for t in NOTE_TYPES.values()}
-
-
-def stamps_for(lock: Lock, deck: Deck) -> Stamps:
-    """The modification times the exporters use for one deck."""
-    return stamps_from(lock.notes.get(deck.id, {}), lock.note_types, deck)
 
 
 def stamps_from(

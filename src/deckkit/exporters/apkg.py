@@ -31,7 +31,6 @@ from deckkit.stamps import Stamps
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
 
 
-# Ignored: genanki has no type hints, so mypy sees its Note as Any and refuses the subclass.
 def write_apkg(deck: Deck, target: Path, stamps: Stamps) -> None:
     """Write ``deck`` as an Anki package to ``target``.
 

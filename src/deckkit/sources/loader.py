@@ -75,7 +75,8 @@ class LoadedSource:
     data: Any
     problems: list[Problem] = field(default_factory=list)
     all_positions: bool = True
-    # (line, column) tuples: a million Mark objects would cost a second on a large file.
+    # Positions packed into one int each (see unpack_position): a million Mark objects would
+    # cost a second on a large file.
     value_marks: dict[PathKey, int] = field(default_factory=dict)
     key_marks: dict[PathKey, int] = field(default_factory=dict)
     skipped_paths: set[PathKey] = field(default_factory=set)

@@ -107,7 +107,7 @@ def _leaf_errors(validator: Validator, data: Any) -> Iterator[ValidationError]:
 
 
 def _flatten(error: ValidationError) -> Iterator[ValidationError]:
-    """Descend into allOf/if-then wrappers and pick the best branch of a oneOf."""
+    """Descend into allOf/anyOf wrappers; any other error (a oneOf too) is reported as itself."""
     if error.validator in ("allOf", "anyOf") and error.context:
         for child in error.context:
             yield from _flatten(child)
