@@ -104,6 +104,8 @@ def test_changing_the_options_rebuilds(project: Path) -> None:
 
 def test_changing_deckkit_itself_rebuilds(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     run(project)
+    # Reaches inside: installing another deckkit version is what this stands for, and a test
+    # cannot do that cheaply.
     monkeypatch.setattr(
         deckkit.pipeline.cache, "code_fingerprint", lambda: "another deckkit version"
     )
