@@ -1,4 +1,4 @@
-"""Shared fixtures: building decks and importing them with Anki's own backend (the `anki` package)."""
+"""Shared fixtures: building decks and importing them with Anki's own backend (`anki`)."""
 
 from __future__ import annotations
 

@@ -681,7 +681,8 @@ def test_an_output_folder_that_is_not_writable_is_a_usage_error(
         )
         assert run.returncode == 2, run.stdout + run.stderr
         assert "Traceback" not in run.stderr
-        assert run.stderr.splitlines()[-1] == "Error: output folder out is not writable; choose another with -o"
+        last_line = run.stderr.splitlines()[-1]
+        assert last_line == "Error: output folder out is not writable; choose another with -o"
         assert run.stdout == ""
     else:
         before = tree(in_tmp)

@@ -83,7 +83,8 @@ def test_reimport_updates_the_changed_card_and_keeps_the_learners_edit(
     )
     assert note_by_front(collection, "A card the learner edits in Anki")["Back"] == "my own words"
     card = collection.get_card(card_id)
-    assert card.type == 2 and card.due == due_before  # still a review card, same schedule
+    assert card.type == 2  # still a review card,
+    assert card.due == due_before  # with the same schedule
     assert collection.note_count() == note_count
     assert len(collection.models.all_names_and_ids()) == model_count
     assert not [m.name for m in collection.models.all_names_and_ids() if m.name.endswith("+")]
@@ -135,7 +136,8 @@ def test_frozen_build_succeeds_with_an_up_to_date_lockfile(project: Path) -> Non
     result = build(
         [project / "sources"], project / "frozen", lockfile=project / "deckkit.lock", frozen=True
     )
-    assert result.ok and digests(project / "frozen") == digests(project / "build1")
+    assert result.ok
+    assert digests(project / "frozen") == digests(project / "build1")
 
 
 def test_a_styling_upgrade_updates_the_note_type_in_place(
@@ -147,7 +149,8 @@ def test_a_styling_upgrade_updates_the_note_type_in_place(
     log = import_apkg(collection, build_into(project, "build2", clock=time.time() + 60))
     assert (len(log.new), len(log.updated)) == (0, 0)
     basic = collection.models.by_name("deckkit Basic")
-    assert basic is not None and ".upgraded" in basic["css"]
+    assert basic is not None
+    assert ".upgraded" in basic["css"]
     assert sorted(m.id for m in collection.models.all_names_and_ids()) == ids_before
 
 

@@ -23,7 +23,7 @@ def test_hidden_files_and_folders_are_not_sources(tmp_path: Path) -> None:
 
 
 def test_a_folder_without_sources_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="no \\*.yaml or \\*.yml card sources"):
+    with pytest.raises(UsageError, match=r"no \*.yaml or \*.yml card sources"):
         validate([tmp_path])
 
 

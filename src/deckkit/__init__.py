@@ -61,7 +61,28 @@ _PUBLIC = {
     "TargetExists": "deckkit.errors",
 }
 
-__all__ = ["__version__", *_PUBLIC]
+__all__ = [
+    "BuildResult",
+    "CannotImport",
+    "DeckSummary",
+    "DeckkitError",
+    "ImportResult",
+    "LockOutdated",
+    "LockfileError",
+    "OutputFolderError",
+    "PreviewResult",
+    "Problem",
+    "SeparatorsNotFound",
+    "TargetExists",
+    "UnknownImportFormat",
+    "UsageError",
+    "ValidationResult",
+    "__version__",
+    "build",
+    "import_file",
+    "validate",
+    "write_preview",
+]
 
 
 def __getattr__(name: str) -> Any:
