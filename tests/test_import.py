@@ -30,20 +30,16 @@ from click.testing import CliRunner
 from conftest import FIXTURES, REPO, import_apkg
 from deckkit import BuildResult, build, validate
 from deckkit.cli import main
+from deckkit.errors import CannotImport, TargetExists, UnknownImportFormat
 from deckkit.fieldtext.markup import escape_bare_markup
-from deckkit.importers import (
-    Collected,
-    ImportResult,
-    ImportUsageError,
-    NoteTypeInfo,
-    SourceNote,
-    detect_format,
-    import_file,
-    plan_import,
-    readable_html,
-    slugify,
-    write_plan,
-)
+from deckkit.importers import ImportResult, detect_format, import_file
+
+# Stages inside an import, tested one at a time (planning from hand-made notes, escaping, slugs).
+from deckkit.importers.escaping import readable_html
+from deckkit.importers.ids import slugify
+from deckkit.importers.plan import plan_import
+from deckkit.importers.types import Collected, NoteTypeInfo, SourceNote
+from deckkit.importers.write import write_plan
 from deckkit.notetypes import NOTE_TYPES
 from deckkit.sources.loader import load_source
 
@@ -668,8 +664,7 @@ def test_a_quizlet_export_with_the_default_separators(tmp_path: Path) -> None:
     assert "guid" not in data["cards"][0]
     assert result.notices == (
         "1 card(s) of quizlet-tab.txt hold no term/definition separator (Tab) and were left out; "
-        "pass the separators chosen in Quizlet's export dialog "
-        "(--term-separator, --card-separator)",
+        "pass the separators chosen in Quizlet's export dialog",
     )
     built = build([tmp_path / "sources"], tmp_path / "build", formats=["quizlet"])
     assert built.ok
@@ -733,8 +728,10 @@ def test_cli_refuses_to_overwrite_unless_forced(tmp_path: Path) -> None:
     (out / "languages.yaml").write_text("deck: mine\n", encoding="utf-8")
     refused = CliRunner().invoke(main, ["import", str(package), "-o", str(out)])
     assert refused.exit_code == 2
-    assert "not overwriting existing files" in refused.output
-    assert "--force" in refused.output
+    assert refused.output.splitlines()[-1] == (
+        f"Error: not overwriting existing files: {out / 'languages.yaml'}; "
+        "use --force to replace them"
+    )
     assert (out / "languages.yaml").read_text("utf-8") == "deck: mine\n"
     assert not (out / "languages-verbs.yaml").exists()  # nothing written at all
     forced = CliRunner().invoke(main, ["import", str(package), "-o", str(out), "--force"])
@@ -743,6 +740,38 @@ def test_cli_refuses_to_overwrite_unless_forced(tmp_path: Path) -> None:
     # Importing the same thing again over identical files is fine.
     again = CliRunner().invoke(main, ["import", str(package), "-o", str(out)])
     assert again.exit_code == 0, again.output
+
+
+def test_the_library_says_what_is_wrong_and_the_command_line_which_option_to_change(
+    tmp_path: Path,
+) -> None:
+    package = genanki_package(tmp_path)
+    out = tmp_path / "sources"
+    out.mkdir()
+    (out / "languages.yaml").write_text("deck: mine\n", encoding="utf-8")
+    with pytest.raises(TargetExists) as refused:
+        import_file(package, out)
+    assert str(refused.value) == f"not overwriting existing files: {out / 'languages.yaml'}"
+    assert refused.value.paths == (out / "languages.yaml",)
+    unknown = tmp_path / "deck.json"
+    unknown.write_bytes(b"{}")
+    with pytest.raises(UnknownImportFormat) as unrecognised:
+        import_file(unknown, tmp_path / "out")
+    assert str(unrecognised.value) == (
+        "cannot tell what kind of export deck.json is from its extension"
+    )
+    cli = CliRunner().invoke(main, ["import", str(unknown), "-o", str(tmp_path / "out")])
+    assert cli.output.splitlines()[-1] == (
+        "Error: cannot tell what kind of export deck.json is from its extension; "
+        "use --from apkg, colpkg, csv or quizlet"
+    )
+    quizlet = IMPORT_FIXTURES / "quizlet-tab.txt"
+    args = ["import", str(quizlet), "--from", "quizlet", "-o", str(tmp_path / "q")]
+    assert CliRunner().invoke(main, args).output.splitlines()[-2] == (
+        "note: 1 card(s) of quizlet-tab.txt hold no term/definition separator (Tab) and were "
+        "left out; pass the separators chosen in Quizlet's export dialog "
+        "(--term-separator, --card-separator)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -845,7 +874,7 @@ def test_a_deck_id_another_source_in_the_folder_uses_is_not_taken_again(tmp_path
 
 def test_lockfile_that_does_not_exist_is_a_usage_error(tmp_path: Path) -> None:
     package = genanki_package(tmp_path)
-    with pytest.raises(ImportUsageError, match="no such lockfile"):
+    with pytest.raises(CannotImport, match="no such lockfile"):
         import_file(package, tmp_path / "out", lockfile=tmp_path / "missing.lock")
 
 

@@ -84,17 +84,25 @@ def discard(staged: Iterable[StagedFile]) -> None:
         item.temp.unlink(missing_ok=True)
 
 
+def write_atomically(path: Path, writer: Writer) -> None:
+    """Write one file through a temporary file beside it, then move that over ``path``: a reader
+    sees the old file or the new one, never a part of it."""
+    staged, _outcome = stage(path.parent, path.name, writer)
+    try:
+        publish([staged])
+    except BaseException:
+        discard([staged])
+        raise
+
+
+def replace_bytes(path: Path, content: bytes) -> None:
+    """Replace a file's contents atomically."""
+    write_atomically(path, lambda temp: temp.write_bytes(content))
+
+
 def replace_text(path: Path, text: str) -> None:
     """Replace a small text file atomically."""
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=TEMP_SUFFIX, dir=path.parent
-    )
-    with os.fdopen(handle, "w", encoding="utf-8", newline="") as temp:
-        temp.write(text)
-        temp.flush()
-        os.fsync(temp.fileno())
-    os.chmod(temp_name, 0o644)
-    os.replace(temp_name, path)
+    replace_bytes(path, text.encode("utf-8"))
 
 
 @contextmanager

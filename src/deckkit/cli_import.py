@@ -7,8 +7,15 @@ from pathlib import Path
 
 import click
 
-from deckkit.errors import UsageError
-from deckkit.importers import FORMAT_NAMES, FORMATS, ImportResult, import_file, parse_separator
+from deckkit.errors import TargetExists, UnknownImportFormat, UsageError
+from deckkit.importers import (
+    FORMAT_NAMES,
+    FORMATS,
+    SEPARATORS_ADVICE,
+    ImportResult,
+    import_file,
+    parse_separator,
+)
 from deckkit.problems import display_path
 
 
@@ -103,6 +110,11 @@ def import_command(
             deck_name=deck_name,
             media_dir=media_dir,
         )
+    except TargetExists as error:
+        raise click.UsageError(f"{error}; use --force to replace them") from None
+    except UnknownImportFormat as error:
+        formats = f"{', '.join(FORMATS[:-1])} or {FORMATS[-1]}"
+        raise click.UsageError(f"{error}; use --from {formats}") from None
     except UsageError as error:
         raise click.UsageError(str(error)) from None
     for problem in result.problems:
@@ -150,8 +162,15 @@ def summary(result: ImportResult) -> str:
             "Change Note Type (review history is kept):"
         )
         lines += [f"  {conversion.describe()}" for conversion in result.conversions]
-    lines += [f"note: {notice}" for notice in result.notices]
+    lines += [f"note: {_with_options(notice)}" for notice in result.notices]
     if result.decks:
         folder = display_path(result.output_dir)
         lines.append(f"next: deckkit validate {folder} && deckkit build {folder}")
     return "\n".join(lines)
+
+
+def _with_options(notice: str) -> str:
+    """A notice with the options that act on it, which the library does not know."""
+    if notice.endswith(SEPARATORS_ADVICE):
+        return f"{notice} (--term-separator, --card-separator)"
+    return notice

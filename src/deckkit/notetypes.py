@@ -72,6 +72,9 @@ class NoteType:
     # An original note type's: for each field, the card key that fills it (None: left empty).
     # None for deckkit's own note types, whose fields follow the content (see note_fields).
     roles: tuple[str | None, ...] | None = None
+    # deckkit's own: what each field holds, by card key (multiple choice's "marked": the choices
+    # with the right ones marked, "correct": their letters); read back by `deckkit import`.
+    keys: tuple[str, ...] = ()
 
     @property
     def sort_field_index(self) -> int:
@@ -100,6 +103,7 @@ BASIC = NoteType(
     name="deckkit Basic",
     fields=("Front", "Back"),
     templates=(("Card 1", "{{Front}}", '{{FrontSide}}\n<hr id="answer">\n{{Back}}'),),
+    keys=("front", "back"),
 )
 REVERSED = NoteType(
     id=1_731_402_102,
@@ -109,6 +113,7 @@ REVERSED = NoteType(
         ("Card 1", "{{Front}}", '{{FrontSide}}\n<hr id="answer">\n{{Back}}'),
         ("Card 2", "{{Back}}", '{{FrontSide}}\n<hr id="answer">\n{{Front}}'),
     ),
+    keys=("front", "back"),
 )
 CLOZE = NoteType(
     id=1_731_402_103,
@@ -116,6 +121,7 @@ CLOZE = NoteType(
     fields=("Text", "Extra"),
     templates=(("Cloze", "{{cloze:Text}}", "{{cloze:Text}}\n" + _EXTRA),),
     is_cloze=True,
+    keys=("text", "extra"),
 )
 TYPE_IN = NoteType(
     id=1_731_402_104,
@@ -128,6 +134,7 @@ TYPE_IN = NoteType(
             '{{Front}}\n<hr id="answer">\n{{type:Answer}}\n' + _EXTRA,
         ),
     ),
+    keys=("front", "answer", "extra"),
 )
 MULTIPLE_CHOICE = NoteType(
     id=1_731_402_105,
@@ -142,6 +149,7 @@ MULTIPLE_CHOICE = NoteType(
             '{{#Explanation}}<div class="explanation">{{Explanation}}</div>{{/Explanation}}',
         ),
     ),
+    keys=("question", "choices", "marked", "correct", "explanation"),
 )
 OPEN = NoteType(
     id=1_731_402_106,
@@ -158,6 +166,7 @@ OPEN = NoteType(
             "{{Answer}}</div>{{/Answer}}",
         ),
     ),
+    keys=("prompt", "hint", "concepts", "answer"),
 )
 
 NOTE_TYPES: dict[str, NoteType] = {

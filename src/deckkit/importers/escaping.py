@@ -1,0 +1,67 @@
+"""Field text between deckkit's escaping and what a person reads in a source.
+
+deckkit escapes only the ``<`` and ``&`` that HTML would read as markup
+(:func:`deckkit.fieldtext.markup.escape_bare_markup`); an import undoes exactly that, and makes
+plain text (Quizlet's) into field text the same way.
+"""
+
+from __future__ import annotations
+
+import re
+
+from deckkit.fieldtext.markup import ENTITY, KNOWN_TAGS, escape_bare_markup
+
+# What deckkit's escape_bare_markup keeps: a known tag's start, a comment, an entity.
+_TAG_START = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])")
+_ESCAPE = re.compile(r"&(lt|amp);")
+
+
+def readable_html(text: str) -> str:
+    """Undo deckkit's escaping where that is its exact inverse, so `2 &lt; 3` reads `2 < 3`.
+
+    An ``&lt;`` becomes ``<`` when that ``<`` would not open a known tag or comment, and an
+    ``&amp;`` becomes ``&`` when it would not start an entity: exactly the characters
+    :func:`deckkit.fieldtext.markup.escape_bare_markup` escapes, so a rebuild gives the same
+    HTML. A field holding ``&gt;`` was escaped by an editor, not by deckkit, and is kept as it is.
+    """
+    if ("&lt;" not in text and "&amp;" not in text) or "&gt;" in text:
+        return text
+    out: list[str] = []
+    position = 0
+    for match in _ESCAPE.finditer(text):
+        out.append(text[position : match.start()])
+        rest = text[match.end() :]
+        if match.group(1) == "lt":
+            out.append(match.group(0) if would_stay_markup("<" + rest) else "<")
+        else:
+            out.append(match.group(0) if ENTITY.match("&" + rest) else "&")
+        position = match.end()
+    out.append(text[position:])
+    result = "".join(out)
+    return result if escape_bare_markup(result) == text else text
+
+
+def plain_to_html(text: str) -> str:
+    """Plain text (Quizlet's) as field text: escape only the `<` and `&` HTML would read as markup.
+
+    The others stay as written (deckkit escapes them on export), so `2 < 3` stays readable while
+    `<b>` stays text.
+    """
+    plain = text.strip()
+    out = []
+    for position, char in enumerate(plain):
+        if char == "<" and would_stay_markup(plain[position:]):
+            out.append("&lt;")
+        elif char == "&" and ENTITY.match(plain, position):
+            out.append("&amp;")
+        else:
+            out.append(char)
+    return "".join(out).replace("\n", "<br>")
+
+
+def would_stay_markup(text: str) -> bool:
+    """Whether a text starting with ``<`` starts a comment or a known tag, which deckkit keeps."""
+    if text.startswith("<!--"):
+        return True
+    match = _TAG_START.match(text)
+    return bool(match and match.group(2).lower() in KNOWN_TAGS and ">" in text)

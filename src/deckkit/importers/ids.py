@@ -1,0 +1,76 @@
+"""Ids for imported decks and cards: readable slugs, made unique; the ids a deckkit lockfile
+gives back; the deck ids other sources in the output folder already take.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+from deckkit.errors import CannotImport
+from deckkit.lockfile import read_lockfile
+from deckkit.model import note_guid
+from deckkit.sources.loader import load_source
+
+_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str, *, fallback: str, limit: int = 60) -> str:
+    """A readable id: ASCII letters and digits joined by '-', at most ``limit`` characters."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = _SLUG_JUNK.sub("-", ascii_text.lower()).strip("-")
+    if len(slug) > limit:
+        cut = slug[:limit]
+        slug = cut.rsplit("-", 1)[0] if "-" in cut[limit // 2 :] else cut
+        slug = slug.strip("-")
+    return slug or fallback
+
+
+def unique(base: str, used: set[str]) -> str:
+    """``base``, or ``base-2``, ``base-3``... the first that is not used."""
+    if base not in used:
+        return base
+    number = 2
+    while f"{base}-{number}" in used:
+        number += 1
+    return f"{base}-{number}"
+
+
+def unique_name(base: str, used: set[str]) -> str:
+    """``base``, or ``base (2)``, ``base (3)``... the first that is not used."""
+    if base not in used:
+        return base
+    number = 2
+    while f"{base} ({number})" in used:
+        number += 1
+    return f"{base} ({number})"
+
+
+def existing_deck_ids(output_dir: Path) -> set[str]:
+    """Deck ids of the sources already in a folder, but for files named after their id (an import
+    of that deck would replace them, with ``force``)."""
+    if not output_dir.is_dir():
+        return set()
+    ids = set()
+    for path in sorted(output_dir.rglob("*.y*ml")):
+        hidden = any(part.startswith(".") for part in path.relative_to(output_dir).parts)
+        if hidden or path.suffix not in (".yaml", ".yml") or not path.is_file():
+            continue
+        data = load_source(path).data
+        deck_id = data.get("id") if isinstance(data, dict) else None
+        if isinstance(deck_id, str) and path != output_dir / f"{deck_id}.yaml":
+            ids.add(deck_id)
+    return ids
+
+
+def lockfile_ids(lockfile: Path) -> dict[str, tuple[str, str]]:
+    """GUID → (deck id, card id) for every note of a deckkit lockfile."""
+    if not lockfile.is_file():
+        raise CannotImport(f"no such lockfile: {lockfile}")
+    lock = read_lockfile(lockfile)
+    return {
+        note_guid(deck_id, card_id): (deck_id, card_id)
+        for deck_id, cards in lock.notes.items()
+        for card_id in cards
+    }

@@ -1,0 +1,92 @@
+"""An imported deck's source text: YAML as a person writes it, with a header that says where it
+came from and what its `guid` and `note_type` keys are for.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+SCHEMA_FILE = "deck.schema.json"
+
+
+class Flow(list[Any]):
+    """A short list written on one line: `tags: [a, b]`."""
+
+
+class FlowMap(dict[Any, Any]):
+    """A short mapping written on one line: `- {name: Front, role: front}`."""
+
+
+class _SourceDumper(yaml.SafeDumper):
+    """Block style, lists indented under their key, multi-line text as `|` literals, no aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+def _represent_flow(dumper: yaml.SafeDumper, value: Flow) -> yaml.SequenceNode:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", list(value), flow_style=True)
+
+
+def _represent_flow_map(dumper: yaml.SafeDumper, value: FlowMap) -> yaml.MappingNode:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", dict(value), flow_style=True)
+
+
+_SourceDumper.add_representer(str, _represent_str)
+_SourceDumper.add_representer(Flow, _represent_flow)
+_SourceDumper.add_representer(FlowMap, _represent_flow_map)
+
+
+def source_text(data: dict[str, Any], origin: str) -> str:
+    """A deck's source file: the header, then ``data`` as block-style YAML."""
+    return "\n".join([*_header(data, origin), ""]) + _body(data)
+
+
+def _body(data: dict[str, Any]) -> str:
+    body = yaml.dump(
+        data,
+        Dumper=_SourceDumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=100,
+        default_flow_style=False,
+    )
+    # A blank line before the cards and between them, and the same for the note types.
+    body = re.sub(r"(?<!\ncards:)\n(  - id: )", r"\n\n\1", body).replace(
+        "\ncards:\n", "\n\ncards:\n", 1
+    )
+    if "note_types" in data:
+        body = re.sub(r"(?<!\nnote_types:)\n(  - name: )", r"\n\n\1", body).replace(
+            "\nnote_types:\n", "\n\nnote_types:\n", 1
+        )
+    return body
+
+
+def _header(data: dict[str, Any], origin: str) -> list[str]:
+    header = [
+        f"# yaml-language-server: $schema={SCHEMA_FILE}",
+        "#",
+        f"# Brought in with `deckkit import` from {origin}."
+        if origin
+        else "# Brought in with `deckkit import`.",
+        "# A card's `guid` is the identity of the Anki note it came from: keep it, so that",
+        "# importing the rebuilt deck updates that note and its history instead of adding a copy.",
+    ]
+    if "note_types" in data:
+        header += [
+            "# A card's `note_type` names the Anki note type it had, kept under `note_types` at",
+            "# the end: Anki updates a note only from a note of the same note type. Keep their ids",
+            "# and field and template names; raise `mod` to ship changed templates or styling.",
+        ]
+    return header
