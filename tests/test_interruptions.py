@@ -28,13 +28,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import click
 import pytest
 
 import deckkit.cli
 from conftest import REPO
-from deckkit import entry as console_entry
-from deckkit import interrupt as ctrl_c
 from deckkit.atomic import BUSY_NAME
+from deckkit.cli import entry as console_entry
+from deckkit.cli import interrupt as ctrl_c
 
 ENV = {**os.environ, "PYTHONPATH": str(REPO / "src")}
 FUTURE = 4_000_000_000  # seconds since the epoch, in 2096: later than any build's clock
@@ -377,7 +378,7 @@ def test_ctrl_c_ends_a_build_cleanly_and_keeps_every_old_output(
     stopped = interrupt(big, work, INTERRUPT_MOMENTS[moment], signal.SIGINT, group=True)
     assert stopped.exit_code == 130, stopped.stderr
     assert "Traceback" not in stopped.stderr, stopped.stderr
-    assert "interrupted" in stopped.stderr
+    assert console_entry.INTERRUPTED in stopped.stderr.splitlines(), stopped.stderr
     assert stopped.outputs == big.old
     assert stopped.temp_files == []
     assert_next_build_completes(big, work)
@@ -387,14 +388,14 @@ def test_ctrl_c_in_a_parallel_build_keeps_every_old_output(pair: Decks, tmp_path
     work = pair.work_copy(tmp_path / "work")
     stopped = interrupt(pair, work, temp_file(), signal.SIGINT, group=True)
     assert stopped.exit_code != 0
-    assert "interrupted" in stopped.stderr
+    assert console_entry.INTERRUPTED in stopped.stderr.splitlines(), stopped.stderr
     assert stopped.outputs == pair.old
     assert_next_build_completes(pair, work)
 
 
 def test_sigint_to_a_parallel_build_leaves_no_staged_files(pair: Decks, tmp_path: Path) -> None:
-    # `kill -INT PID` reaches the main process only; the build says "nothing was written", so the
-    # files its workers staged must be gone too.
+    # `kill -INT PID` reaches the main process only; the files its workers staged must be gone
+    # too, or the next build would find them.
     work = pair.work_copy(tmp_path / "work")
     stopped = interrupt(pair, work, after(0.15), signal.SIGINT, group=False)
     # 130 from deckkit's handler; on a loaded machine the signal can still meet Python's own
@@ -412,41 +413,46 @@ def test_sigint_to_a_parallel_build_leaves_no_staged_files(pair: Decks, tmp_path
 @pytest.fixture
 def console_script(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[BaseException], None]]:
     """Run the console script's entry with a command line that ends by raising ``error``."""
-    previous = signal.getsignal(signal.SIGINT)
 
     def run_with(error: BaseException) -> None:
-        def command_line() -> None:
+        def command_line(**_: object) -> None:
             raise error
 
         monkeypatch.setattr(deckkit.cli, "main", command_line)
         console_entry.main()
 
     yield run_with
-    signal.signal(signal.SIGINT, previous)
+    ctrl_c.uninstall()
+
+
+def ctrl_c_received() -> None:
+    """A real Ctrl-C (SIGINT) to this process, through the console script's handler."""
+    ctrl_c.install()
+    with pytest.raises(KeyboardInterrupt):
+        signal.raise_signal(signal.SIGINT)  # the handler runs before raise_signal returns
+    assert ctrl_c.received()
 
 
 @pytest.mark.parametrize(
     "error",
-    [ValueError("Can't close the ZIP file"), SystemExit(1), KeyboardInterrupt()],
-    ids=["library-error", "click-aborted", "keyboard-interrupt"],
+    [ValueError("Can't close the ZIP file"), SystemExit(1), KeyboardInterrupt(), click.Abort()],
+    ids=["library-error", "exit-1", "keyboard-interrupt", "click-abort"],
 )
 def test_any_end_after_a_ctrl_c_is_reported_as_an_interruption(
     error: BaseException,
     console_script: Callable[[BaseException], None],
-    monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(ctrl_c, "_received", True)
+    ctrl_c_received()
     with pytest.raises(SystemExit) as ended:
         console_script(error)
     assert ended.value.code == 130
-    assert capsys.readouterr().err == console_entry.INTERRUPTED
+    assert capsys.readouterr().err.strip() == console_entry.INTERRUPTED
 
 
 def test_without_a_ctrl_c_an_error_is_left_as_it_is(
-    console_script: Callable[[BaseException], None], monkeypatch: pytest.MonkeyPatch
+    console_script: Callable[[BaseException], None],
 ) -> None:
-    monkeypatch.setattr(ctrl_c, "_received", False)
     with pytest.raises(ValueError, match="a real bug"):
         console_script(ValueError("a real bug"))
     with pytest.raises(SystemExit) as ended:
@@ -457,11 +463,31 @@ def test_without_a_ctrl_c_an_error_is_left_as_it_is(
 def test_the_handler_remembers_a_ctrl_c(console_script: Callable[[BaseException], None]) -> None:
     with contextlib.suppress(SystemExit):
         console_script(SystemExit(0))  # installs the handler
-    assert signal.getsignal(signal.SIGINT) is ctrl_c._on_sigint
+    assert not ctrl_c.received()
     with pytest.raises(KeyboardInterrupt):
         sigint_to_self()
     assert ctrl_c.received()
-    ctrl_c._received = False
+
+
+def test_ctrl_c_in_any_command_gives_the_one_message(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Inside a command, as click passes it on (not standalone): no "Aborted!", status 130.
+    @click.command()
+    def command_line() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(deckkit.cli, "main", command_line)
+    monkeypatch.setattr(sys, "argv", ["deckkit"])
+    try:
+        with pytest.raises(SystemExit) as ended:
+            console_entry.main()
+    finally:
+        ctrl_c.uninstall()
+    assert ended.value.code == 130
+    err = capsys.readouterr().err
+    assert err.strip() == console_entry.INTERRUPTED
+    assert "Aborted" not in err
 
 
 def sigint_to_self() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from deckkit import DeckSummary
-from deckkit.cli import PROGRESS_MIN_BYTES, _ProgressBar
+from deckkit.cli.progress import PROGRESS_MIN_BYTES, ProgressBar
 
 
 def big_source(tmp_path: Path) -> Path:
@@ -25,7 +25,7 @@ def test_progress_is_drawn_on_stderr_when_it_is_a_terminal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    bar = _ProgressBar()
+    bar = ProgressBar()
     bar.start([big_source(tmp_path), big_source(tmp_path)])
     bar.advance(summary("first"))
     bar.close()
@@ -38,7 +38,7 @@ def test_no_progress_when_stderr_is_not_a_terminal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False)
-    bar = _ProgressBar()
+    bar = ProgressBar()
     bar.start([big_source(tmp_path)])
     bar.advance(summary("only"))
     bar.close()

@@ -1,5 +1,5 @@
 """`python -m deckkit`."""
 
-from deckkit.entry import main
+from deckkit.cli.entry import main
 
 main()

@@ -1,10 +1,13 @@
-"""Problems found in card sources: plain values, collected for every file, printed by the CLI."""
+"""Problems found in card sources: plain values, collected for every file.
+
+How they are printed (text lines, one JSON document, GitHub annotations) is the command line's
+business: see ``deckkit.cli.reporters``.
+"""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 
@@ -20,21 +23,11 @@ class Problem:
     severity: str = "error"
 
     def as_text(self) -> str:
-        """The `path:line:column: error: message [code]` line editors and CI understand."""
+        """The `path:line:column: error: message [code]` line editors and CI understand; the
+        problem's one-line form, for people and for the command line's text reporter."""
         return (
             f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message} [{self.code}]"
         )
-
-    def as_github(self) -> str:
-        """A GitHub Actions workflow command, shown inline on a pull request."""
-        # Workflow commands need %, CR and LF escaped in the message and ',' and ':' in properties.
-        message = _github_escape(f"{self.message} [{self.code}]")
-        path = _github_escape(self.path).replace(",", "%2C").replace(":", "%3A")
-        return f"::{self.severity} file={path},line={self.line},col={self.column}::{message}"
-
-
-def _github_escape(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def shorten(text: str, limit: int = 60) -> str:
@@ -53,14 +46,3 @@ def display_path(path: Path) -> str:
 def sort_problems(problems: Iterable[Problem]) -> list[Problem]:
     """Problems in reading order: by file, then line, then column; duplicates dropped."""
     return sorted(set(problems))
-
-
-def problems_as_json(problems: Sequence[Problem]) -> str:
-    """One machine-readable document of all problems."""
-    errors = sum(1 for p in problems if p.severity == "error")
-    document = {
-        "problems": [asdict(p) for p in problems],
-        "errors": errors,
-        "warnings": len(problems) - errors,
-    }
-    return json.dumps(document, indent=2, ensure_ascii=False)

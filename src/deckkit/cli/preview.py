@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from deckkit.errors import UsageError
+from deckkit.cli.advice import library_errors
+from deckkit.cli.common import EXIT_PROBLEMS, PATHS, STRICT
+from deckkit.cli.reporters import REPORT_FORMAT, REPORTERS
 from deckkit.preview import PreviewResult, write_preview
 from deckkit.problems import display_path
 
@@ -15,7 +17,7 @@ DEFAULT_OUTPUT = Path("build") / "preview"
 
 
 @click.command("preview")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@PATHS
 @click.option(
     "-o",
     "--output",
@@ -25,33 +27,37 @@ DEFAULT_OUTPUT = Path("build") / "preview"
     show_default=True,
     help="Folder for index.html and a media/ folder beside it.",
 )
-@click.option("--strict", is_flag=True, help="Treat warnings (scripts, unclosed tags) as errors.")
-def preview_command(paths: tuple[Path, ...], output_dir: Path, strict: bool) -> None:
+@REPORT_FORMAT
+@STRICT
+def preview_command(
+    paths: tuple[Path, ...], output_dir: Path, report_format: str, strict: bool
+) -> None:
     """Write a static HTML page showing the front and back of every card, as Anki shows them.
 
     PATHS are files or folders searched for *.yaml and *.yml (default: sources/). The page uses
     the .apkg's own templates and styling, needs no server or network (open it from disk), and
     filters the cards by deck, tag, level and type, with a search box. Nothing is written when a
-    source has errors. Exit status: 0 written, 1 problems in the sources, 2 usage error.
+    source has errors. With --format json or github, stdout holds only the problems and the
+    summary goes to stderr. Exit status: 0 written, 1 problems in the sources, 2 usage error.
 
     \b
     Examples:
       deckkit preview                      # writes build/preview/index.html
       deckkit preview sources/biology.yaml -o /tmp/biology-preview
+      deckkit preview --format github      # in CI: annotations for the problems
     """
-    try:
+    with library_errors():
         result = write_preview(paths, output_dir, strict=strict)
-    except UsageError as error:
-        raise click.UsageError(str(error)) from None
-    for problem in result.problems:
-        click.echo(problem.as_text())
+    reporter = REPORTERS[report_format]
+    reporter.problems(result.problems)
     if not result.ok:
         click.echo("preview failed: nothing was written", err=True)
-        sys.exit(1)
-    click.echo(_summary(result))
+        sys.exit(EXIT_PROBLEMS)
+    reporter.summary(summary(result))
 
 
-def _summary(result: PreviewResult) -> str:
+def summary(result: PreviewResult) -> str:
+    """Where the page is and how to open it, for people."""
     assert result.page is not None
     return (
         f"previewed {result.cards} Anki card(s) from {result.decks} deck(s)\n"

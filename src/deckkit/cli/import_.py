@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from deckkit.errors import TargetExists, UnknownImportFormat, UsageError
+from deckkit.cli.advice import library_errors
+from deckkit.cli.common import EXIT_CLEAN, EXIT_PROBLEMS
+from deckkit.cli.reporters import REPORT_FORMAT, REPORTERS
 from deckkit.importers import (
     FORMAT_NAMES,
     FORMATS,
@@ -67,6 +69,7 @@ from deckkit.problems import display_path
     default=None,
     help="CSV/text: the folder of the media it uses (Anki's collection.media); default: FILE's.",
 )
+@REPORT_FORMAT
 def import_command(
     file: Path,
     output_dir: Path,
@@ -77,6 +80,7 @@ def import_command(
     card_separator: str | None,
     deck_name: str | None,
     media_dir: Path | None,
+    report_format: str,
 ) -> None:
     """Turn an existing deck into deckkit sources: one YAML file per deck, media beside them.
 
@@ -88,7 +92,8 @@ def import_command(
     Every card keeps its note's GUID (key `guid`) and, from an Anki package, its note type (key
     `note_type`, declared under `note_types`), so importing the rebuilt deck into the collection it
     came from updates those notes. Notes whose note type cannot be mapped to a card type are
-    reported, not lost.
+    reported, not lost. The written sources are validated: --format prints their problems as
+    text, json or github (then stdout holds only the problems and the summary goes to stderr).
     Exit status: 0 written, 1 the written sources have problems, 2 usage error.
 
     \b
@@ -98,7 +103,7 @@ def import_command(
       deckkit import notes.csv -o sources/ --media-dir ~/.local/share/Anki2/User/collection.media
       deckkit import vocab.txt --term-separator comma --card-separator semicolon
     """
-    try:
+    with library_errors():
         result = import_file(
             file,
             output_dir,
@@ -110,20 +115,13 @@ def import_command(
             deck_name=deck_name,
             media_dir=media_dir,
         )
-    except TargetExists as error:
-        raise click.UsageError(f"{error}; use --force to replace them") from None
-    except UnknownImportFormat as error:
-        formats = f"{', '.join(FORMATS[:-1])} or {FORMATS[-1]}"
-        raise click.UsageError(f"{error}; use --from {formats}") from None
-    except UsageError as error:
-        raise click.UsageError(str(error)) from None
-    for problem in result.problems:
-        click.echo(problem.as_text())
-    click.echo(summary(result))
+    reporter = REPORTERS[report_format]
+    reporter.problems(result.problems)
+    reporter.summary(summary(result))
     if not result.decks:
         click.echo("nothing was written: no note could be brought in", err=True)
-        sys.exit(1)
-    sys.exit(0 if result.ok else 1)
+        sys.exit(EXIT_PROBLEMS)
+    sys.exit(EXIT_CLEAN if result.ok else EXIT_PROBLEMS)
 
 
 def summary(result: ImportResult) -> str:

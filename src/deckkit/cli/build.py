@@ -1,0 +1,122 @@
+"""`deckkit build`: validate the sources, then write every deck in every output format."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from deckkit.cli.advice import library_errors
+from deckkit.cli.common import EXIT_PROBLEMS, PATHS, STRICT
+from deckkit.cli.progress import ProgressBar
+from deckkit.cli.reporters import REPORTERS
+from deckkit.exporters import EXPORTERS
+from deckkit.lockfile import DEFAULT_LOCKFILE
+from deckkit.pipeline import BuildResult, build
+from deckkit.problems import display_path
+
+
+@click.command("build")
+@PATHS
+@click.option(
+    "-o",
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path),
+    default=Path("build"),
+    show_default=True,
+    help="Folder for the outputs.",
+)
+@click.option(
+    "--format",
+    "formats",
+    type=click.Choice(list(EXPORTERS)),
+    multiple=True,
+    help="Output format; repeat for several (default: all three).",
+)
+@click.option(
+    "--lockfile",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path(DEFAULT_LOCKFILE),
+    show_default=True,
+    help="Modification times of every note, kept in git so re-imports update only what changed.",
+)
+@click.option(
+    "--frozen",
+    is_flag=True,
+    help="For CI: fail, writing nothing, if the sources changed but the lockfile was not updated.",
+)
+@STRICT
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes to use (default: one per core).",
+)
+def build_command(
+    paths: tuple[Path, ...],
+    output_dir: Path,
+    formats: tuple[str, ...],
+    lockfile: Path,
+    frozen: bool,
+    strict: bool,
+    jobs: int | None,
+) -> None:
+    """Validate the sources, then write one .apkg, .csv and .quizlet.txt per deck.
+
+    Nothing is written unless every source is valid, and outputs are replaced atomically: a
+    failed build leaves the earlier outputs as they were.
+
+    \b
+    Examples:
+      deckkit build
+      deckkit build sources/ -o dist/
+      deckkit build --format apkg --format csv
+      deckkit build --frozen       # in CI: the committed deckkit.lock must be up to date
+    """
+    bar = ProgressBar()
+    with library_errors():
+        try:
+            result = build(
+                paths,
+                output_dir,
+                formats=formats or tuple(EXPORTERS),
+                lockfile=lockfile,
+                frozen=frozen,
+                strict=strict,
+                jobs=jobs,
+                on_deck=bar.advance,
+                on_start=bar.start,
+            )
+        finally:
+            bar.close()
+    # --format names the outputs here; problems are always reported as text.
+    reporter = REPORTERS["text"]
+    reporter.problems(result.problems)
+    if not result.ok:
+        click.echo("build failed: nothing was written", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    reporter.summary(summary(result))
+
+
+def summary(result: BuildResult) -> str:
+    """What the build wrote, and how to import it, for people."""
+    notes = result.notes_by_type()
+    by_type = ", ".join(f"{count} {kind}" for kind, count in sorted(notes.items()))
+    lines = [
+        f"built {len(result.decks)} deck(s): {sum(notes.values())} notes ({by_type}), "
+        f"{result.anki_cards()} Anki cards",
+    ]
+    if result.written:
+        lines += ["wrote:", *(f"  {display_path(path)}" for path in result.written)]
+    if result.unchanged:
+        lines.append(
+            f"up to date (sources unchanged, not rewritten): {len(result.unchanged)} file(s)"
+        )
+    for deck_id, separators in result.quizlet_separators.items():
+        lines.append(f"Quizlet import of {deck_id}: {separators.describe()}")
+    if any(p.suffix == ".csv" for p in result.written):
+        lines.append("Anki: import the .apkg first; the .csv uses its note types.")
+    return "\n".join(lines)

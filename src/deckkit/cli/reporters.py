@@ -1,0 +1,125 @@
+"""Reporters: how a command's problems and its summary reach the reader, chosen with --format.
+
+- ``text``: one ``path:line:column: severity: message [code]`` line per problem, which editors
+  and CI parse (:meth:`~deckkit.problems.Problem.as_text`).
+- ``json``: one document, ``{"problems": [...], "errors": N, "warnings": N}``.
+- ``github``: GitHub Actions workflow commands, shown on the lines of a pull request
+  (https://docs.github.com/actions/reference/workflow-commands-for-github-actions).
+
+Problems go to stdout. A command's summary goes to stdout beside text lines, and to stderr beside
+json and github, so that their stdout stays one parsable document or a list of annotations.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Protocol
+
+import click
+
+from deckkit.problems import Problem
+
+
+class Reporter(Protocol):
+    """One output format."""
+
+    def problems(self, problems: Sequence[Problem]) -> None:
+        """Print every problem (possibly none) on stdout."""
+
+    def summary(self, text: str) -> None:
+        """Print what the command did, for people."""
+
+    def all_clear(self, text: str) -> None:
+        """Say that nothing is wrong, where the problems' output does not already say so."""
+
+
+class TextReporter:
+    """Lines for people, editors and CI logs."""
+
+    def problems(self, problems: Sequence[Problem]) -> None:
+        for problem in problems:
+            click.echo(problem.as_text())
+
+    def summary(self, text: str) -> None:
+        click.echo(text)
+
+    def all_clear(self, text: str) -> None:
+        click.echo(text, err=True)  # no problem lines: stdout stays empty
+
+
+class _ForPrograms:
+    """What the machine-readable formats share: stdout holds nothing but their own output."""
+
+    def summary(self, text: str) -> None:
+        click.echo(text, err=True)
+
+    def all_clear(self, text: str) -> None:
+        pass  # an empty problem list (json) or no annotation (github) says it
+
+
+class JsonReporter(_ForPrograms):
+    """One JSON document of all problems."""
+
+    def problems(self, problems: Sequence[Problem]) -> None:
+        click.echo(json_document(problems))
+
+
+class GithubReporter(_ForPrograms):
+    """One GitHub Actions annotation per problem."""
+
+    def problems(self, problems: Sequence[Problem]) -> None:
+        for problem in problems:
+            click.echo(github_annotation(problem))
+
+
+REPORTERS: dict[str, Reporter] = {
+    "text": TextReporter(),
+    "json": JsonReporter(),
+    "github": GithubReporter(),
+}
+
+REPORT_FORMAT = click.option(
+    "--format",
+    "report_format",
+    type=click.Choice(list(REPORTERS)),
+    default="text",
+    show_default=True,
+    help="text: path:line:column lines; json: one document; github: workflow annotations.",
+)
+
+
+def json_document(problems: Sequence[Problem]) -> str:
+    """One machine-readable document of all problems, with the count of each severity."""
+    errors = sum(1 for p in problems if p.severity == "error")
+    document = {
+        "problems": [asdict(p) for p in problems],
+        "errors": errors,
+        "warnings": len(problems) - errors,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def github_annotation(problem: Problem) -> str:
+    """A GitHub Actions workflow command, shown inline on a pull request."""
+    # Workflow commands need %, CR and LF escaped in the message and ',' and ':' in properties.
+    message = _github_escape(f"{problem.message} [{problem.code}]")
+    path = _github_escape(problem.path).replace(",", "%2C").replace(":", "%3A")
+    return f"::{problem.severity} file={path},line={problem.line},col={problem.column}::{message}"
+
+
+def _github_escape(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+__all__ = [
+    "REPORTERS",
+    "REPORT_FORMAT",
+    "GithubReporter",
+    "JsonReporter",
+    "Reporter",
+    "TextReporter",
+    "github_annotation",
+    "json_document",
+]

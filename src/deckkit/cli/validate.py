@@ -1,0 +1,38 @@
+"""`deckkit validate`: check card sources and report every problem; writes nothing."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from deckkit.cli.advice import library_errors
+from deckkit.cli.common import EXIT_CLEAN, EXIT_PROBLEMS, PATHS, STRICT
+from deckkit.cli.reporters import REPORT_FORMAT, REPORTERS
+from deckkit.sources.validation import validate
+
+
+@click.command("validate")
+@PATHS
+@REPORT_FORMAT
+@STRICT
+def validate_command(paths: tuple[Path, ...], report_format: str, strict: bool) -> None:
+    """Check card sources against the schema and deckkit's rules; writes nothing.
+
+    PATHS are files or folders searched for *.yaml and *.yml (default: sources/).
+    Exit status: 0 clean, 1 problems found, 2 usage error.
+
+    \b
+    Examples:
+      deckkit validate
+      deckkit validate sources/biology.yaml
+      deckkit validate --format github sources/
+    """
+    with library_errors():
+        result = validate(paths, strict=strict)
+    reporter = REPORTERS[report_format]
+    reporter.problems(result.problems)
+    if result.ok:
+        reporter.all_clear(f"{len(result.sources)} source file(s) valid")
+    sys.exit(EXIT_CLEAN if result.ok else EXIT_PROBLEMS)
