@@ -6,12 +6,11 @@ from pathlib import Path
 
 import click
 
-EXIT_CLEAN = 0
-EXIT_PROBLEMS = 1  # problems in the sources, or a build that failed because of them
-# 2, a usage error, is click's own status for a click.UsageError (see deckkit.cli.advice).
-EXIT_INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a Ctrl-C
+from deckkit.cli.status import EXIT_CLEAN, EXIT_INTERRUPTED, EXIT_PROBLEMS
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 STRICT = click.option(
     "--strict", is_flag=True, help="Treat warnings (scripts, unclosed tags) as errors."
 )
+
+__all__ = ["EXIT_CLEAN", "EXIT_INTERRUPTED", "EXIT_PROBLEMS", "PATHS", "STRICT"]

@@ -4,7 +4,8 @@ Ctrl-C is handled here and nowhere else. Wherever it strikes (in a command, in c
 library that turned the KeyboardInterrupt into an error of its own, see
 :mod:`deckkit.cli.interrupt`), deckkit prints INTERRUPTED and ends with status 130, never with a
 traceback. The message holds for every command: build, import and preview replace each output
-atomically, and the other commands write nothing.
+atomically, and the other commands write nothing. Ctrl-C is taken over before click or any
+command is imported, so that one pressed while they load is reported the same way.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ import os
 import sys
 from typing import NoReturn
 
-import click
-
 from deckkit import cli
 from deckkit.cli import interrupt
-from deckkit.cli.common import EXIT_CLEAN, EXIT_INTERRUPTED
+from deckkit.cli.status import EXIT_CLEAN, EXIT_INTERRUPTED
 
 INTERRUPTED = "interrupted: each output is either as it was or complete and new"
 
@@ -32,11 +31,13 @@ def main() -> NoReturn:
         if interrupt.received() and ended.code not in (EXIT_CLEAN, EXIT_INTERRUPTED):
             _interrupted()
         raise
-    except click.Abort:  # click's form of a KeyboardInterrupt; it has ended the ^C line
-        _interrupted(line_open=False)
     except KeyboardInterrupt:
         _interrupted()
-    except BaseException:
+    except BaseException as error:
+        click = sys.modules.get("click")  # loaded if it raised
+        if click is not None and isinstance(error, click.Abort):
+            # click's form of a KeyboardInterrupt; it has already ended the ^C line.
+            _interrupted(line_open=False)
         if interrupt.received():
             _interrupted()  # also when a library turned the KeyboardInterrupt into its own error
         raise
@@ -44,6 +45,8 @@ def main() -> NoReturn:
 
 def _run() -> int:
     """Run the command line as click would, except for Ctrl-C; returns the exit status."""
+    import click  # imported once Ctrl-C is taken over (see the module's docstring)
+
     try:
         # Not standalone: click would turn a Ctrl-C into "Aborted!" and exit status 1.
         status = cli.main(standalone_mode=False)
