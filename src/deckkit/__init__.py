@@ -25,7 +25,6 @@ if TYPE_CHECKING:
         LockfileError,
         LockOutdated,
         OutputFolderError,
-        SeparatorsNotFound,
         TargetExists,
         UnknownImportFormat,
         UsageError,
@@ -57,7 +56,6 @@ _PUBLIC = {
     "LockOutdated": "deckkit.errors",
     "CannotImport": "deckkit.errors",
     "UnknownImportFormat": "deckkit.errors",
-    "SeparatorsNotFound": "deckkit.errors",
     "TargetExists": "deckkit.errors",
 }
 
@@ -72,7 +70,6 @@ __all__ = [
     "OutputFolderError",
     "PreviewResult",
     "Problem",
-    "SeparatorsNotFound",
     "TargetExists",
     "UnknownImportFormat",
     "UsageError",

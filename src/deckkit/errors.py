@@ -37,10 +37,6 @@ class UnknownImportFormat(CannotImport):
     """The input's format cannot be told from its name; name it explicitly."""
 
 
-class SeparatorsNotFound(CannotImport):
-    """A Quizlet text whose term and card separators could not be recognised."""
-
-
 class TargetExists(CannotImport):
     """An import would replace files that already exist in the output folder."""
 
@@ -68,7 +64,6 @@ __all__ = [
     "LockOutdated",
     "LockfileError",
     "OutputFolderError",
-    "SeparatorsNotFound",
     "TargetExists",
     "UnknownImportFormat",
     "UsageError",
