@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from deckkit.cli.advice import library_errors
-from deckkit.cli.common import EXIT_PROBLEMS, PATHS, STRICT
+from deckkit.cli.common import PATHS, STRICT
 from deckkit.cli.progress import ProgressBar
-from deckkit.cli.reporters import REPORTERS
+from deckkit.cli.reporters import REPORTERS, report_problems
 from deckkit.exporters import EXPORTERS
 from deckkit.lockfile import DEFAULT_LOCKFILE
 from deckkit.pipeline import BuildResult, build
@@ -94,10 +93,7 @@ def build_command(
             bar.close()
     # --format names the outputs here; problems are always reported as text.
     reporter = REPORTERS["text"]
-    reporter.problems(result.problems)
-    if not result.ok:
-        click.echo("build failed: nothing was written", err=True)
-        sys.exit(EXIT_PROBLEMS)
+    report_problems(reporter, result.problems, failed="build failed")
     reporter.summary(summary(result))
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from deckkit.cli.advice import library_errors
-from deckkit.cli.common import EXIT_PROBLEMS, PATHS, STRICT
-from deckkit.cli.reporters import REPORT_FORMAT, REPORTERS
+from deckkit.cli.common import PATHS, STRICT
+from deckkit.cli.reporters import REPORT_FORMAT, REPORTERS, report_problems
 from deckkit.preview import PreviewResult, write_preview
 from deckkit.problems import display_path
 
@@ -49,10 +48,7 @@ def preview_command(
     with library_errors():
         result = write_preview(paths, output_dir, strict=strict)
     reporter = REPORTERS[report_format]
-    reporter.problems(result.problems)
-    if not result.ok:
-        click.echo("preview failed: nothing was written", err=True)
-        sys.exit(EXIT_PROBLEMS)
+    report_problems(reporter, result.problems, failed="preview failed")
     reporter.summary(summary(result))
 
 

@@ -13,12 +13,14 @@ json and github, so that their stdout stays one parsable document or a list of a
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Protocol
 
 import click
 
+from deckkit.cli.status import EXIT_PROBLEMS
 from deckkit.problems import Problem
 
 
@@ -90,6 +92,14 @@ REPORT_FORMAT = click.option(
 )
 
 
+def report_problems(reporter: Reporter, problems: Sequence[Problem], *, failed: str) -> None:
+    """Print the problems; when one is an error, say on stderr that ``failed`` and exit with 1."""
+    reporter.problems(problems)
+    if any(problem.severity == "error" for problem in problems):
+        click.echo(f"{failed}: nothing was written", err=True)
+        sys.exit(EXIT_PROBLEMS)
+
+
 def json_document(problems: Sequence[Problem]) -> str:
     """One machine-readable document of all problems, with the count of each severity."""
     errors = sum(1 for p in problems if p.severity == "error")
@@ -122,4 +132,5 @@ __all__ = [
     "TextReporter",
     "github_annotation",
     "json_document",
+    "report_problems",
 ]

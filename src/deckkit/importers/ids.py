@@ -27,24 +27,15 @@ def slugify(text: str, *, fallback: str, limit: int = 60) -> str:
     return slug or fallback
 
 
-def unique(base: str, used: set[str]) -> str:
-    """``base``, or ``base-2``, ``base-3``... the first that is not used."""
+def unique(base: str, used: set[str], *, numbered: str = "{base}-{number}") -> str:
+    """``base``, or ``base`` ``numbered`` from 2 on (``base-2``, ``base-3``...): the first that
+    is not used."""
     if base not in used:
         return base
     number = 2
-    while f"{base}-{number}" in used:
+    while numbered.format(base=base, number=number) in used:
         number += 1
-    return f"{base}-{number}"
-
-
-def unique_name(base: str, used: set[str]) -> str:
-    """``base``, or ``base (2)``, ``base (3)``... the first that is not used."""
-    if base not in used:
-        return base
-    number = 2
-    while f"{base} ({number})" in used:
-        number += 1
-    return f"{base} ({number})"
+    return numbered.format(base=base, number=number)
 
 
 def existing_deck_ids(output_dir: Path) -> set[str]:

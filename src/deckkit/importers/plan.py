@@ -17,7 +17,7 @@ from typing import Any
 from deckkit.cardtypes import CARD_TYPES, DEFAULT_CARD_TYPE, LEVELS
 from deckkit.fieldtext.markup import escape_bare_markup, to_plain_text
 from deckkit.importers.escaping import readable_html
-from deckkit.importers.ids import slugify, unique, unique_name
+from deckkit.importers.ids import slugify, unique
 from deckkit.importers.kept import Kept, conversion, declaration, kept_note_type
 from deckkit.importers.mapping import Roles, card_content, is_letters, roles_for
 from deckkit.importers.media import MediaNamer, MediaOut
@@ -168,7 +168,9 @@ def _plan_deck(
             card["type"] = kind
         if kept is not None:
             if kept not in kept_names:
-                kept_names[kept] = unique_name(kept.info.name, set(kept_names.values()))
+                kept_names[kept] = unique(
+                    kept.info.name, set(kept_names.values()), numbered="{base} ({number})"
+                )
             card["note_type"] = kept_names[kept]
         if level:
             card["level"] = level
