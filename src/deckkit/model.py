@@ -23,7 +23,7 @@ from deckkit.cardtypes import (
     TypeIn,
 )
 from deckkit.fieldtext.markup import escape_bare_markup
-from deckkit.fieldtext.media import MediaFile, rewrite_references
+from deckkit.fieldtext.media import MediaFile, MediaPacker
 from deckkit.notetypes import AnkiNoteType, anki_ordinals, card_fields, note_type_for
 from deckkit.sources.loader import LoadedSource
 
@@ -104,11 +104,11 @@ def deck_from_source(source: LoadedSource) -> Deck:
     """Build the deck model from a source whose data passed validation."""
     data: dict[str, Any] = source.data
     source_dir = source.path.parent
-    packed: dict[Path, MediaFile] = {}
+    packer = MediaPacker(source_dir)
 
     def html(value: Any) -> str:
         text = "" if value is None else str(value)
-        return rewrite_references(escape_bare_markup(text), source_dir, packed)
+        return packer.pack(escape_bare_markup(text))
 
     deck_tags = tuple(data.get("tags") or ())
     note_types = tuple(_note_type(raw) for raw in data.get("note_types") or ())
@@ -120,7 +120,7 @@ def deck_from_source(source: LoadedSource) -> Deck:
         description=html(data.get("description")),
         anki_id=anki_deck_id(data["id"]),
         cards=cards,
-        media=tuple(sorted(packed.values(), key=lambda m: m.packed_name)),
+        media=packer.files(),
         source=source.path,
         note_types=note_types,
     )

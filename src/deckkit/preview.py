@@ -50,6 +50,7 @@ from deckkit.atomic import prepare_output_dir, replace_text
 from deckkit.cardtypes import LEVELS
 from deckkit.errors import OutputFolderError
 from deckkit.fieldtext.cloze import Deletion, cloze_numbers, parse_clozes
+from deckkit.fieldtext.media import MediaReference, replace_sound_tags, without_sound_tags
 from deckkit.model import Card, Deck, deck_from_source
 from deckkit.notetypes import CSS, AnkiNoteType, card_fields, note_type_for
 from deckkit.notetypes import anki_ordinals as note_ordinals
@@ -231,7 +232,7 @@ def _type_in(text: str, field_name: str, *, question: bool) -> str:
 
 def _expected_answer(field_text: str) -> str:
     """The answer a typed one is compared with: the field without sounds, tags or entities."""
-    return strip_html(_SOUND_TAG.sub("", field_text)).replace("\xa0", " ").strip()
+    return strip_html(without_sound_tags(field_text)).replace("\xa0", " ").strip()
 
 
 # --- Cloze deletions (as rslib/src/cloze.rs parses and reveals them) --------------------------
@@ -307,17 +308,14 @@ def _strip_html_inside_mathjax(text: str) -> str:
 
 # --- Cards ---------------------------------------------------------------------------------------
 
-_SOUND_TAG = re.compile(r"\[sound:(.+?)\]", re.DOTALL)
-
 
 def sounds_to_players(html: str) -> str:
     """Replace each ``[sound:name]`` with an audio player (loaded only when played)."""
 
-    def player(match: re.Match[str]) -> str:
-        source = escape(unescape(match.group(1)), quote=True)
-        return f'<audio controls preload="none" src="{source}"></audio>'
+    def player(sound: MediaReference) -> str:
+        return f'<audio controls preload="none" src="{escape(sound.name, quote=True)}"></audio>'
 
-    return _SOUND_TAG.sub(player, html)
+    return replace_sound_tags(html, player)
 
 
 def anki_ordinals(card: Card) -> tuple[int, ...]:

@@ -11,6 +11,10 @@ import re
 from collections.abc import Iterable
 from html import unescape
 
+from deckkit.fieldtext.entities import ENTITY as ENTITY  # re-exported: the importer reads it
+from deckkit.fieldtext.entities import ENTITY_BODY
+from deckkit.fieldtext.media import has_sound_tag, without_sound_tags
+
 # Elements Anki's editor and card templates know; '<' before anything else is text.
 KNOWN_TAGS = frozenset(
     """
@@ -22,9 +26,6 @@ KNOWN_TAGS = frozenset(
     option textarea form canvas
     """.split()
 )
-
-_ENTITY_BODY = r"(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);"
-ENTITY = re.compile("&" + _ENTITY_BODY)  # an HTML entity: named, decimal or hex
 
 _Trie = dict[str, "_Trie"]
 
@@ -57,7 +58,7 @@ _BARE_LT = re.compile(
     r"<(?!!--)(?!/?(?:" + _alternation(KNOWN_TAGS) + r")(?=[\s/>])[^>]*>)",
     re.IGNORECASE,
 )
-_BARE_AMP = re.compile("&(?!" + _ENTITY_BODY + ")")
+_BARE_AMP = re.compile("&(?!" + ENTITY_BODY + ")")
 
 
 def escape_bare_markup(text: str) -> str:
@@ -75,8 +76,9 @@ _BLOCK_TAG = re.compile(
 _SCRIPT_OR_STYLE = re.compile(r"<(script|style)\b.*?(?:</\1\s*>|\Z)", re.I | re.S)
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 _ANY_TAG = re.compile(r"</?[A-Za-z][^>]*>")
+# Elements that show something without any text, so a field holding one is not blank. Not a
+# reading of media references (deckkit.fieldtext.media is): an inline <svg> refers to no file.
 _MEDIA_TAG = re.compile(r"<(?:img|audio|video|source|svg|math|object|embed)\b", re.I)
-_SOUND = re.compile(r"\[sound:[^\]]+\]")
 # What str.splitlines() splits at, and tabs: text without any is one line (see to_plain_text).
 _TAB_OR_LINE_BREAK = re.compile("[\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 
@@ -85,7 +87,7 @@ def _text_only(html_text: str) -> str:
     """The text a field shows: comments, scripts, styles and tags removed, entities decoded."""
     text = _SCRIPT_OR_STYLE.sub("", _COMMENT.sub("", escape_bare_markup(html_text)))
     text = _ANY_TAG.sub("", _BLOCK_TAG.sub("\n", text))
-    return unescape(_SOUND.sub("", text)).replace("\u00a0", " ")
+    return unescape(without_sound_tags(text)).replace("\u00a0", " ")
 
 
 def to_plain_text(html_text: str) -> str:
@@ -112,6 +114,6 @@ def is_blank(html_text: str) -> bool:
     first = html_text.lstrip()[:1]
     if first and first not in "<&[":
         return False  # it starts with visible text
-    if _MEDIA_TAG.search(html_text) or _SOUND.search(html_text):
+    if _MEDIA_TAG.search(html_text) or has_sound_tag(html_text):
         return False
     return not _text_only(html_text).strip()

@@ -174,7 +174,8 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
     for path, value in fields:
         if not isinstance(value, str):
             continue
-        for ref in media_references(value):
+        for reference in media_references(value):
+            ref = reference.name
             if is_url(ref):
                 # Left as written (issue 3): a warning, so that --strict can refuse it (issue 6).
                 yield source.problem(
