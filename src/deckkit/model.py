@@ -24,7 +24,7 @@ from deckkit.cardtypes import (
 )
 from deckkit.fieldtext.markup import escape_bare_markup
 from deckkit.fieldtext.media import MediaFile, MediaPacker
-from deckkit.notetypes import AnkiNoteType, anki_ordinals, card_fields, note_type_for
+from deckkit.notetypes import AnkiNoteType, card_ordinals, card_fields, note_type_for
 from deckkit.sources.loader import LoadedSource
 
 
@@ -64,11 +64,11 @@ class Deck:
         return tuple(card_fields(card.content, card.note_type) for card in self.cards)
 
     @cached_property
-    def ordinals(self) -> tuple[list[int], ...]:
-        """For each card, the ordinals of the Anki cards its note makes (see anki_ordinals):
-        worked out once for the .apkg and the build summary."""
+    def card_ordinals(self) -> tuple[list[int], ...]:
+        """For each card, the ordinals of the Anki cards its note makes (see
+        ``notetypes.card_ordinals``): worked out once for the .apkg, the summary and the preview."""
         return tuple(
-            anki_ordinals(note_type_for(card.type, card.note_type), fields)
+            card_ordinals(note_type_for(card.type, card.note_type), fields)
             for card, fields in zip(self.cards, self.fields, strict=True)
         )
 

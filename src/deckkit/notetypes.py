@@ -263,7 +263,7 @@ def concepts_html(concepts: tuple[str, ...]) -> str:
     return f'<div class="concepts"><div class="count">{heading}</div><ul>{items}</ul></div>'
 
 
-def anki_ordinals(note_type: NoteType, fields: Sequence[str]) -> list[int]:
+def card_ordinals(note_type: NoteType, fields: Sequence[str]) -> list[int]:
     """The ordinals (from 0) of the Anki cards a note with these field values makes.
 
     Cloze: one card per deletion number found in any field (Anki looks at every field, not only

@@ -91,7 +91,7 @@ def _rows(deck: Deck, stamps: Stamps, ids: Iterator[int]) -> tuple[list[Row], li
     """The notes and cards tables' rows, as genanki's Note and Card.write_to_db make them."""
     notes: list[Row] = []
     cards: list[Row] = []
-    rows = zip(deck.cards, deck.fields, deck.ordinals, strict=True)
+    rows = zip(deck.cards, deck.fields, deck.card_ordinals, strict=True)
     for position, (card, fields, ordinals) in enumerate(rows):
         note_type = note_type_for(card.type, card.note_type)
         mod = stamps.note(card.guid)

@@ -118,7 +118,7 @@ def export_checked(
         name=deck.name,
         source=path,
         notes_by_type=dict(Counter(card.type for card in deck.cards)),
-        anki_cards=sum(map(len, deck.ordinals)),
+        anki_cards=sum(map(len, deck.card_ordinals)),
     )
     media = tuple(str(m.source) for m in deck.media)
     lock_lines = deck_lines(entries) if entries is not None else None

@@ -1,0 +1,124 @@
+"""Preview: every Anki card of the sources on one static HTML page, rendered as Anki renders it.
+
+Each card's front and back come from the note type it is exported with (templates and CSS from
+:mod:`deckkit.notetypes`: deckkit's own, or the original note type an imported card kept, whose
+CSS applies to its cards only), filled in by a small renderer of Anki's template features, which
+reproduces the markup of Anki's own renderer (``rslib/src/template.rs``, ``cloze.rs``,
+``template_filters.rs``; https://docs.ankiweb.net/templates/fields.html):
+
+- ``{{Field}}``, ``{{#Field}}…{{/Field}}``, ``{{^Field}}…{{/Field}}`` (a field holding only
+  whitespace, ``<br>`` or ``<div>`` tags counts as empty) and ``{{FrontSide}}``.
+- ``{{cloze:Text}}``: deletions ``{{c1::answer}}``, ``{{c1::answer::hint}}``, nested deletions and
+  ``{{c1,2::…}}``, as ``<span class="cloze" data-cloze="…" data-ordinal="1">[...]</span>`` on the
+  front and ``<span class="cloze" data-ordinal="1">answer</span>`` on the back, other numbers as
+  ``cloze-inactive``; HTML inside MathJax delimiters is stripped as Anki does. A card whose number
+  has no deletion shows Anki's "No cloze found" message.
+- ``{{hint:Field}}``: Anki's "Hint" link that reveals the field (ids are unique per card here).
+- ``{{type:Field}}``: where Anki's renderer leaves ``[[type:Field]]`` for the reviewer, the front
+  gets the input box and the back the comparison area, which compares what was typed on the front
+  the way Anki's reviewer does (green right, red wrong, grey missed).
+- ``[sound:name]`` becomes an ``<audio controls>`` element; images keep their ``src``, resolved by
+  the page's ``<base href="media/">`` against copies of the media under their packed names.
+- Anki's special fields ``{{Tags}}``, ``{{Type}}``, ``{{Deck}}``, ``{{Subdeck}}``, ``{{Card}}`` and
+  ``{{CardFlag}}`` (empty); other filters (furigana, TTS, add-ons') leave the text as it is.
+
+Which cards a note makes is what the ``.apkg`` holds (``Deck.card_ordinals``: reversed 2, cloze
+one per deletion number, shared and nested deletions included).
+
+The package: ``templates`` (Anki's template language), ``cards`` (each Anki card's two sides),
+``page`` (the HTML page), and here ``write_preview`` (validate, render, write atomically).
+
+Each side is inserted into the page from an inert ``<template>``, so that a field's unclosed or
+stray tag cannot spill into the next card; its ``<script>`` elements are marked, not run (shared
+decks are untrusted; Anki would run them). Not reproduced: MathJax and LaTeX typesetting (shown as
+written) and text-to-speech.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from deckkit.atomic import prepare_output_dir, replace_text, write_atomically
+from deckkit.errors import OutputFolderError
+from deckkit.model import deck_from_source
+from deckkit.preview.cards import PreviewCard, preview_cards, render_card
+from deckkit.preview.page import GENERATOR, MEDIA_DIR, page_html
+from deckkit.preview.templates import render_template, reveal_cloze_text
+from deckkit.problems import Problem
+from deckkit.sources.validation import ValidationResult, validate
+
+PAGE_NAME = "index.html"
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    """What a preview did: problems (then nothing was written) or the page it wrote."""
+
+    problems: tuple[Problem, ...]
+    page: Path | None = None
+    decks: int = 0
+    cards: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+def write_preview(
+    paths: Sequence[Path] = (), output_dir: Path = Path("build/preview"), *, strict: bool = False
+) -> PreviewResult:
+    """Validate the sources, then write ``output_dir/index.html`` and the media beside it.
+
+    Nothing is written when a source has errors (they are returned). Raises
+    :class:`~deckkit.errors.UsageError` for paths that name no sources and
+    :class:`~deckkit.errors.OutputFolderError` for an output folder that cannot be used.
+    """
+    validation: ValidationResult = validate(paths, strict=strict)
+    if not validation.ok:
+        return PreviewResult(validation.problems)
+    decks = [deck_from_source(source) for source in validation.sources]
+    html = page_html(decks)
+    page = output_dir / PAGE_NAME
+    prepare_output_dir(output_dir)
+    _refuse_foreign_page(page)
+    media_dir = output_dir / MEDIA_DIR
+    media_dir.mkdir(exist_ok=True)
+    for media in {m.packed_name: m for deck in decks for m in deck.media}.values():
+        _copy_media(media.source, media_dir / media.packed_name)
+    replace_text(page, html)
+    cards = html.count('<article class="dk-card"')
+    return PreviewResult(validation.problems, page, len(decks), cards)
+
+
+def _refuse_foreign_page(page: Path) -> None:
+    """Never overwrite an index.html that an earlier preview did not write."""
+    if not page.exists():
+        return
+    try:
+        head = page.read_text("utf-8", errors="replace")[:2000]
+    except OSError as error:
+        raise OutputFolderError(f"cannot read {page}: {error.strerror}") from error
+    if f'content="{GENERATOR}"' not in head:
+        raise OutputFolderError(f"{page} exists and was not written by deckkit preview")
+
+
+def _copy_media(source: Path, target: Path) -> None:
+    # Packed names carry a hash of the content: a file already there under that name is the same.
+    if target.is_file() and target.stat().st_size == source.stat().st_size:
+        return
+    write_atomically(target, lambda temp: shutil.copyfile(source, temp))
+
+
+__all__ = [
+    "PreviewCard",
+    "PreviewResult",
+    "page_html",
+    "preview_cards",
+    "render_card",
+    "render_template",
+    "reveal_cloze_text",
+    "write_preview",
+]
