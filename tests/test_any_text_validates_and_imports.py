@@ -28,6 +28,9 @@ from hypothesis import strategies as st
 
 from conftest import import_apkg, import_csv
 from deckkit import build, validate
+
+# Reaches inside: the properties compare what Anki shows with the model's field values and with
+# deckkit's rule for blank text, which only those stages expose.
 from deckkit.cardtypes import LETTERS
 from deckkit.cli import main
 from deckkit.exporters.quizlet import Separators

@@ -12,6 +12,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from deckkit import build
+
+# Reaches inside: BUSY_NAME and CACHE_NAME are the files deckkit keeps in an output folder, and
+# EXPORTERS is replaced to stand for a disk that fails half-way.
 from deckkit.atomic import BUSY_NAME
 from deckkit.cli import main
 from deckkit.exporters import EXPORTERS, OutputFormat

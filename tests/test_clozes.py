@@ -17,6 +17,9 @@ from anki.collection import Collection
 
 from conftest import FIXTURES, import_apkg, import_csv
 from deckkit import BuildResult, build, validate
+
+# Reaches inside: the Quizlet text of one card and the GUID deckkit gives a note are compared with
+# what Anki made of the same cloze.
 from deckkit.exporters.quizlet import quizlet_pair
 from deckkit.importers import import_file
 from deckkit.model import deck_from_source, note_guid

@@ -11,6 +11,9 @@ import pytest
 
 from conftest import FIXTURES
 from deckkit import validate
+
+# Reaches inside: each exporter's exact text (escaping, separators, header lines) is the contract
+# with Anki's and Quizlet's importers, pinned one format at a time.
 from deckkit.cardtypes import Basic, Cloze, Content, MultipleChoice, Open, Reversed, TypeIn
 from deckkit.exporters.csv import HEADER, csv_rows, write_csv
 from deckkit.exporters.quizlet import (

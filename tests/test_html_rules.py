@@ -22,6 +22,8 @@ from click.testing import CliRunner, Result
 from conftest import import_apkg
 from deckkit import build
 from deckkit.cli import main
+
+# Reaches inside: note_guid finds, in Anki's collection, the note deckkit made for a card.
 from deckkit.model import note_guid
 
 DECK_ID = "html-rules"

@@ -31,6 +31,7 @@ from pathlib import Path
 import click
 import pytest
 
+# Reaches inside: the console script and its Ctrl-C handling are what is under test.
 import deckkit.cli
 from conftest import REPO
 from deckkit.atomic import BUSY_NAME

@@ -10,6 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from deckkit import build, validate
+
+# Reaches inside: a large deck's checks and formats go to a second process only above
+# PARALLEL_EXPORT_MIN_CARDS, and positions are compared as the loader reads them.
 from deckkit.pipeline.source_build import PARALLEL_EXPORT_MIN_CARDS
 from deckkit.sources.loader import Mark, load_source
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection
 
+# Reaches inside: deckkit's note types are changed here to stand for a new deckkit release.
 import deckkit.notetypes
 from conftest import import_apkg
 from deckkit import LockOutdated, build

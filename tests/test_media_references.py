@@ -29,6 +29,9 @@ from click.testing import CliRunner, Result
 from conftest import FIXTURES, import_apkg
 from deckkit import BuildResult, build, validate
 from deckkit.cli import main
+
+# Reaches inside: the reader's rules are checked case by case, each against Anki's own media
+# check.
 from deckkit.fieldtext.media import (
     MediaReference,
     is_url,

@@ -26,6 +26,9 @@ from click.testing import CliRunner, Result
 from conftest import FIXTURES, REPO, import_apkg
 from deckkit import validate
 from deckkit.cli import main
+
+# Reaches inside: the preview's cards are compared with what Anki renders from the .apkg written
+# for the same deck.
 from deckkit.exporters.apkg import write_apkg
 from deckkit.model import Deck, deck_from_source
 from deckkit.notetypes import CSS

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from deckkit import DeckSummary
+
+# Reaches inside: the progress bar draws only on a terminal, which click's CliRunner is not.
 from deckkit.cli.progress import PROGRESS_MIN_BYTES, ProgressBar
 
 

@@ -10,6 +10,8 @@ import pytest
 
 import deckkit
 from deckkit import validate
+
+# Reaches inside: the project's decks are compared, card by card, with the study page they carry.
 from deckkit.cardtypes import CARD_TYPES, Basic, MultipleChoice, Open
 from deckkit.model import Deck, deck_from_source
 from deckkit.sources.loader import load_source

@@ -15,6 +15,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from deckkit.cli import main
+
+# Reaches inside: the reporters' escaping is checked on problems no source could produce.
 from deckkit.cli.reporters import REPORTERS, github_annotation
 from deckkit.problems import Problem
 

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from deckkit import UsageError, build, validate
+
+# Reaches inside: discovery is the stage under test; the model gives the decks' ids.
 from deckkit.model import deck_from_source
 from deckkit.sources.discovery import discover_sources
 
