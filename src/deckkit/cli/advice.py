@@ -8,7 +8,6 @@ found the project in a state it must refuse (``LockOutdated``), "error: ..." and
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -44,9 +43,6 @@ ADVICE: dict[type[DeckkitError], Advice] = {
     UnknownImportFormat: _import_formats,
 }
 
-_OPTION = re.compile(r"(?<![\w/-])--?[a-z][a-z-]*")
-
-
 def advised(error: DeckkitError) -> str:
     """The error's message, followed by the advice ADVICE has for it."""
     message = str(error)
@@ -55,8 +51,6 @@ def advised(error: DeckkitError) -> str:
         return message
     found = ADVICE[kinds[0]]
     advice = found.format(error=error) if isinstance(found, str) else found(error)
-    if set(_OPTION.findall(advice)) & set(_OPTION.findall(message)):
-        return message  # a library message that names the option itself (it should not): once
     return f"{message}; {advice}"
 
 
