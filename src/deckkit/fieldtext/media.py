@@ -29,6 +29,10 @@ strips references goes through it.
   space trimmed, percent-decoded), then in the other Unicode normal form (NFC/NFD: a Mac's file
   names): :func:`file_name_candidates`.
 - **Remote**: a reference with a URL scheme (``https:``) is left as it is (:func:`is_url`).
+- **A flat media folder** (Anki's ``collection.media``, an imported deck's): a reference names a
+  file there only as one plain file name inside that folder, in each of its decoded spellings, so
+  that no reference reads outside it (``..%2Fsecret.txt``, ``%2Fetc%2Fpasswd``, a link out):
+  :func:`file_in_folder`.
 
 Where deckkit reads a source otherwise than Anki's check, on purpose (a build rewrites each
 reference into the form both read alike):
@@ -94,6 +98,8 @@ _REFERRING_NAME = re.compile(r"(?:.*\W)?(?:src|data)", re.IGNORECASE | re.DOTALL
 # Anki's AV_TAGS: the name is everything up to the first ']', line breaks included.
 _SOUND_TAG = re.compile(r"\[sound:(.+?)\]", re.DOTALL)
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+# A folder part on any system ('/', '\'), or a NUL (no file name holds one).
+_NOT_A_PLAIN_FILE_NAME = re.compile(r"[/\\\x00]")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
 _MAX_NAME_BYTES = 120  # Anki's MAX_MEDIA_FILENAME_LENGTH (rslib/src/sync/media/mod.rs)
 _MAX_SUFFIX = 16
@@ -314,6 +320,26 @@ def resolve_reference(name: str, source_dir: Path) -> Path:
         if target is not None and _is_file(target):
             return target
     return _resolved(source_dir / name) or source_dir / name
+
+
+def file_in_folder(name: str, folder: Path) -> Path | None:
+    """The file a reference names in a flat media folder (Anki's), or None: never one outside.
+
+    ``name`` is a reference's name (entities decoded); each of its spellings
+    (:func:`file_name_candidates`: as written, then percent-decoded) counts only as one plain
+    file name, without a folder part, ``..`` or NUL, and only when it is, links followed, a
+    regular file inside ``folder``. The path returned is the resolved one.
+    """
+    root = _resolved(folder)
+    if root is None:
+        return None
+    for spelling in file_name_candidates(name):
+        if _NOT_A_PLAIN_FILE_NAME.search(spelling) or spelling in (".", ".."):
+            continue
+        target = _resolved(root / spelling)
+        if target is not None and target.is_relative_to(root) and _is_file(target):
+            return target
+    return None
 
 
 def _resolved(path: Path) -> Path | None:

@@ -1,29 +1,33 @@
 """Media an imported deck refers to: each file copied once into ``media/`` beside the sources,
 under the author's name where deckkit packed it, and every reference rewritten to it.
+
+References are read and rewritten by deckkit's one reader, with Anki's rules
+(:mod:`deckkit.fieldtext.media`): any tag Anki's media check reads (``<IMG SRC=…>``, ``<source>``,
+``<object data>``), quoted or not, entities decoded, ``[sound:…]``. A name is looked up in the
+deck's media folder as written, then percent-decoded (:func:`file_name_candidates`), and only
+ever as a plain file name inside that folder (:func:`file_in_folder`): an imported file is
+untrusted, and ``<img src="..%2F..%2F.ssh%2Fid_rsa">`` must copy nothing.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import unquote
 
-from deckkit.fieldtext.media import is_url
+from deckkit.fieldtext.media import (
+    MediaReference,
+    file_in_folder,
+    is_url,
+    rewrite_media_references,
+)
 
 MEDIA_DIR = "media"
 
 _PACKED_NAME = re.compile(r"^(?P<stem>[A-Za-z0-9_-]+)-(?P<hash>[0-9a-f]{10})(?P<ext>\.[a-z0-9]+)?$")
 _SAFE_MEDIA_NAME = re.compile(r"[^\w.()+,=@~-]+")
-_SRC = re.compile(
-    r"""(?P<head><(?:img|audio|video|source)\b[^>]*?\bsrc\s*=\s*)"""
-    r"""(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<bare>[^"'\s>]+))""",
-    re.IGNORECASE,
-)
-_SOUND = re.compile(r"\[sound:(?P<ref>[^\]]+)\]")
 
 
 @dataclass(frozen=True)
@@ -40,53 +44,35 @@ class MediaNamer:
     def __init__(self, media_dir: Path | None) -> None:
         self.media_dir = media_dir
         self.by_source: dict[str, str] = {}  # name in the input → relative path written
+        self.by_file: dict[Path, str] = {}  # file found (resolved) → relative path written
         self.taken: set[str] = set()  # lower-cased relative paths
         self.out: list[MediaOut] = []
         self.missing: list[str] = []
 
     def rewrite(self, text: str) -> str:
-        if "<" not in text and "[sound:" not in text:
-            return text
+        """The text with each reference to a file of the media folder renamed to its copy."""
+        return rewrite_media_references(text, self._relative)
 
-        def replace_src(match: re.Match[str]) -> str:
-            raw = match.group("dq") if match.group("dq") is not None else match.group("sq")
-            if raw is None:
-                raw = match.group("bare")
-            new = self._relative(html.unescape(raw))
-            if new is None:
-                return match.group(0)
-            return f'{match.group("head")}"{html.escape(new, quote=True)}"'
-
-        def replace_sound(match: re.Match[str]) -> str:
-            new = self._relative(match.group("ref"))
-            return match.group(0) if new is None else f"[sound:{new}]"
-
-        return _SOUND.sub(replace_sound, _SRC.sub(replace_src, text))
-
-    def _relative(self, name: str) -> str | None:
-        if not name or is_url(name) or name.startswith("data:"):
+    def _relative(self, ref: MediaReference) -> str | None:
+        name = ref.name
+        if is_url(name):
             return None
         if name in self.by_source:
             return self.by_source[name]
-        source = self._find(name)
+        source = None if self.media_dir is None else file_in_folder(name, self.media_dir)
         if source is None:
             if name not in self.missing:
                 self.missing.append(name)
             return None
-        relative = self._name_for(source)
+        # One copy of a file however it is spelled ('a b.png', 'a%20b.png', 'a&#32;b.png').
+        relative = self.by_file.get(source)
+        if relative is None:
+            relative = self._name_for(source)
+            self.by_file[source] = relative
+            self.taken.add(relative.lower())
+            self.out.append(MediaOut(relative, source))
         self.by_source[name] = relative
-        self.taken.add(relative.lower())
-        self.out.append(MediaOut(relative, source))
         return relative
-
-    def _find(self, name: str) -> Path | None:
-        if self.media_dir is None or "/" in name or "\\" in name or name in (".", ".."):
-            return None
-        for candidate in (name, unquote(name)):
-            path = self.media_dir / candidate
-            if path.is_file():
-                return path
-        return None
 
     def _name_for(self, source: Path) -> str:
         name = source.name
@@ -113,9 +99,11 @@ class MediaNamer:
         return relative
 
     def files(self) -> list[MediaOut]:
+        """Every file to copy, in the order first referred to."""
         return list(self.out)
 
     def notices(self) -> Iterator[str]:
+        """What a person should know: the references to files not in the media folder."""
         if self.missing:
             shown = ", ".join(self.missing[:5]) + (
                 f" and {len(self.missing) - 5} more" if len(self.missing) > 5 else ""
