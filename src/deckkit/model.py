@@ -24,7 +24,7 @@ from deckkit.cardtypes import (
 )
 from deckkit.fieldtext.markup import escape_bare_markup
 from deckkit.fieldtext.media import MediaFile, MediaPacker
-from deckkit.notetypes import AnkiNoteType, card_ordinals, card_fields, note_type_for
+from deckkit.notetypes import AnkiNoteType, card_fields, card_ordinals, note_type_for
 from deckkit.sources.loader import LoadedSource
 
 

@@ -43,6 +43,7 @@ ADVICE: dict[type[DeckkitError], Advice] = {
     UnknownImportFormat: _import_formats,
 }
 
+
 def advised(error: DeckkitError) -> str:
     """The error's message, followed by the advice ADVICE has for it."""
     message = str(error)
