@@ -517,17 +517,17 @@ def bench_row(
     row = Row(layout, cards, len(files), size)
     work = DATA / "runs" / folder.name
     shutil.rmtree(work, ignore_errors=True)
-    deckkit, check_jsonschema = required_tool("deckkit"), required_tool("check-jsonschema")
+    check_jsonschema = required_tool("check-jsonschema")
     for _ in range(repeats):
         say(f"  {layout}, {cards} cards: validate")
         row.validate.runs.append(
-            measure([deckkit, "validate", str(folder)], work / "validate.log", deckkit_env)
+            measure([*DECKKIT, "validate", str(folder)], work / "validate.log", deckkit_env)
         )
         out, lock = work / "out", work / "deckkit.lock"
         shutil.rmtree(out, ignore_errors=True)
         lock.unlink(missing_ok=True)
         say(f"  {layout}, {cards} cards: build")
-        build = [deckkit, "build", str(folder), "-o", str(out), "--lockfile", str(lock)]
+        build = [*DECKKIT, "build", str(folder), "-o", str(out), "--lockfile", str(lock)]
         row.build.runs.append(measure(build, work / "build.log", deckkit_env))
         say(f"  {layout}, {cards} cards: no-change rebuild")
         row.rebuild.runs.append(measure(build, work / "rebuild.log", deckkit_env))
@@ -547,6 +547,11 @@ def bench_row(
         check = [check_jsonschema, "--schemafile", str(SCHEMA), *map(str, files)]
         row.check_jsonschema.runs.append(measure(check, work / "check-jsonschema.log"))
     return row
+
+
+# `python -m deckkit`, not the console script: the script names the entry point of the installed
+# deckkit, which an older revision (--rev) may not have; both revisions start the same way.
+DECKKIT = (sys.executable, "-m", "deckkit")
 
 
 def deckkit_environment(rev: str | None) -> tuple[dict[str, str], str]:
@@ -746,7 +751,7 @@ def main() -> None:
     say(f"deckkit: {deckkit_label}")
     # Warm-up: compile bytecode and fill the page cache before anything is timed.
     for warm_up, extra in (
-        ([required_tool("deckkit"), "--version"], env),
+        ([*DECKKIT, "--version"], env),
         ([required_tool("check-jsonschema"), "--version"], None),
     ):
         subprocess.run(warm_up, env=extra, cwd=ROOT, capture_output=True, check=True)
