@@ -23,6 +23,7 @@ from deckkit.fieldtext.media import (
     is_url,
     rewrite_media_references,
 )
+from deckkit.filenames import clash_key, portable_name
 
 MEDIA_DIR = "media"
 
@@ -45,7 +46,7 @@ class MediaNamer:
         self.media_dir = media_dir
         self.by_source: dict[str, str] = {}  # name in the input → relative path written
         self.by_file: dict[Path, str] = {}  # file found (resolved) → relative path written
-        self.taken: set[str] = set()  # lower-cased relative paths
+        self.taken: set[str] = set()  # relative paths written, by clash_key
         self.out: list[MediaOut] = []
         self.missing: list[str] = []
 
@@ -69,7 +70,7 @@ class MediaNamer:
         if relative is None:
             relative = self._name_for(source)
             self.by_file[source] = relative
-            self.taken.add(relative.lower())
+            self.taken.add(clash_key(relative))
             self.out.append(MediaOut(relative, source))
         self.by_source[name] = relative
         return relative
@@ -85,15 +86,16 @@ class MediaNamer:
                 f"{MEDIA_DIR}/{original}",
                 f"{MEDIA_DIR}/{packed.group('hash')}/{original}",
             ):
-                if relative.lower() not in self.taken:
+                if clash_key(relative) not in self.taken:
                     return relative
-        safe = _SAFE_MEDIA_NAME.sub("_", name).strip("._") or "media"
+        # The name must also work on the Windows and macOS checkouts of the sources.
+        safe = portable_name(_SAFE_MEDIA_NAME.sub("_", name).strip("._"), fallback="media")
         stem, dot, ext = safe.rpartition(".")
         if not dot:
             stem, ext = safe, ""
         relative = f"{MEDIA_DIR}/{safe}"
         number = 2
-        while relative.lower() in self.taken:
+        while clash_key(relative) in self.taken:
             relative = f"{MEDIA_DIR}/{stem}-{number}{'.' + ext if ext else ''}"
             number += 1
         return relative
