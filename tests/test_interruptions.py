@@ -226,7 +226,7 @@ def temp_file(prefix: str = "", *, with_data: bool = False) -> Callable[[Decks],
     """As soon as a staged file (whose name starts with ``prefix``) exists (and holds data)."""
 
     def trigger(out: Path, elapsed: float) -> bool:
-        for path in out.glob(f".{prefix}*{TEMP_SUFFIX}"):
+        for path in out.glob(f".deckkit-{prefix}*{TEMP_SUFFIX}"):
             try:
                 if not with_data or path.stat().st_size > 0:
                     return True

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +24,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from deckkit.atomic import scratch_folder
 from deckkit.errors import CannotImport
 from deckkit.importers.reading import read_text
 from deckkit.importers.types import Collected, NoteTypeInfo, ReadOptions, Skipped, SourceNote
@@ -81,9 +81,10 @@ class AnkiTextReader:
 
 @contextmanager
 def _scratch() -> Iterator[Path]:
-    """A temporary folder for the collection a file is read through (and its media)."""
-    with tempfile.TemporaryDirectory(prefix="deckkit-import-") as scratch:
-        yield Path(scratch)
+    """A temporary folder for the collection a file is read through (and its media); removed on
+    the way out, or by the next import if this one was killed."""
+    with scratch_folder("deckkit-import-") as scratch:
+        yield scratch
 
 
 def _anki() -> Any:
