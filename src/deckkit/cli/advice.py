@@ -15,6 +15,7 @@ from contextlib import contextmanager
 import click
 
 from deckkit.cli.common import EXIT_PROBLEMS
+from deckkit.cli.terminal import echo_lines, safe_line
 from deckkit.errors import (
     DeckkitError,
     LockOutdated,
@@ -45,7 +46,8 @@ ADVICE: dict[type[DeckkitError], Advice] = {
 
 
 def advised(error: DeckkitError) -> str:
-    """The error's message, followed by the advice ADVICE has for it."""
+    """The error's message, followed by the advice ADVICE has for it, as it is (not yet safe to
+    print: it may quote a file name)."""
     message = str(error)
     kinds = sorted((k for k in ADVICE if isinstance(error, k)), key=type(error).__mro__.index)
     if not kinds:
@@ -57,13 +59,14 @@ def advised(error: DeckkitError) -> str:
 
 @contextmanager
 def library_errors() -> Iterator[None]:
-    """Turn the library's errors raised inside into the command line's, each with its advice."""
+    """Turn the library's errors raised inside into the command line's, each with its advice,
+    made safe to print as one line (:mod:`deckkit.cli.terminal`)."""
     try:
         yield
     except UsageError as error:
-        raise click.UsageError(advised(error)) from None
+        raise click.UsageError(safe_line(advised(error))) from None
     except DeckkitError as error:
-        click.echo(f"error: {advised(error)}", err=True)
+        echo_lines([f"error: {advised(error)}"], err=True)
         sys.exit(EXIT_PROBLEMS)
 
 

@@ -97,8 +97,8 @@ def build_command(
     reporter.summary(summary(result))
 
 
-def summary(result: BuildResult) -> str:
-    """What the build wrote, and how to import it, for people."""
+def summary(result: BuildResult) -> list[str]:
+    """What the build wrote, and how to import it, for people: the lines to print."""
     notes = result.notes_by_type()
     by_type = ", ".join(f"{count} {kind}" for kind, count in sorted(notes.items()))
     lines = [
@@ -115,4 +115,4 @@ def summary(result: BuildResult) -> str:
         lines.append(f"Quizlet import of {deck_id}: {separators.describe()}")
     if any(p.suffix == ".csv" for p in result.written):
         lines.append("Anki: import the .apkg first; the .csv uses its note types.")
-    return "\n".join(lines)
+    return lines

@@ -47,11 +47,13 @@ def _run() -> int:
     """Run the command line as click would, except for Ctrl-C; returns the exit status."""
     import click  # imported once Ctrl-C is taken over (see the module's docstring)
 
+    from deckkit.cli.terminal import show_error
+
     try:
         # Not standalone: click would turn a Ctrl-C into "Aborted!" and exit status 1.
         status = cli.main(standalone_mode=False)
     except click.ClickException as error:
-        error.show()
+        show_error(error)  # its message may quote a file name
         return error.exit_code
     except BrokenPipeError:
         # The reader went away (`deckkit validate | head`): stop quietly, as click does, and let

@@ -10,6 +10,7 @@ import click
 from deckkit.cli.advice import library_errors
 from deckkit.cli.common import EXIT_CLEAN, EXIT_PROBLEMS
 from deckkit.cli.reporters import REPORT_FORMAT, REPORTERS
+from deckkit.cli.terminal import echo_lines
 from deckkit.importers import (
     FORMAT_NAMES,
     FORMATS,
@@ -119,13 +120,13 @@ def import_command(
     reporter.problems(result.problems)
     reporter.summary(summary(result))
     if not result.decks:
-        click.echo("nothing was written: no note could be brought in", err=True)
+        echo_lines(["nothing was written: no note could be brought in"], err=True)
         sys.exit(EXIT_PROBLEMS)
     sys.exit(EXIT_CLEAN if result.ok else EXIT_PROBLEMS)
 
 
-def summary(result: ImportResult) -> str:
-    """What the import wrote and what it left out, for people."""
+def summary(result: ImportResult) -> list[str]:
+    """What the import wrote and what it left out, for people: the lines to print."""
     by_type = result.cards_by_type()
     kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(by_type.items()))
     lines = [
@@ -164,7 +165,7 @@ def summary(result: ImportResult) -> str:
     if result.decks:
         folder = display_path(result.output_dir)
         lines.append(f"next: deckkit validate {folder} && deckkit build {folder}")
-    return "\n".join(lines)
+    return lines
 
 
 def _with_options(notice: str) -> str:

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from deckkit.cli.advice import library_errors
+from deckkit.cli.terminal import echo, echo_lines
 from deckkit.sources.schema import schema_text
 from deckkit.sources.starter import write_starter
 
@@ -23,8 +24,12 @@ def init_command(directory: Path) -> None:
     """
     with library_errors():
         files = write_starter(directory)
-    click.echo(f"created {files.example} and {files.schema}")
-    click.echo(f"next: deckkit validate {directory} && deckkit build {directory}")
+    echo_lines(
+        [
+            f"created {files.example} and {files.schema}",
+            f"next: deckkit validate {directory} && deckkit build {directory}",
+        ]
+    )
 
 
 @click.command("schema")
@@ -35,4 +40,4 @@ def schema_command() -> None:
     Example:
       deckkit schema > deck.schema.json
     """
-    click.echo(schema_text(), nl=False)
+    echo(schema_text(), nl=False)

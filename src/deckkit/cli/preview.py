@@ -52,11 +52,12 @@ def preview_command(
     reporter.summary(summary(result))
 
 
-def summary(result: PreviewResult) -> str:
-    """Where the page is and how to open it, for people."""
+def summary(result: PreviewResult) -> list[str]:
+    """Where the page is and how to open it, for people: the lines to print."""
     assert result.page is not None
-    return (
-        f"previewed {result.cards} Anki card(s) from {result.decks} deck(s)\n"
-        f"wrote:\n  {display_path(result.page)}\n"
-        f"open it in a browser: {result.page.resolve().as_uri()}"
-    )
+    return [
+        f"previewed {result.cards} Anki card(s) from {result.decks} deck(s)",
+        "wrote:",
+        f"  {display_path(result.page)}",
+        f"open it in a browser: {result.page.resolve().as_uri()}",
+    ]

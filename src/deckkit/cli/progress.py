@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import click
-
+from deckkit.cli.terminal import echo, redraw
 from deckkit.pipeline import DeckSummary
 
 PROGRESS_MIN_BYTES = 1_000_000  # about 5,000 cards; smaller builds finish before a bar helps
@@ -42,12 +41,12 @@ class ProgressBar:
     def close(self) -> None:
         """End the bar's line, so that what is printed next starts on a line of its own."""
         if self.shown:
-            click.echo("", err=True)
+            echo("", err=True)
 
     def _draw(self, note: str) -> None:
         filled = self.WIDTH * self.done // max(self.total, 1)
         bar = "#" * filled + "-" * (self.WIDTH - filled)
-        click.echo(f"\r[{bar}] {self.done}/{self.total} {note}\033[K", err=True, nl=False)
+        redraw(f"[{bar}] {self.done}/{self.total} {note}")
 
 
 __all__ = ["PROGRESS_MIN_BYTES", "ProgressBar"]

@@ -8,11 +8,18 @@
 
 Problems go to stdout. A command's summary goes to stdout beside text lines, and to stderr beside
 json and github, so that their stdout stays one parsable document or a list of annotations.
+
+Problems and summaries quote what input holds (keys, ids, file and note type names), so no
+reporter prints a character a terminal would obey (:mod:`deckkit.cli.terminal`): text lines
+escape them, JSON escapes them the JSON way, and a GitHub annotation can neither start another
+workflow command nor leave its properties; the summary beside annotations is printed with the
+runner's workflow commands stopped, since it quotes names a stranger chose.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -21,6 +28,7 @@ from typing import Protocol
 import click
 
 from deckkit.cli.status import EXIT_PROBLEMS
+from deckkit.cli.terminal import echo, echo_lines, json_safe, safe_for_terminal
 from deckkit.problems import Problem
 
 
@@ -30,8 +38,8 @@ class Reporter(Protocol):
     def problems(self, problems: Sequence[Problem]) -> None:
         """Print every problem (possibly none) on stdout."""
 
-    def summary(self, text: str) -> None:
-        """Print what the command did, for people."""
+    def summary(self, lines: Sequence[str]) -> None:
+        """Print what the command did, for people, one line for each of ``lines``."""
 
     def all_clear(self, text: str) -> None:
         """Say that nothing is wrong, where the problems' output does not already say so."""
@@ -41,21 +49,20 @@ class TextReporter:
     """Lines for people, editors and CI logs."""
 
     def problems(self, problems: Sequence[Problem]) -> None:
-        for problem in problems:
-            click.echo(problem.as_text())
+        echo_lines(problem.as_text() for problem in problems)
 
-    def summary(self, text: str) -> None:
-        click.echo(text)
+    def summary(self, lines: Sequence[str]) -> None:
+        echo_lines(lines)
 
     def all_clear(self, text: str) -> None:
-        click.echo(text, err=True)  # no problem lines: stdout stays empty
+        echo_lines([text], err=True)  # no problem lines: stdout stays empty
 
 
 class _ForPrograms:
     """What the machine-readable formats share: stdout holds nothing but their own output."""
 
-    def summary(self, text: str) -> None:
-        click.echo(text, err=True)
+    def summary(self, lines: Sequence[str]) -> None:
+        echo_lines(lines, err=True)
 
     def all_clear(self, text: str) -> None:
         pass  # an empty problem list (json) or no annotation (github) says it
@@ -65,15 +72,20 @@ class JsonReporter(_ForPrograms):
     """One JSON document of all problems."""
 
     def problems(self, problems: Sequence[Problem]) -> None:
-        click.echo(json_document(problems))
+        echo(json_document(problems))
 
 
 class GithubReporter(_ForPrograms):
     """One GitHub Actions annotation per problem."""
 
     def problems(self, problems: Sequence[Problem]) -> None:
-        for problem in problems:
-            click.echo(github_annotation(problem))
+        echo_lines(github_annotation(problem) for problem in problems)
+
+    def summary(self, lines: Sequence[str]) -> None:
+        # The runner reads workflow commands on stderr too, and a summary line may begin with a
+        # name from the input: stop them for its lines, as GitHub documents for untrusted output.
+        token = secrets.token_hex(16)
+        echo_lines([f"::stop-commands::{token}", *lines, f"::{token}::"], err=True)
 
 
 REPORTERS: dict[str, Reporter] = {
@@ -96,7 +108,7 @@ def report_problems(reporter: Reporter, problems: Sequence[Problem], *, failed: 
     """Print the problems; when one is an error, say on stderr that ``failed`` and exit with 1."""
     reporter.problems(problems)
     if any(problem.severity == "error" for problem in problems):
-        click.echo(f"{failed}: nothing was written", err=True)
+        echo_lines([f"{failed}: nothing was written"], err=True)
         sys.exit(EXIT_PROBLEMS)
 
 
@@ -108,19 +120,24 @@ def json_document(problems: Sequence[Problem]) -> str:
         "errors": errors,
         "warnings": len(problems) - errors,
     }
-    return json.dumps(document, indent=2, ensure_ascii=False)
+    # Readable non-ASCII text; the characters a terminal would obey are escaped all the same.
+    return json_safe(json.dumps(document, indent=2, ensure_ascii=False))
 
 
 def github_annotation(problem: Problem) -> str:
-    """A GitHub Actions workflow command, shown inline on a pull request."""
-    # Workflow commands need %, CR and LF escaped in the message and ',' and ':' in properties.
+    """A GitHub Actions workflow command, shown inline on a pull request; whatever the problem
+    quotes, it is one line that neither starts another command nor leaves its properties."""
+    # Workflow commands need %, CR and LF escaped in the message (the runner turns them back into
+    # line breaks of the annotation) and also ',' and ':' in properties; severity and code are
+    # deckkit's own words.
     message = _github_escape(f"{problem.message} [{problem.code}]")
     path = _github_escape(problem.path).replace(",", "%2C").replace(":", "%3A")
     return f"::{problem.severity} file={path},line={problem.line},col={problem.column}::{message}"
 
 
 def _github_escape(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    safe = safe_for_terminal(text, keep="\t\r\n")
+    return safe.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 __all__ = [
