@@ -491,6 +491,21 @@ def test_ctrl_c_in_any_command_gives_the_one_message(
     assert "Aborted" not in err
 
 
+def test_sigterm_ends_like_ctrl_c_with_its_own_status_and_one_message(
+    console_script: Callable[[BaseException], None], capsys: pytest.CaptureFixture[str]
+) -> None:
+    ctrl_c.install()
+    with pytest.raises(ctrl_c.Terminated):
+        signal.raise_signal(signal.SIGTERM)
+    # Already ending: a SIGHUP on top (a closed terminal) must not cut the cleaning up short.
+    signal.raise_signal(signal.SIGHUP)
+    with pytest.raises(SystemExit) as ended:
+        console_script(ctrl_c.Terminated())
+    assert ended.value.code == 128 + signal.SIGTERM
+    assert capsys.readouterr().err == console_entry.interrupted_message(signal.SIGTERM) + "\n"
+    assert console_entry.interrupted_message(signal.SIGTERM).startswith("interrupted by SIGTERM: ")
+
+
 def sigint_to_self() -> None:
     os.kill(os.getpid(), signal.SIGINT)
     time.sleep(1)  # the handler runs here, between two bytecodes

@@ -2,11 +2,13 @@
 
 A command parses its options, calls the library, hands the result to a reporter
 (:mod:`deckkit.cli.reporters`) and ends with an exit status: 0 clean, 1 problems, 2 usage error.
-Advice that names an option is added in one table (:mod:`deckkit.cli.advice`); the console script
-(:mod:`deckkit.cli.entry`) alone handles Ctrl-C (status 130).
+Advice that names an option is added in one table (:mod:`deckkit.cli.advice`); everything printed
+leaves through :mod:`deckkit.cli.terminal`, which escapes what a terminal would obey; the console
+script (:mod:`deckkit.cli.entry`) alone handles Ctrl-C, SIGTERM and SIGHUP (status 130, 143, 129).
 
-This module imports nothing: the console script takes over Ctrl-C (:mod:`deckkit.cli.interrupt`)
-before click and the command group (:mod:`deckkit.cli.group`) are imported.
+This module imports nothing: the console script takes over those signals
+(:mod:`deckkit.cli.interrupt`) before click and the command group (:mod:`deckkit.cli.group`) are
+imported.
 """
 
 from __future__ import annotations

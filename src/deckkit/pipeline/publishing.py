@@ -98,8 +98,9 @@ def all_problems(plan: BuildPlan, outcomes: Outcomes) -> list[Problem]:
 def abandon(plan: BuildPlan, outcomes: Outcomes) -> None:
     """Remove everything this build staged (and the output folder, if it made it)."""
     discard(item for outcome in outcomes.values() for item in outcome.staged)
-    # Holding the folder, every temporary file in it is this build's: also those that workers
-    # staged but had not reported when the build was interrupted.
+    # Holding the folder, every temporary file deckkit named in it is this build's: also those
+    # that workers staged but had not reported when the build was interrupted. Only names deckkit
+    # makes are removed (deckkit.atomic): a user's own .*.tmp files stay.
     remove_leftover_temp_files(plan.output_dir)
     if plan.created_output_dir is not None:
         remove_if_only_ours(plan.output_dir, plan.created_output_dir)
