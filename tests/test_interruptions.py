@@ -406,6 +406,22 @@ def test_sigint_to_a_parallel_build_leaves_no_staged_files(pair: Decks, tmp_path
     assert stopped.temp_files == []
 
 
+@pytest.mark.parametrize("group", [False, True], ids=["kill-pid", "timeout"])
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+def test_sigterm_or_sighup_to_a_parallel_build_ends_it_like_ctrl_c(
+    how: signal.Signals, group: bool, pair: Decks, tmp_path: Path
+) -> None:
+    # `kill PID` reaches the main process; `timeout` and a closed terminal reach the whole group,
+    # whose workers leave the decision to the main process, as for Ctrl-C.
+    work = pair.work_copy(tmp_path / "work")
+    stopped = interrupt(pair, work, temp_file(), how, group=group)
+    assert stopped.exit_code == 128 + how, stopped.stderr
+    assert stopped.stderr.splitlines() == [console_entry.interrupted_message(how)]
+    assert stopped.outputs == pair.old
+    assert stopped.temp_files == []
+    assert_next_build_completes(pair, work)
+
+
 # A Ctrl-C can strike anywhere, also inside a library that turns it into an error of its own
 # (zipfile, interrupted in writestr, raises ValueError on the way out; seen in the test above).
 # The console script reports every such end as an interruption: these pin that rule directly.
