@@ -37,6 +37,24 @@ class UnknownImportFormat(CannotImport):
     """The input's format cannot be told from its name; name it explicitly."""
 
 
+class InputTooLarge(UsageError):
+    """An input holds more than deckkit's cap for it (:mod:`deckkit.budgets`); the message names
+    the environment variable that raises the cap."""
+
+
+class InvalidBudget(UsageError):
+    """An environment variable meant to raise one of deckkit's caps is not a number."""
+
+
+class LockfileTooLarge(LockfileError, InputTooLarge):
+    """The lockfile is larger than the lockfile cap."""
+
+
+class ImportTooLarge(CannotImport, InputTooLarge):
+    """The file to import holds more than one of the import caps allows: too many bytes, notes,
+    media files, or a package that unpacks to too much."""
+
+
 class TargetExists(CannotImport):
     """An import would replace files that already exist in the output folder."""
 
@@ -61,8 +79,12 @@ class LockOutdated(DeckkitError):
 __all__ = [
     "CannotImport",
     "DeckkitError",
+    "ImportTooLarge",
+    "InputTooLarge",
+    "InvalidBudget",
     "LockOutdated",
     "LockfileError",
+    "LockfileTooLarge",
     "OutputFolderError",
     "TargetExists",
     "UnknownImportFormat",

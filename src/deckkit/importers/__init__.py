@@ -71,8 +71,12 @@ def import_file(
     Quizlet export (whose defaults are Tab and New line). Raises :class:`CannotImport` when the
     input cannot be read, and its :class:`TargetExists` when a file would be overwritten without
     ``force``; notes that cannot be mapped are reported, not raised.
+
+    Only a regular file is read, within the caps of :mod:`deckkit.budgets` (set by environment
+    variables): over a cap, :class:`~deckkit.errors.ImportTooLarge` is raised before anything
+    is written.
     """
-    if not path.is_file():
+    if not path.exists():  # one that is not a regular file is refused by its reader, unread
         raise CannotImport(f"no such file: {path}")
     if output_dir.exists() and not output_dir.is_dir():
         raise CannotImport(f"output folder {output_dir} is a file")

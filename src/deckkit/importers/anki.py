@@ -16,6 +16,7 @@ The `anki` package is optional (``deckkit[anki]``): it is imported only when suc
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -25,8 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from deckkit.atomic import scratch_folder
-from deckkit.errors import CannotImport
-from deckkit.importers.reading import read_text
+from deckkit.budgets import NOTES
+from deckkit.errors import CannotImport, ImportTooLarge
+from deckkit.importers.package import checked_copy
+from deckkit.importers.reading import decode, read_bytes, read_start
 from deckkit.importers.types import Collected, NoteTypeInfo, ReadOptions, Skipped, SourceNote
 from deckkit.notetypes import NOTE_TYPES
 
@@ -68,7 +71,7 @@ class AnkiTextReader:
             return True
         if suffix != ".txt":
             return False
-        head = read_text(path)[:65536]
+        head = read_start(path, 65536)
         return bool(_HEADER_LINE.match(head) or "\t" in head)
 
     @contextmanager
@@ -99,10 +102,15 @@ def _anki() -> Any:
 
 
 def read_anki_package(path: Path, scratch: Path, *, collection_package: bool = False) -> Collected:
-    """Notes, decks and media of an .apkg (or .colpkg), via a temporary Anki collection."""
+    """Notes, decks and media of an .apkg (or .colpkg), via a temporary Anki collection.
+
+    Anki reads a copy of the package that deckkit made and measured against its caps
+    (:mod:`deckkit.importers.package`), never the file itself.
+    """
     anki_collection = _anki()
     col_path = scratch / "collection.anki2"
     what = "an Anki collection package" if collection_package else "an Anki package"
+    package = checked_copy(path, scratch, what=what)
     try:
         if collection_package:
             from anki._backend import RustBackend
@@ -112,7 +120,7 @@ def read_anki_package(path: Path, scratch: Path, *, collection_package: bool = F
             media_folder, media_db = media_paths_from_col_path(str(col_path))
             backend.import_collection_package(
                 col_path=str(col_path),
-                backup_path=str(path.resolve()),
+                backup_path=str(package),
                 media_folder=media_folder,
                 media_db=media_db,
             )
@@ -126,7 +134,7 @@ def read_anki_package(path: Path, scratch: Path, *, collection_package: bool = F
                 options = col._backend.get_import_anki_package_presets()
                 options.with_scheduling = False
                 col.import_anki_package(
-                    ImportAnkiPackageRequest(package_path=str(path.resolve()), options=options)
+                    ImportAnkiPackageRequest(package_path=str(package), options=options)
                 )
             except BaseException:
                 col.close()
@@ -136,6 +144,9 @@ def read_anki_package(path: Path, scratch: Path, *, collection_package: bool = F
     except Exception as error:  # the backend raises many kinds; each means "not readable"
         raise CannotImport(f"cannot read {path} as {what}: {_reason(error)}") from error
     try:
+        notes = int(col.db.scalar("select count() from notes"))
+        if notes > NOTES.cap():  # before reading them: each costs deckkit a few kilobytes
+            raise ImportTooLarge(NOTES.refusal(str(path), found=notes))
         collected = _collected_from(col, deckkit_ids={t.id: kind for kind, t in NOTE_TYPES.items()})
         return replace(collected, note_types_are_original=True)
     finally:
@@ -158,21 +169,30 @@ def read_anki_text(
 
     Media cannot travel in a text file: references are looked up in ``media_dir`` (default: the
     file's folder).
+
+    The file is read once, within the text export cap, and its rows counted against the notes
+    cap; Anki reads that copy, never the file itself.
     """
     anki_collection = _anki()
     from anki.import_export_pb2 import CsvMetadata, ImportCsvRequest
 
+    data = read_bytes(path)
+    text = decode(path, data)
+    _check_rows(path, text)
+    copy = scratch / f"text-export{path.suffix.lower()}"
+    copy.write_bytes(data)
+    del data
     col = anki_collection.Collection(str(scratch / "collection.anki2"))
     try:
         deckkit_ids = _add_deckkit_note_types(col)
-        headers = _header_keys(path)
+        headers = _header_keys(text)
         try:
-            metadata = col.get_csv_metadata(str(path.resolve()), delimiter=None)
+            metadata = col.get_csv_metadata(str(copy), delimiter=None)
             if "deck" not in headers and "deck column" not in headers:
                 metadata.deck_name = deck_name or path.stem
             # Every row is a note of its own: nothing in a fresh collection to update.
             metadata.dupe_resolution = CsvMetadata.DupeResolution.DUPLICATE
-            response = col.import_csv(ImportCsvRequest(path=str(path.resolve()), metadata=metadata))
+            response = col.import_csv(ImportCsvRequest(path=str(copy), metadata=metadata))
         except Exception as error:  # the backend raises many kinds; each means "not readable"
             raise CannotImport(
                 f"cannot read {path} as an Anki text export: {_reason(error)}"
@@ -182,7 +202,7 @@ def read_anki_text(
         skipped: tuple[Skipped, ...] = ()
         missing = len(response.log.missing_notetype)
         if missing:
-            skipped = _missing_note_types(col, path, metadata, missing)
+            skipped = _missing_note_types(col, text, metadata, missing)
         if not metadata.guid_column:
             notices.append(
                 f"{path.name} has no GUID column: the cards get new identities, so importing the "
@@ -201,13 +221,33 @@ def read_anki_text(
         col.close()
 
 
-def _missing_note_types(col: Any, path: Path, metadata: Any, missing: int) -> tuple[Skipped, ...]:
+def _check_rows(path: Path, text: str) -> None:
+    """Refuse a file with more rows than the notes cap, before Anki reads them all: a note costs
+    Anki and deckkit a few kilobytes whatever its size in the file. Every row starts a line that
+    is neither blank nor a comment, so those lines are counted."""
+    cap = NOTES.cap()
+    if text.count("\n") + text.count("\r") < cap:
+        return
+    rows = 0
+    for line in _lines(text):
+        if line.strip() and not line.startswith("#"):
+            rows += 1
+            if rows > cap:
+                raise ImportTooLarge(NOTES.refusal(f"{path}", verb="has rows for"))
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of a text, one at a time (a large file's lines are never all in memory)."""
+    return iter(io.StringIO(text, newline=None))
+
+
+def _missing_note_types(col: Any, text: str, metadata: Any, missing: int) -> tuple[Skipped, ...]:
     """Rows Anki skipped because their note type does not exist, counted by note type name."""
     column = int(metadata.notetype_column)
     if column:
         known = {entry.name for entry in col.models.all_names_and_ids()}
         known |= {str(entry.id) for entry in col.models.all_names_and_ids()}
-        lines = [line for line in read_text(path).splitlines() if not line.startswith("#")]
+        lines = (line for line in _lines(text) if not line.startswith("#"))
         names = Counter(
             row[column - 1]
             for row in csv.reader(lines, delimiter=_DELIMITERS.get(int(metadata.delimiter), ","))
@@ -239,9 +279,9 @@ def _add_deckkit_note_types(col: Any) -> dict[int, str]:
     return ids
 
 
-def _header_keys(path: Path) -> set[str]:
+def _header_keys(text: str) -> set[str]:
     keys = set()
-    for line in read_text(path).splitlines():
+    for line in _lines(text):
         match = _HEADER_LINE.match(line)
         if not match:
             break

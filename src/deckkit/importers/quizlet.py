@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckkit.errors import CannotImport
+from deckkit.budgets import NOTES
+from deckkit.errors import CannotImport, ImportTooLarge
 from deckkit.importers.escaping import plain_to_html
 from deckkit.importers.reading import read_text
 from deckkit.importers.types import Collected, NoteTypeInfo, ReadOptions, SourceNote
@@ -69,14 +70,20 @@ def read_quizlet(
     card_separator: str = "\n",
     deck_name: str | None = None,
 ) -> Collected:
-    """Term/definition pairs of a Quizlet export, each a basic card (plain text made HTML)."""
+    """Term/definition pairs of a Quizlet export, each a basic card (plain text made HTML).
+
+    The file is read within the text export cap; more cards than the notes cap are refused.
+    """
     text = read_text(path).replace("\r\n", "\n")
-    notes = []
+    notes: list[SourceNote] = []
     unsplit = 0
     name = deck_name or path.stem
-    for chunk in text.split(card_separator):
+    cap = NOTES.cap()
+    for chunk in _split(text, card_separator):
         if not chunk.strip():
             continue
+        if len(notes) + unsplit >= cap:
+            raise ImportTooLarge(NOTES.refusal(str(path), verb="has cards for"))
         if term_separator not in chunk:
             unsplit += 1
             continue
@@ -92,6 +99,18 @@ def read_quizlet(
         )
     notices = (_unsplit_notice(path, unsplit, term_separator),) if unsplit else ()
     return Collected(notes=tuple(notes), notices=notices, guids_are_original=False)
+
+
+def _split(text: str, separator: str) -> Iterator[str]:
+    """``text.split(separator)``, one part at a time: the parts of a large file are never all in
+    memory (a file of separators alone would make millions)."""
+    if not separator:
+        raise CannotImport("a separator cannot be empty")
+    start = 0
+    while (end := text.find(separator, start)) >= 0:
+        yield text[start:end]
+        start = end + len(separator)
+    yield text[start:]
 
 
 def _unsplit_notice(path: Path, unsplit: int, term_separator: str) -> str:
