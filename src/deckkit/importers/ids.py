@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 from deckkit.errors import CannotImport
@@ -27,15 +28,37 @@ def slugify(text: str, *, fallback: str, limit: int = 60) -> str:
     return slug or fallback
 
 
-def unique(base: str, used: set[str], *, numbered: str = "{base}-{number}") -> str:
-    """``base``, or ``base`` ``numbered`` from 2 on (``base-2``, ``base-3``...): the first that
-    is not used."""
-    if base not in used:
-        return base
-    number = 2
-    while numbered.format(base=base, number=number) in used:
-        number += 1
-    return numbered.format(base=base, number=number)
+class UniqueNames:
+    """Names made unique among those already taken: ``base``, else ``base`` ``numbered`` from 2
+    on (``base-2``, ``base-3``...), the first that is not taken.
+
+    Each base remembers the number it got to, so that 40,000 cards with one term take 40,000
+    steps, not 800 million: a taken name ``base-N`` stops the numbering of one base only, so
+    every name is tried at most once across all bases.
+    """
+
+    def __init__(self, taken: Iterable[str] = (), *, numbered: str = "{base}-{number}") -> None:
+        self.taken = set(taken)
+        self.numbered = numbered
+        self._next: dict[str, int] = {}
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.taken
+
+    def add(self, name: str) -> None:
+        """Take ``name`` as it is."""
+        self.taken.add(name)
+
+    def unique(self, base: str) -> str:
+        """The first free name for ``base``, taken."""
+        name = base
+        if name in self.taken:
+            number = self._next.get(base, 2)
+            while (name := self.numbered.format(base=base, number=number)) in self.taken:
+                number += 1
+            self._next[base] = number + 1
+        self.taken.add(name)
+        return name
 
 
 def existing_deck_ids(output_dir: Path) -> set[str]:

@@ -17,7 +17,7 @@ from typing import Any
 from deckkit.cardtypes import CARD_TYPES, DEFAULT_CARD_TYPE, LEVELS
 from deckkit.fieldtext.markup import escape_bare_markup, to_plain_text
 from deckkit.importers.escaping import readable_html
-from deckkit.importers.ids import slugify, unique
+from deckkit.importers.ids import UniqueNames, slugify
 from deckkit.importers.kept import Kept, conversion, declaration, kept_note_type
 from deckkit.importers.mapping import Roles, card_content, is_letters, roles_for
 from deckkit.importers.media import MediaNamer, MediaOut
@@ -82,7 +82,7 @@ def plan_import(
     mapped = _map_notes(collected)
     media = MediaNamer(collected.media_dir)
     decks: list[DeckOut] = []
-    used_ids: set[str] = set(reserved_ids or ())
+    used_ids = UniqueNames(reserved_ids or ())
     for deck_name, entries in mapped.by_deck.items():
         decks.append(_plan_deck(deck_name, entries, collected, lock_ids, used_ids, media, origin))
     notices = list(media.notices())
@@ -135,7 +135,7 @@ def _plan_deck(
     entries: list[_Entry],
     collected: Collected,
     lock_ids: dict[str, tuple[str, str]],
-    used_deck_ids: set[str],
+    used_deck_ids: UniqueNames,
     media: MediaNamer,
     origin: str,
 ) -> DeckOut:
@@ -147,20 +147,20 @@ def _plan_deck(
     card_ids: list[str | None] = [
         match[1] if match and match[0] == deck_id else None for match in locked
     ]
-    used_card_ids = {card_id for card_id in card_ids if card_id}
+    used_card_ids = UniqueNames(card_id for card_id in card_ids if card_id)
     level_and_tags = [_level_and_tags(note.tags) for note, _kind, _keys, _kept in entries]
     common = _common_tags([tags for _level, tags in level_and_tags]) if len(entries) > 1 else []
     cards = []
     counts: Counter[str] = Counter()
     kept_names: dict[Kept, str] = {}  # each kept note type's name in this deck, unique
+    used_kept_names = UniqueNames(numbered="{base} ({number})")
     for position, ((note, kind, keys, kept), card_id, (level, tags)) in enumerate(
         zip(entries, card_ids, level_and_tags, strict=True), start=1
     ):
         if card_id is None:
-            card_id = unique(
-                slugify(_first_text(keys), fallback=f"card-{position}", limit=48), used_card_ids
+            card_id = used_card_ids.unique(
+                slugify(_first_text(keys), fallback=f"card-{position}", limit=48)
             )
-            used_card_ids.add(card_id)
         card: dict[str, Any] = {"id": card_id}
         if card_ids[position - 1] is None and note.guid and collected.guids_are_original:
             card["guid"] = note.guid
@@ -168,9 +168,7 @@ def _plan_deck(
             card["type"] = kind
         if kept is not None:
             if kept not in kept_names:
-                kept_names[kept] = unique(
-                    kept.info.name, set(kept_names.values()), numbered="{base} ({number})"
-                )
+                kept_names[kept] = used_kept_names.unique(kept.info.name)
             card["note_type"] = kept_names[kept]
         if level:
             card["level"] = level
@@ -193,7 +191,7 @@ def _plan_deck(
 
 
 def _deck_id(
-    deck_name: str, locked: Sequence[tuple[str, str] | None], used_deck_ids: set[str]
+    deck_name: str, locked: Sequence[tuple[str, str] | None], used_deck_ids: UniqueNames
 ) -> str:
     """The deck id most of the deck's notes have in the lockfile, else a slug of its name."""
     votes = Counter(match[0] for match in locked if match)
@@ -201,7 +199,7 @@ def _deck_id(
         candidate = votes.most_common(1)[0][0]
         if candidate and candidate not in used_deck_ids:
             return candidate
-    return unique(slugify(deck_name, fallback="deck"), used_deck_ids)
+    return used_deck_ids.unique(slugify(deck_name, fallback="deck"))
 
 
 def _card_keys(kind: str, keys: dict[str, Any], media: MediaNamer) -> dict[str, Any]:
