@@ -8,6 +8,12 @@ small JSON file committed beside ``sources/``: for every note a hash of its cont
 that content was first built, and the same for deckkit's note types. (The original note types an
 imported deck keeps are not in it: their time is the ``mod`` their source declares.)
 
+Lockfiles are edited and merged by people, so one is read strictly (:func:`lock_from_text`): deck
+and card ids must be ids as the schema defines them (one becomes a file name when ``deckkit
+import`` reads the lockfile), hashes hexadecimal, times whole numbers Anki can store; anything
+else makes the whole file a :class:`LockfileError` naming what is wrong. It is written only
+through JSON's own string encoder, so no text in it can end a string early.
+
 Everything here but ``read_lockfile`` is pure: writing the file is the caller's business.
 """
 
@@ -15,19 +21,29 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
-from deckkit.errors import LockfileError
+from deckkit.budgets import LOCKFILE, read_capped
+from deckkit.errors import LockfileError, LockfileTooLarge
 from deckkit.model import Card, Deck
 from deckkit.notetypes import NOTE_TYPES, NoteType, note_type_for
+from deckkit.sources.schema import deck_schema
 from deckkit.stamps import Stamps
 
 LOCK_VERSION = 1
 DEFAULT_LOCKFILE = "deckkit.lock"
+# A time Anki can store and every program reading a package can hold exactly (a JavaScript
+# number, as in Anki's own web views): whole seconds from 0 to 2**53.
+MAX_MOD = 2**53
+
+_HASH = re.compile(r"[0-9a-f]{1,64}")
+_NOTE_TYPE_ID = re.compile(r"[0-9]{1,18}")  # deckkit's note type ids, as text: below 2**63
 
 
 @dataclass(frozen=True)
@@ -64,7 +80,8 @@ def _next(old: Entry | None, new_hash: str, now: int) -> Entry:
     if old is not None and old.hash == new_hash:
         return old
     # Never go back in time, even if the clock did: the new content must look newer than the old.
-    mod = now if old is None else max(now, old.mod + 1)
+    # (Up to the largest time a lockfile may hold, so that the file written can be read back.)
+    mod = now if old is None else min(max(now, old.mod + 1), MAX_MOD)
     return Entry(new_hash, mod)
 
 
@@ -147,10 +164,12 @@ def lock_to_text(lock: Lock, made: Mapping[str, list[str]] | None = None) -> str
 
 
 def _entry_lines(entries: dict[str, Entry], *, indent: int) -> list[str]:
-    # encode_basestring is what json.dumps(key, ensure_ascii=False) calls, without its overhead.
+    # encode_basestring is what json.dumps(text, ensure_ascii=False) calls, without its overhead:
+    # every string goes through it, every number through int's own format ('d' refuses a float).
     space = " " * indent
+    quote = encode_basestring
     lines = [
-        f'{space}{encode_basestring(key)}: {{"hash": "{entry.hash}", "mod": {entry.mod}}},'
+        f'{space}{quote(key)}: {{"hash": {quote(entry.hash)}, "mod": {entry.mod:d}}},'
         for key, entry in ((key, entries[key]) for key in sorted(entries))
     ]
     if lines:
@@ -164,31 +183,110 @@ def deck_lines(entries: dict[str, Entry]) -> list[str]:
 
 
 def lock_from_text(text: str) -> Lock:
-    """Parse a lockfile; raises LockfileError with a reason when it is not one."""
+    """Parse a lockfile; raises LockfileError with a reason when it is not one.
+
+    Strict: a JSON object with ``version`` 1, ``note_types`` (note type id → entry) and
+    ``notes`` (deck id → card id → entry), each entry ``{"hash": hex, "mod": 0..2**53}``.
+    """
     try:
-        data: Any = json.loads(text)
-        if data.get("version") != LOCK_VERSION:
-            raise LockfileError(f"unsupported lockfile version {data.get('version')!r}")
-        return Lock(
-            notes={
-                deck: {card: Entry(str(e["hash"]), int(e["mod"])) for card, e in cards.items()}
-                for deck, cards in data["notes"].items()
-            },
-            note_types={
-                key: Entry(str(e["hash"]), int(e["mod"])) for key, e in data["note_types"].items()
-            },
-        )
-    except LockfileError:
-        raise
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        data: Any = json.loads(text, parse_constant=_no_constant)
+    except RecursionError as error:
+        raise LockfileError("not a deckkit lockfile (nested too deeply)") from error
+    except ValueError as error:  # JSONDecodeError, an integer of more than 4,300 digits
         raise LockfileError(f"not a deckkit lockfile ({error})") from error
+    if not isinstance(data, dict):
+        raise LockfileError("not a deckkit lockfile (not a JSON object)")
+    if data.get("version") != LOCK_VERSION:
+        raise LockfileError(f"unsupported lockfile version {_shown(data.get('version'))}")
+    unknown = sorted(set(data) - {"version", "note_types", "notes"})
+    if unknown:
+        raise LockfileError(f"unknown key {_shown(unknown[0])} in the lockfile")
+    note_types = _entries(data.get("note_types"), "note_types", _NOTE_TYPE_ID.fullmatch)
+    notes = _object(data.get("notes"), "notes")
+    decks: dict[str, dict[str, Entry]] = {}
+    for deck_id, cards in notes.items():
+        if not is_slug(deck_id):
+            raise LockfileError(f"deck id {_shown(deck_id)} is not an id ({SLUG_RULE})")
+        decks[deck_id] = _entries(cards, f"notes.{deck_id}", is_slug)
+    return Lock(notes=decks, note_types=note_types)
+
+
+def _entries(value: Any, where: str, key_ok: Callable[[str], object]) -> dict[str, Entry]:
+    """The entries of one JSON object, each checked; the first wrong one raises LockfileError."""
+    entries: dict[str, Entry] = {}
+    hash_ok = _HASH.fullmatch
+    for key, entry in _object(value, where).items():
+        # The usual case in a few type checks: a 100,000-card lock is read in a tenth of a second.
+        if type(entry) is dict and len(entry) == 2 and key_ok(key):
+            digest, mod = entry.get("hash"), entry.get("mod")
+            if type(digest) is str and hash_ok(digest) and type(mod) is int and 0 <= mod <= MAX_MOD:
+                entries[key] = Entry(digest, mod)
+                continue
+        raise LockfileError(_wrong_entry(where, key, entry, key_ok))
+    return entries
+
+
+def _wrong_entry(where: str, key: str, entry: Any, key_ok: Callable[[str], object]) -> str:
+    """What is wrong with an entry that the quick check refused."""
+    place = f"{where}.{key}" if key_ok(key) else where
+    if not key_ok(key):
+        rule = SLUG_RULE if key_ok is is_slug else "a number"
+        return f"{_shown(key)} in {where} is not an id ({rule})"
+    if type(entry) is not dict:
+        return f"{place} is not an object with a hash and a mod"
+    unknown = sorted(set(entry) - {"hash", "mod"})
+    if unknown:
+        return f"unknown key {_shown(unknown[0])} in {place}"
+    digest, mod = entry.get("hash"), entry.get("mod")
+    if type(digest) is not str or not _HASH.fullmatch(digest):
+        return f"the hash of {place} is not a hexadecimal string: {_shown(digest)}"
+    return f"the mod of {place} is not a whole number from 0 to 2**53: {_shown(mod)}"
+
+
+def _object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise LockfileError(f"{where} is not a JSON object")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a lockfile holds")
+
+
+def _shown(value: Any) -> str:
+    """A value from the file, quoted, control characters escaped, and kept short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+SLUG_RULE = "letters, digits, '-', '_' and '.', starting with a letter or digit, without '..'"
+
+
+@lru_cache(maxsize=1)
+def _slug_check() -> tuple[re.Pattern[str], int]:
+    slug = deck_schema()["$defs"]["slug"]
+    return re.compile(slug["pattern"]), int(slug["maxLength"])
+
+
+def is_slug(text: str) -> bool:
+    """Whether ``text`` is a deck or card id as the schema defines them (the whole text)."""
+    pattern, longest = _slug_check()
+    return len(text) <= longest and pattern.fullmatch(text) is not None
 
 
 def read_lockfile(path: Path) -> Lock:
-    """The lock in ``path``; an empty lock when the file does not exist yet."""
+    """The lock in ``path``; an empty lock when the file does not exist yet.
+
+    Only a regular file is read, and only up to the lockfile cap (:data:`deckkit.budgets.LOCKFILE`).
+    """
     if not path.exists():
         return Lock()
+
+    def refuse(reason: str) -> LockfileError:
+        return LockfileError(f"cannot use lockfile {path}: it {reason}")
+
+    data = read_capped(path, LOCKFILE, refuse, too_large=LockfileTooLarge)
     try:
-        return lock_from_text(path.read_text(encoding="utf-8"))
-    except (LockfileError, UnicodeDecodeError, OSError) as error:
+        return lock_from_text(data.decode("utf-8"))
+    except (LockfileError, UnicodeDecodeError) as error:
         raise LockfileError(f"cannot use lockfile {path}: {error}") from error

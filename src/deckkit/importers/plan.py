@@ -23,6 +23,7 @@ from deckkit.importers.mapping import Roles, card_content, is_letters, roles_for
 from deckkit.importers.media import MediaNamer, MediaOut
 from deckkit.importers.types import Collected, Conversion, NoteTypeInfo, Skipped, SourceNote
 from deckkit.importers.yaml_writer import Flow, source_text
+from deckkit.lockfile import is_slug
 
 _LEVEL_TAG = re.compile(rf"^level::({'|'.join(LEVELS)})$", re.IGNORECASE)
 _CLOZE_MARKUP = re.compile(r"\{\{c[\d,]+::(.*?)(?:::.*?)?\}\}", re.DOTALL)
@@ -197,7 +198,9 @@ def _deck_id(
     votes = Counter(match[0] for match in locked if match)
     if votes:
         candidate = votes.most_common(1)[0][0]
-        if candidate and candidate not in used_deck_ids:
+        # The id names the file written: only an id as the schema defines them, never a path
+        # (read_lockfile already refuses any other; this holds for every caller).
+        if is_slug(candidate) and candidate not in used_deck_ids:
             return candidate
     return used_deck_ids.unique(slugify(deck_name, fallback="deck"))
 
