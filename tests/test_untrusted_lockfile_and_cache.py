@@ -1,4 +1,4 @@
-"""Lockfiles, damaged or hostile (issue 12).
+"""Lockfiles and the build cache, damaged or hostile (issue 12).
 
 A lockfile is edited and merged by people: it is read strictly, and anything that is not a
 lockfile deckkit could have written is one line naming the file, exit status 2, with nothing
@@ -19,7 +19,9 @@ import resource
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -215,3 +217,100 @@ def test_a_lockfile_that_is_a_fifo_is_refused_without_waiting(tmp_path: Path) ->
     assert error_line(run.stderr) == (
         "Error: cannot use lockfile deckkit.lock: it is a FIFO, not a regular file"
     )
+
+
+# --- the build cache -------------------------------------------------------------------------
+
+
+def first_build(project: Path) -> dict[str, str]:
+    """Build into out/ with a lockfile; what a clean build gives."""
+    result = build([project / "sources"], project / "out", lockfile=project / "deckkit.lock")
+    assert result.ok, result.problems
+    assert (project / "out" / CACHE).is_file()
+    return tree(project / "out")
+
+
+def edit_cache(project: Path, change: Callable[[dict[str, Any]], object]) -> None:
+    path = project / "out" / CACHE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    for entry in data["decks"].values():
+        change(entry)
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+
+def replace_in_cache(project: Path, old: str, new: str) -> None:
+    path = project / "out" / CACHE
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+DAMAGES: dict[str, Callable[[Path], object]] = {
+    "wrong type": lambda p: edit_cache(p, lambda e: e.update(anki_cards="many")),
+    "Infinity": lambda p: replace_in_cache(p, '"anki_cards": ', '"anki_cards": Infinity, "x": '),
+    "1e400": lambda p: replace_in_cache(p, '"anki_cards": ', '"anki_cards": 1e400, "x": '),
+    "2**70": lambda p: edit_cache(p, lambda e: e.update(anki_cards=2**70)),
+    "a negative size": lambda p: edit_cache(
+        p, lambda e: e["outputs"].update({k: [-1, v[1]] for k, v in e["outputs"].items()})
+    ),
+    "an output path": lambda p: edit_cache(
+        p, lambda e: e.update(outputs={"../../escape": [1, 1], **e["outputs"]})
+    ),
+    "a media list of numbers": lambda p: edit_cache(p, lambda e: e.update(media=[1, 2])),
+    "a short position": lambda p: edit_cache(p, lambda e: e.update(id_position=[1])),
+    "separators not text": lambda p: edit_cache(p, lambda e: e.update(separators=[1, 2])),
+    "a deck id that is not one": lambda p: edit_cache(p, lambda e: e.update(deck_id="../x")),
+    "deep nesting": lambda p: replace_in_cache(
+        p, '"decks": ', '"decks": ' + "[" * 100_000 + "]" * 100_000 + ', "x": '
+    ),
+    "not a JSON object": lambda p: (p / "out" / CACHE).write_text("[1, 2]"),
+    "not UTF-8": lambda p: (p / "out" / CACHE).write_bytes(b"\xff\xfe{}"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGES)
+def test_a_damaged_cache_means_a_full_build_equal_to_a_clean_one(
+    project: Path, damage: str
+) -> None:
+    clean = first_build(project)
+    DAMAGES[damage](project)
+
+    result = build([project / "sources"], project / "out", lockfile=project / "deckkit.lock")
+
+    assert result.ok, result.problems
+    assert len(result.written) == 9
+    assert tree(project / "out") == clean
+    json.loads((project / "out" / CACHE).read_text(encoding="utf-8"))  # a good one again
+
+
+def test_a_cache_larger_than_its_cap_means_a_full_build(project: Path) -> None:
+    first_build(project)
+    path = project / "out" / CACHE
+    path.write_text(path.read_text(encoding="utf-8") + " " * (65 << 20), encoding="utf-8")
+
+    result = build([project / "sources"], project / "out", lockfile=project / "deckkit.lock")
+
+    assert result.ok, result.problems
+    assert len(result.written) == 9
+
+
+@pytest.mark.parametrize("kind", ["a link to /dev/zero", "a FIFO", "media /dev/zero"])
+def test_a_cache_that_would_hang_or_fill_memory_means_a_full_build(
+    tmp_path: Path, kind: str
+) -> None:
+    shutil.copytree(SOURCES, tmp_path / "sources")
+    command = ("build", "sources", "-o", "out", "--lockfile", "deckkit.lock")
+    assert deckkit(*command, cwd=tmp_path).returncode == 0
+    cache = tmp_path / "out" / CACHE
+    if kind == "media /dev/zero":
+        # A cache otherwise intact: its media are read to see whether they changed.
+        edit_cache(tmp_path, lambda entry: entry.update(media=["/dev/zero"]))
+    else:
+        cache.unlink()
+        cache.symlink_to("/dev/zero") if kind == "a link to /dev/zero" else os.mkfifo(cache)
+
+    run = deckkit(*command, cwd=tmp_path)
+
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr
+    assert run.stdout.count(".apkg\n") == 3, run.stdout

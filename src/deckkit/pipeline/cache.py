@@ -5,6 +5,10 @@ build: deckkit's own code, the chosen formats and lockfile mode, the source file
 of every media file it referenced, the note-type and note modification times it was built with,
 and its output files themselves (size and modification time, so a deleted or edited output is
 rebuilt). Any doubt means a rebuild: the cache can make a build faster, never different.
+
+So a damaged cache, whatever the damage (not JSON, wrong types, numbers out of range, nesting
+too deep, a name that is not a plain file name, a file over the cache cap or not a regular file),
+is read as no cache at all: it only costs a full build, which writes a good one.
 """
 
 from __future__ import annotations
@@ -18,8 +22,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from deckkit.budgets import CACHE, CHUNK, open_regular, read_capped
+from deckkit.errors import DeckkitError
+from deckkit.lockfile import is_slug
+
 CACHE_NAME = ".deckkit-cache.json"
 CACHE_VERSION = 1
+_LARGEST = 2**63  # no count, position, size or time in a cache is this large
 
 
 @dataclass(frozen=True)
@@ -68,12 +77,26 @@ def source_fingerprint(
     digest.update(hashlib.sha256(source_bytes).digest())
     for path in media:
         digest.update(str(path).encode())
-        try:
-            digest.update(hashlib.sha256(path.read_bytes()).digest())
-        except OSError:
-            digest.update(b"missing")
+        digest.update(_file_digest(path))
     digest.update(stamps_key.encode())
     return digest.hexdigest()
+
+
+def _file_digest(path: Path) -> bytes:
+    """A regular file's SHA-256, read in pieces; b"missing" for anything else (the paths come
+    from the cache too, which may be damaged: a FIFO or a device is never read)."""
+    try:
+        with open_regular(path, _Unreadable) as handle:
+            file_hash = hashlib.sha256()
+            while chunk := handle.read(CHUNK):
+                file_hash.update(chunk)
+            return file_hash.digest()
+    except (OSError, ValueError, _Unreadable):  # ValueError: a NUL in the name
+        return b"missing"
+
+
+class _Unreadable(DeckkitError):
+    """A file the cache names is not a regular file."""
 
 
 def output_state(path: Path) -> tuple[int, int] | None:
@@ -88,26 +111,93 @@ def output_state(path: Path) -> tuple[int, int] | None:
 def read_cache(output_dir: Path) -> dict[str, CachedDeck]:
     """The cached decks by source path; empty when there is no usable cache."""
     try:
-        data: Any = json.loads((output_dir / CACHE_NAME).read_text(encoding="utf-8"))
-        if data.get("version") != CACHE_VERSION:
+        text = read_capped(output_dir / CACHE_NAME, CACHE, _Unreadable, too_large=_Unreadable)
+        data: Any = json.loads(text.decode("utf-8"), parse_constant=_no_constant)
+        if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
             return {}
-        return {
-            source: CachedDeck(
-                fingerprint=entry["fingerprint"],
-                deck_id=entry["deck_id"],
-                name=entry["name"],
-                id_position=tuple(entry["id_position"]),
-                notes_by_type=dict(entry["notes_by_type"]),
-                anki_cards=int(entry["anki_cards"]),
-                media=tuple(entry["media"]),
-                outputs={name: tuple(state) for name, state in entry["outputs"].items()},
-                separators=tuple(entry["separators"]) if entry["separators"] else None,
-                warnings=tuple(tuple(w) for w in entry.get("warnings", ())),
-            )
-            for source, entry in data["decks"].items()
-        }
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        decks = data["decks"]
+        return {_text(source): _cached_deck(entry) for source, entry in _object(decks).items()}
+    except (_Unreadable, ValueError, KeyError, TypeError, RecursionError):
         return {}  # a missing or damaged cache only costs a full build
+
+
+def _cached_deck(entry: Any) -> CachedDeck:
+    """One deck's entry, every value checked for its type and range; TypeError if it is wrong."""
+    entry = _object(entry)
+    separators = entry["separators"]
+    return CachedDeck(
+        fingerprint=_text(entry["fingerprint"]),
+        deck_id=_deck_id(entry["deck_id"]),
+        name=_text(entry["name"]),
+        id_position=_two_counts(entry["id_position"]),
+        notes_by_type={_text(k): _count(v) for k, v in _object(entry["notes_by_type"]).items()},
+        anki_cards=_count(entry["anki_cards"]),
+        media=tuple(_text(m) for m in _list(entry["media"])),
+        outputs={
+            _file_name(name): _two_counts(state)
+            for name, state in _object(entry["outputs"]).items()
+        },
+        separators=None if separators is None else _pair(separators),
+        warnings=tuple(_warning(w) for w in _list(entry.get("warnings", []))),
+    )
+
+
+def _two_counts(value: Any) -> tuple[int, int]:
+    first, second = _list(value)
+    return (_count(first), _count(second))
+
+
+def _warning(value: Any) -> tuple[str, int, int, str, str]:
+    path, line, column, message, code = _list(value)
+    return (_text(path), _count(line), _count(column), _text(message), _text(code))
+
+
+def _pair(value: Any) -> tuple[str, str]:
+    term, card = _list(value)
+    return (_text(term), _text(card))
+
+
+def _object(value: Any) -> dict[str, Any]:
+    if type(value) is not dict:
+        raise TypeError("not an object")
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    if type(value) is not list:
+        raise TypeError("not a list")
+    return value
+
+
+def _text(value: Any) -> str:
+    if type(value) is not str:
+        raise TypeError("not a string")
+    return value
+
+
+def _count(value: Any) -> int:
+    if type(value) is not int or not 0 <= value < _LARGEST:
+        raise TypeError("not a whole number in range")
+    return value
+
+
+def _deck_id(value: Any) -> str:
+    deck_id = _text(value)
+    if not is_slug(deck_id):
+        raise TypeError("not a deck id")
+    return deck_id
+
+
+def _file_name(value: Any) -> str:
+    """An output's name: a plain file name in the output folder, never a path out of it."""
+    name = _text(value)
+    if not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise TypeError("not a file name")
+    return name
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number a cache holds")
 
 
 def cache_text(decks: dict[str, CachedDeck]) -> str:
