@@ -394,6 +394,23 @@ def test_each_import_cap_is_set_by_its_environment_variable(
         assert word in message, message
 
 
+def test_a_package_listing_far_more_entries_than_the_cap_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = rewritten(
+        legacy_package(tmp_path),
+        tmp_path / "many.apkg",
+        {str(number): raw_entry(str(number), b"") for number in range(100)},
+    )
+    monkeypatch.setenv("DECKKIT_MAX_MEDIA_FILES", "2")
+    result = invoke("import", package, "-o", tmp_path / "refused")
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines()[-1] == (
+        f"Error: {package} lists entries for more than 2 files, deckkit's cap for a package's "
+        "media; set DECKKIT_MAX_MEDIA_FILES to raise it"
+    )
+
+
 def test_a_cap_that_is_not_a_number_is_a_usage_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,6 +23,7 @@ Anki thus reads exactly the bytes that were counted, and nothing else of the inp
 from __future__ import annotations
 
 import re
+import struct
 import sys
 import zipfile
 import zlib
@@ -52,6 +53,10 @@ MEDIA_LIST = "media"
 _MEDIA_ENTRY = re.compile(r"0|[1-9][0-9]{0,9}")
 _READABLE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)  # Anki's zip crate: these only
 CHECKED_NAME = "checked-package"
+# The room one entry may take in a zip's directory: 46 bytes, then its name, extra fields and
+# comment (Anki writes about 60). The directory's size is the 6th field of the end record.
+_DIRECTORY_RECORD = 512
+_DIRECTORY_SIZE = 5
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ def checked_copy(path: Path, folder: Path, *, what: str) -> Path:
     not_readable = f"cannot read {path} as {what}"
     target = folder / CHECKED_NAME
     with open_regular(path, lambda reason: CannotImport(f"{path} {reason}")) as handle:
+        _check_directory(handle, path)
         try:
             archive = zipfile.ZipFile(handle)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as error:
@@ -88,6 +94,24 @@ def checked_copy(path: Path, folder: Path, *, what: str) -> Path:
             except OSError as error:  # reading the input, or writing the copy (a full disk)
                 raise CannotImport(f"cannot import {path}: {error.strerror or error}") from error
     return target
+
+
+def _check_directory(handle: IO[bytes], path: Path) -> None:
+    """Refuse a zip directory too long for the media files cap, before zipfile reads it: it
+    makes an object of every entry listed (a 400 MB file of five million empty entries would
+    take 2 GB). The directory's size is the one zipfile itself will go by, from its own reader
+    of the zip's end record."""
+    end_record = getattr(zipfile, "_EndRecData", None)
+    if end_record is None:  # pragma: no cover - a Python without it: zipfile's checks only
+        return
+    try:
+        record = end_record(handle)
+    except (OSError, ValueError, struct.error):
+        return  # not a zip file: zipfile says so next
+    if record is not None and record[_DIRECTORY_SIZE] > _DIRECTORY_RECORD * (
+        MEDIA_FILES.cap() + len(COLLECTION_FILES) + 2
+    ):
+        raise ImportTooLarge(MEDIA_FILES.refusal(str(path), verb="lists entries for"))
 
 
 def _entries(archive: zipfile.ZipFile, not_readable: str) -> list[_Entry]:
