@@ -47,6 +47,7 @@ class MediaNamer:
         self.by_source: dict[str, str] = {}  # name in the input → relative path written
         self.by_file: dict[Path, str] = {}  # file found (resolved) → relative path written
         self.taken: set[str] = set()  # relative paths written, by clash_key
+        self.next_number: dict[str, int] = {}
         self.out: list[MediaOut] = []
         self.missing: list[str] = []
 
@@ -94,10 +95,13 @@ class MediaNamer:
         if not dot:
             stem, ext = safe, ""
         relative = f"{MEDIA_DIR}/{safe}"
-        number = 2
+        # The next number to try for each name: thousands of names that clean up to one name
+        # are numbered in linear time, not by probing from 2 each time.
+        number = self.next_number.get(clash_key(relative), 2)
         while clash_key(relative) in self.taken:
             relative = f"{MEDIA_DIR}/{stem}-{number}{'.' + ext if ext else ''}"
             number += 1
+        self.next_number[clash_key(f"{MEDIA_DIR}/{safe}")] = number
         return relative
 
     def files(self) -> list[MediaOut]:

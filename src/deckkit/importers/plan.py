@@ -220,21 +220,21 @@ def _card_keys(kind: str, keys: dict[str, Any], media: MediaNamer) -> dict[str, 
 
 def _level_and_tags(tags: Sequence[str]) -> tuple[str | None, list[str]]:
     level = None
-    rest = []
+    rest: dict[str, None] = {}  # in order, each once: a dict, so a note's many tags stay linear
     for tag in tags:
         match = _LEVEL_TAG.match(tag)
         if match and level is None:
             level = match.group(1).lower()
-        elif tag not in rest:
-            rest.append(tag)
-    return level, rest
+        else:
+            rest.setdefault(tag)
+    return level, list(rest)
 
 
 def _common_tags(tag_lists: list[list[str]]) -> list[str]:
     if not tag_lists:
         return []
-    common = [tag for tag in tag_lists[0] if all(tag in tags for tags in tag_lists[1:])]
-    return common
+    shared = set(tag_lists[0]).intersection(*map(set, tag_lists[1:]))
+    return [tag for tag in tag_lists[0] if tag in shared]
 
 
 def _first_text(keys: dict[str, Any]) -> str:
