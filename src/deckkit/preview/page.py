@@ -7,7 +7,6 @@ stray tag cannot spill into the next card.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from html import escape
 from importlib import resources
@@ -16,6 +15,7 @@ from deckkit.cardtypes import LEVELS
 from deckkit.model import Card, Deck
 from deckkit.notetypes import CSS, AnkiNoteType
 from deckkit.preview.cards import PreviewCard, preview_cards
+from deckkit.preview.css import scoped_css
 
 MEDIA_DIR = "media"
 GENERATOR = "deckkit preview"
@@ -104,11 +104,13 @@ def _original_styles(decks: Sequence[Deck]) -> str:
     for deck in decks:
         for note_type in deck.note_types:
             if any(card.note_type == note_type for card in deck.cards):
-                css = re.sub("</(style)", r"<\\/\1", note_type.css, flags=re.IGNORECASE)
-                styles[_note_type_key(note_type)] = (
-                    f'<style>\n/* note type "{escape(note_type.name)}", as in the .apkg */\n'
-                    f'@scope (.dk-card[data-note-type="{_note_type_key(note_type)}"]) {{\n'
-                    f"{css}\n}}\n</style>\n"
+                key = _note_type_key(note_type)
+                # The name is in a CSS comment: '*/' would end it early.
+                name = escape(note_type.name).replace("*/", "*\\/")
+                scope = f'.dk-card[data-note-type="{key}"]'
+                styles[key] = (
+                    f'<style>\n/* note type "{name}", as in the .apkg */\n'
+                    f"{scoped_css(note_type.css, scope)}\n</style>\n"
                 )
     return "".join(styles.values())
 
