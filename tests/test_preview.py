@@ -335,7 +335,10 @@ def test_write_preview_writes_one_page_and_the_media_under_their_packed_names(
         ).read_bytes() == media.source.read_bytes()
     html = result.page.read_text("utf-8")
     assert html.count('<article class="dk-card"') == result.cards == 11
-    assert '<base href="media/">' in html
+    # Each image and player names its copy in the media folder itself: the page has no <base>.
+    assert "<base" not in html
+    for media in deck.media:
+        assert f'src="media/{media.packed_name}"' in html
 
 
 def test_the_page_is_self_contained(tmp_path: Path) -> None:

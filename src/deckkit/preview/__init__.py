@@ -17,8 +17,8 @@ reproduces the markup of Anki's own renderer (``rslib/src/template.rs``, ``cloze
 - ``{{type:Field}}``: where Anki's renderer leaves ``[[type:Field]]`` for the reviewer, the front
   gets the input box and the back the comparison area, which compares what was typed on the front
   the way Anki's reviewer does (green right, red wrong, grey missed).
-- ``[sound:name]`` becomes an ``<audio controls>`` element; images keep their ``src``, resolved by
-  the page's ``<base href="media/">`` against copies of the media under their packed names.
+- ``[sound:name]`` becomes an ``<audio controls>`` element; images and players load the copies
+  of the media under their packed names, written ``media/<name>``.
 - Anki's special fields ``{{Tags}}``, ``{{Type}}``, ``{{Deck}}``, ``{{Subdeck}}``, ``{{Card}}`` and
   ``{{CardFlag}}`` (empty); other filters (furigana, TTS, add-ons') leave the text as it is.
 
@@ -26,12 +26,18 @@ Which cards a note makes is what the ``.apkg`` holds (``Deck.card_ordinals``: re
 one per deletion number, shared and nested deletions included).
 
 The package: ``templates`` (Anki's template language), ``cards`` (each Anki card's two sides),
-``page`` (the HTML page), and here ``write_preview`` (validate, render, write atomically).
+``sanitise`` (what of a side's HTML the page may show), ``html_tokens`` and ``css`` (how a browser
+reads them), ``page`` (the HTML page and its Content-Security-Policy), and here ``write_preview``
+(validate, render, write atomically).
 
-Each side is inserted into the page from an inert ``<template>``, so that a field's unclosed or
-stray tag cannot spill into the next card; its ``<script>`` elements are marked, not run (shared
-decks are untrusted; Anki would run them). Not reproduced: MathJax and LaTeX typesetting (shown as
-written) and text-to-speech.
+Shared decks are untrusted: the page runs none of their code and fetches nothing from the network.
+Each side's HTML is rebuilt from an allow-list (no script, no ``on*`` handler, no ``javascript:``
+link, no frame or plug-in, media only from the page's own folder, ``<style>`` scoped to its side),
+and the page's Content-Security-Policy allows only deckkit's own two scripts and no fetch from
+elsewhere (:mod:`deckkit.preview.sanitise` says why this and not sandboxed frames). Each side is
+inserted into the page from an inert ``<template>``. Where Anki would run a script, the preview
+marks its place. Not reproduced: MathJax and LaTeX typesetting (shown as written), text-to-speech,
+inline SVG and MathML (marked), links (they keep their text and show their address).
 """
 
 from __future__ import annotations
@@ -45,7 +51,8 @@ from deckkit.atomic import prepare_output_dir, replace_text, write_atomically
 from deckkit.errors import OutputFolderError
 from deckkit.model import deck_from_source
 from deckkit.preview.cards import PreviewCard, preview_cards, render_card
-from deckkit.preview.page import GENERATOR, MEDIA_DIR, page_html
+from deckkit.preview.page import GENERATOR, page_html
+from deckkit.preview.sanitise import MEDIA_DIR
 from deckkit.preview.templates import render_template, reveal_cloze_text
 from deckkit.problems import Problem
 from deckkit.sources.validation import ValidationResult, validate

@@ -1,13 +1,15 @@
 """The preview page: a filterable grid of every card's front and back, in one HTML file.
 
-Each side is inserted into the page from an inert ``<template>``, so that a field's unclosed or
-stray tag cannot spill into the next card.
+Decks are a stranger's: each side's HTML is rebuilt from an allow-list first
+(:mod:`deckkit.preview.sanitise`), then inserted into the page from an inert ``<template>``.
+
+Media are written ``media/<name>``, each image and player naming its copy itself.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from html import escape
 from importlib import resources
 
@@ -16,8 +18,8 @@ from deckkit.model import Card, Deck
 from deckkit.notetypes import CSS, AnkiNoteType
 from deckkit.preview.cards import PreviewCard, preview_cards
 from deckkit.preview.css import scoped_css
+from deckkit.preview.sanitise import safe_html
 
-MEDIA_DIR = "media"
 GENERATOR = "deckkit preview"
 
 
@@ -44,6 +46,7 @@ def _count(number: int, noun: str) -> str:
 def page_html(decks: Sequence[Deck]) -> str:
     """The whole preview page: a filterable grid of every card's front and back."""
     cards = [c for deck in decks for c in preview_cards(deck)]
+    media = {m.packed_name for deck in decks for m in deck.media}
     tags = sorted({t for c in cards for t in _shown_tags(c.card)}, key=str.casefold)
     levels = [lv for lv in LEVELS if any(c.card.level == lv for c in cards)]
     levels += sorted({c.card.level for c in cards if c.card.level and c.card.level not in LEVELS})
@@ -63,7 +66,7 @@ def page_html(decks: Sequence[Deck]) -> str:
         'placeholder="words in the cards"></label>'
         '<label><input type="checkbox" id="dk-night" name="night"> Night mode</label>'
     )
-    articles = "\n".join(_article(c) for c in cards)
+    articles = "\n".join(_article(c, media) for c in cards)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -72,7 +75,6 @@ def page_html(decks: Sequence[Deck]) -> str:
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>deckkit preview: {escape(summary)}</title>
 <link rel="icon" href="data:,">
-<base href="{MEDIA_DIR}/">
 <script>{_asset("errors.js")}</script>
 <style>
 /* deckkit's note type styling, exactly as in the .apkg */
@@ -121,7 +123,7 @@ def _note_type_key(note_type: AnkiNoteType) -> str:
     return f"{note_type.id}-{digest}"
 
 
-def _article(preview: PreviewCard) -> str:
+def _article(preview: PreviewCard, media: Collection[str]) -> str:
     card = preview.card
     tags = _shown_tags(card)
     attributes = {
@@ -155,8 +157,8 @@ def _article(preview: PreviewCard) -> str:
     return (
         f'{opening}\n<header class="dk-meta">{"".join(meta)}</header>\n'
         f'<section class="dk-side dk-front"><h2>Front</h2><div class="{css}">'
-        f'<template class="dk-html">{preview.front}</template></div></section>\n'
+        f'<template class="dk-html">{safe_html(preview.front, media)}</template></div></section>\n'
         f'<section class="dk-side dk-back"><h2>Back</h2><div class="{css}">'
-        f'<template class="dk-html">{preview.back}</template></div></section>\n'
+        f'<template class="dk-html">{safe_html(preview.back, media)}</template></div></section>\n'
         "</article>"
     )

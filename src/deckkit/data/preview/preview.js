@@ -4,20 +4,11 @@
 (function () {
   "use strict";
 
-  // Each side arrives in an inert <template>: a field's unclosed tag stays inside its own card.
-  // Its <script> elements would run once inserted; shared decks are untrusted (deckkit warns about
-  // scripts), so the preview shows where they are instead of running them.
+  // Each side arrives in an inert <template>, its HTML already rebuilt by deckkit from an
+  // allow-list (no script, no handler, only the page's own media), and is moved into its card.
   var templates = document.querySelectorAll("template.dk-html");
   for (var i = 0; i < templates.length; i++) {
     var content = templates[i].content;
-    var scripts = content.querySelectorAll("script");
-    for (var s = 0; s < scripts.length; s++) {
-      var marker = document.createElement("span");
-      marker.className = "dk-script";
-      marker.title = "A script in this field: Anki runs it, the preview does not";
-      marker.textContent = "script";
-      scripts[s].parentNode.replaceChild(marker, scripts[s]);
-    }
     // A player parsed inside a <template> belongs to its inert document, where Chromium may
     // reject its file:// source ("URL safety check") after it has been moved here: load() starts
     // it again in this document and drops what the first attempt had queued.
@@ -93,7 +84,6 @@
     if (night.checked) params.set("night", "1");
     var fragment = params.toString();
     try {
-      // The page has <base href="media/">: build the full URL so only the fragment changes.
       history.replaceState(null, "", location.href.split("#")[0] + (fragment ? "#" + fragment : ""));
     } catch (e) {
       /* some browsers refuse history changes on file:// pages; the filters still work */
@@ -111,6 +101,19 @@
     writeFragment();
   });
   window.addEventListener("hashchange", readFragment);
+
+  // Links in cards lead nowhere (deckkit keeps only "#..." ones). Anki's "Hint" link shows the
+  // hint after it: its own onclick handler is not kept, so the page does what it did.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest(".dk-side a") : null;
+    if (!link) return;
+    event.preventDefault();
+    var hint = link.nextElementSibling;
+    if (link.classList.contains("hint") && hint && hint.classList.contains("hint")) {
+      link.style.display = "none";
+      hint.style.display = "block";
+    }
+  });
 
   // Type-in cards: what is typed on the front is compared on the back, as Anki's reviewer does.
   function escapeHtml(text) {
