@@ -31,12 +31,7 @@ from conftest import FIXTURES
 from deckkit import validate, write_preview
 
 ATTACKS = FIXTURES / "preview-attacks"
-# Remote resources in CSS are the Content-Security-Policy's (next).
-NAMES = sorted(
-    path.stem
-    for path in ATTACKS.glob("*.yaml")
-    if path.stem not in ("css-url", "css-font-face", "style-attribute-url")
-)
+NAMES = sorted(path.stem for path in ATTACKS.glob("*.yaml"))
 # The page untouched: the body's own background, no border (the CSS attacks give it one).
 PAGE_BACKGROUND = "rgb(233, 237, 241)"  # preview.css: #e9edf1
 SECONDS_TO_ACT = 1.0  # for a refresh, a fetch or a load to start
@@ -176,6 +171,87 @@ def test_every_attack_has_its_fixture() -> None:
         assert f"id: attack-{name}\n" in text
 
 
+# --- the Content-Security-Policy alone ------------------------------------------------------------
+#
+# The second wall. These attacks are shown to fail with the sanitiser switched off, the deck's HTML
+# put into the page as written: the policy alone stops every handler, script, javascript: URL,
+# frame, plug-in, form, <base> and remote load. (Not a refresh, a plain link, names that clobber
+# the page's own, nor CSS that styles the page: those are the sanitiser's and the CSS balancer's.)
+
+CSP_ALONE = [
+    "audio-onerror",
+    "base-href",
+    "css-font-face",
+    "css-url",
+    "details-ontoggle",
+    "embed-src",
+    "form-action",
+    "iframe-src",
+    "iframe-srcdoc",
+    "img-onerror",
+    "img-remote",
+    "img-srcset",
+    "input-image",
+    "javascript-link",
+    "javascript-link-obfuscated",
+    "link-prefetch",
+    "link-stylesheet",
+    "math-mxss",
+    "noscript-mxss",
+    "object-data",
+    "onclick-link",
+    "sound-remote",
+    "style-attribute-url",
+    "style-import",
+    "svg-onload",
+    "svg-style-mxss",
+    "table-background",
+    "template-script",
+    "video-poster",
+    "video-source",
+]
+
+
+@needs_chromium
+@pytest.mark.parametrize("name", CSP_ALONE)
+def test_the_page_s_security_policy_alone_stops_the_attack(
+    name: str, browser: Browser, server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Reaches inside: the sanitiser is replaced by one that keeps the deck's HTML as it is, to
+    # show that the policy would stop the attack on its own.
+    import deckkit.preview.page
+
+    monkeypatch.setattr(deckkit.preview.page, "safe_html", lambda html, media: html)
+    server.hits.clear()
+    page = attack_preview(name, tmp_path, server.host)
+    seen = visit(browser, page)
+    assert server.hits == [], "the deck reached the network"
+    assert str(seen["title"]).startswith("deckkit preview"), "the deck's code ran"
+    sent = seen["sent"]
+    assert isinstance(sent, list)
+    assert [url for url in sent if urlsplit(url).scheme not in ("file", "data")] == []
+
+
+def test_the_page_declares_its_security_policy(tmp_path: Path) -> None:
+    result = write_preview([FIXTURES / "good" / "all-types.yaml"], tmp_path / "preview")
+    assert result.page is not None
+    html = result.page.read_text("utf-8")
+    (policy,) = re.findall(r'<meta http-equiv="Content-Security-Policy" content="([^"]*)">', html)
+    assert html.index("Content-Security-Policy") < html.index("<script")
+    assert html.index("Content-Security-Policy") < html.index("<style")
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["default-src"] == "'none'"
+    scripts = directives["script-src"].split()
+    assert len(scripts) == 2
+    assert all(s.startswith("'sha256-") for s in scripts)
+    assert directives["base-uri"] == "'none'"
+    assert directives["form-action"] == "'none'"
+    assert directives["img-src"] == directives["media-src"] == directives["font-src"] == "'self'"
+    for open_door in ("connect-src", "frame-src", "object-src", "child-src", "worker-src"):
+        assert open_door not in directives  # default-src 'none' holds for them
+    assert "unsafe-inline" not in directives["script-src"]
+
+
 # --- what the reader sees instead ---------------------------------------------------------------
 
 
@@ -208,6 +284,25 @@ def test_the_deck_s_own_images_are_kept_and_named_in_the_media_folder(tmp_path: 
     assert re.fullmatch(r"media/pic-[0-9a-f]{10}\.png", src)
     assert (tmp_path / "preview" / src).is_file()
     assert "<base" not in html
+
+
+@needs_chromium
+def test_a_remote_resource_in_a_kept_note_type_s_css_is_reported_not_loaded(
+    browser: Browser, server: Server, tmp_path: Path
+) -> None:
+    server.hits.clear()
+    page = attack_preview("css-url", tmp_path, server.host)
+    tab = Page(browser)
+    try:
+        tab.goto(page.as_uri())
+        browser.pump(SECONDS_TO_ACT)
+        report = tab.js("document.getElementById('dk-errors').textContent")
+    finally:
+        tab.close()
+    assert server.hits == []
+    assert report == (
+        f"not loaded (the preview fetches nothing from the network): http://{server.host}/css-url"
+    )
 
 
 # --- random input ---------------------------------------------------------------------------------

@@ -3,11 +3,20 @@
 Decks are a stranger's: each side's HTML is rebuilt from an allow-list first
 (:mod:`deckkit.preview.sanitise`), then inserted into the page from an inert ``<template>``.
 
-Media are written ``media/<name>``, each image and player naming its copy itself.
+The page's Content-Security-Policy, the second wall, lets nothing run or load but deckkit's own:
+``default-src 'none'`` (no fetch, frame, object or worker at all); scripts only deckkit's two, by
+their SHA-256 (no ``on*`` handler, no ``javascript:`` URL, no other ``<script>``); images, media
+and fonts from the page's own origin only (``'self'``: for a page opened from disk, local files;
+the sanitiser keeps only the media folder's own names in the cards, and a CSP source cannot name
+a folder of a ``file:`` page); styles inline only, deckkit's and the decks' CSS, which can run
+nothing and fetch nothing under these rules (``url()`` and ``@import`` of anything else are
+blocked, and reported on the page); ``base-uri 'none'`` and ``form-action 'none'``. Media are
+written ``media/<name>`` rather than through a ``<base>``, which that rule forbids.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Collection, Sequence
 from html import escape
@@ -21,6 +30,7 @@ from deckkit.preview.css import scoped_css
 from deckkit.preview.sanitise import safe_html
 
 GENERATOR = "deckkit preview"
+SCRIPTS = ("errors.js", "preview.js")  # the only scripts the page runs
 
 
 def _asset(name: str) -> str:
@@ -41,6 +51,18 @@ def _options(values: Sequence[tuple[str, str]], everything: str) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def content_security_policy() -> str:
+    """The page's policy: only deckkit's own scripts run, nothing is fetched from elsewhere."""
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(_asset(name).encode()).digest()).decode()}'"
+        for name in SCRIPTS
+    )
+    return (
+        f"default-src 'none'; script-src {hashes}; style-src 'unsafe-inline'; "
+        "img-src 'self'; media-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'"
+    )
 
 
 def page_html(decks: Sequence[Deck]) -> str:
@@ -71,10 +93,10 @@ def page_html(decks: Sequence[Deck]) -> str:
 <html lang="en">
 <head>
 <meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="{content_security_policy()}">
 <meta name="generator" content="{GENERATOR}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>deckkit preview: {escape(summary)}</title>
-<link rel="icon" href="data:,">
 <script>{_asset("errors.js")}</script>
 <style>
 /* deckkit's note type styling, exactly as in the .apkg */
@@ -85,7 +107,7 @@ def page_html(decks: Sequence[Deck]) -> str:
 <body>
 <header class="dk-bar">
 <h1>deckkit preview <span class="dk-summary">{escape(summary)}</span></h1>
-<form class="dk-filters" onsubmit="return false">{filters}</form>
+<div class="dk-filters" role="search">{filters}</div>
 <p class="dk-count" id="dk-count" role="status">{len(cards)} of {len(cards)} cards</p>
 </header>
 <main class="dk-grid" id="dk-grid">

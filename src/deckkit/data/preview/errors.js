@@ -23,6 +23,11 @@
       report("error: " + event.message + " (" + event.filename + ":" + event.lineno + ")");
     }
   }, true);
+  // What the page's Content-Security-Policy refused to load (a deck's remote image in its CSS).
+  document.addEventListener("securitypolicyviolation", function (event) {
+    report("not loaded (the preview fetches nothing from the network): " +
+      (event.blockedURI || event.effectiveDirective));
+  });
   window.addEventListener("unhandledrejection", function (event) {
     report("unhandled rejection: " + event.reason);
   });
