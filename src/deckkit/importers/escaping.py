@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import re
 
+from deckkit.fieldtext.entities import ENTITY_BODY
 from deckkit.fieldtext.markup import ENTITY, KNOWN_TAGS, escape_bare_markup
 
-# What deckkit's escape_bare_markup keeps: a known tag's start, a comment, an entity.
-_TAG_START = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])")
+# What deckkit's escape_bare_markup keeps: a known tag's start (after its '<'), a comment, an
+# entity (after its '&'). Each is matched where it stands in the text, never on a copy of the rest
+# of it: copying the rest once per '<' made a field of many '<b' take quadratic time.
+_TAG_NAME = re.compile(r"(/?)([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])")
+_ENTITY_BODY = re.compile(ENTITY_BODY)
 _ESCAPE = re.compile(r"&(lt|amp);")
 
 
@@ -28,14 +32,15 @@ def readable_html(text: str) -> str:
         return text
     out: list[str] = []
     position = 0
+    last_gt = text.rfind(">")
     for match in _ESCAPE.finditer(text):
         out.append(text[position : match.start()])
-        rest = text[match.end() :]
+        after = match.end()
         if match.group(1) == "lt":
-            out.append(match.group(0) if would_stay_markup("<" + rest) else "<")
+            out.append(match.group(0) if _stays_markup(text, after, last_gt) else "<")
         else:
-            out.append(match.group(0) if ENTITY.match("&" + rest) else "&")
-        position = match.end()
+            out.append(match.group(0) if _ENTITY_BODY.match(text, after) else "&")
+        position = after
     out.append(text[position:])
     result = "".join(out)
     return result if escape_bare_markup(result) == text else text
@@ -48,9 +53,12 @@ def plain_to_html(text: str) -> str:
     `<b>` stays text.
     """
     plain = text.strip()
+    if "<" not in plain and "&" not in plain:
+        return plain.replace("\n", "<br>")
+    last_gt = plain.rfind(">")
     out = []
     for position, char in enumerate(plain):
-        if char == "<" and would_stay_markup(plain[position:]):
+        if char == "<" and _stays_markup(plain, position + 1, last_gt):
             out.append("&lt;")
         elif char == "&" and ENTITY.match(plain, position):
             out.append("&amp;")
@@ -61,7 +69,13 @@ def plain_to_html(text: str) -> str:
 
 def would_stay_markup(text: str) -> bool:
     """Whether a text starting with ``<`` starts a comment or a known tag, which deckkit keeps."""
-    if text.startswith("<!--"):
+    return text.startswith("<") and _stays_markup(text, 1, text.rfind(">"))
+
+
+def _stays_markup(text: str, after_lt: int, last_gt: int) -> bool:
+    """Whether a '<' just before ``text[after_lt]`` starts a comment or a known tag with a '>'
+    after it (``last_gt``: where the text's last '>' is, -1 for none)."""
+    if text.startswith("!--", after_lt):
         return True
-    match = _TAG_START.match(text)
-    return bool(match and match.group(2).lower() in KNOWN_TAGS and ">" in text)
+    match = _TAG_NAME.match(text, after_lt)
+    return bool(match and match.group(2).lower() in KNOWN_TAGS and last_gt >= after_lt)
