@@ -10,7 +10,7 @@ shape ``basic`` or ``reversed`` per note). Notes of any other note type cannot b
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -55,7 +55,7 @@ def roles_for(note_type: NoteTypeInfo) -> Roles | None:
         if others:
             roles["extra"] = others[0]
         return Roles("cloze", roles)
-    fronts = [_shown_fields(front, fields) for front, _back in templates]
+    fronts = [_shown_fields(front, index) for front, _back in templates]
     typed = _typed_field(templates[0][0])
     if len(templates) == 1 and typed in index and len(fields) in (2, 3):
         shown = [name for name in fronts[0] if name != typed]
@@ -80,27 +80,33 @@ def roles_for(note_type: NoteTypeInfo) -> Roles | None:
         front, back = index[fronts[0][0]], index[fronts[1][0]]
         if len(fields) == 2:
             return Roles("reversed", {"front": front, "back": back})
+        if len(fields) != 3:
+            return None  # not looked at field by field: a stranger's note type may have thousands
         switches = [
             i
             for i in range(len(fields))
             if i not in (front, back) and _is_section(templates[1][0], fields[i])
         ]
-        if len(fields) == 3 and len(switches) == 1:
+        if len(switches) == 1:
             return Roles("optional_reversed", {"front": front, "back": back}, switch=switches[0])
     return None
 
 
-def _shown_fields(template: str, fields: Sequence[str]) -> list[str]:
-    """The fields a template side displays (not just tests in a {{#section}}), in order."""
-    shown: list[str] = []
+def _shown_fields(template: str, fields: Collection[str]) -> list[str]:
+    """The fields a template side displays (not just tests in a {{#section}}), in order.
+
+    ``fields`` is looked up by name (a dict or set: a stranger's note type may have thousands of
+    fields, and its templates may name them thousands of times).
+    """
+    shown: dict[str, None] = {}  # in order of first use
     for match in _TEMPLATE_REF.finditer(template):
         inner = match.group(1).strip()
         if inner[:1] in "#^/!":
             continue
         name = inner.split(":")[-1].strip()
-        if name in fields and name not in _SPECIAL_FIELDS and name not in shown:
-            shown.append(name)
-    return shown
+        if name in fields and name not in _SPECIAL_FIELDS:
+            shown.setdefault(name)
+    return list(shown)
 
 
 def _typed_field(template: str) -> str | None:
