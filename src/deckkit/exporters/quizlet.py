@@ -17,6 +17,8 @@ https://help.quizlet.com/hc/en-us/articles/360029977151-Creating-sets-by-importi
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,21 +115,45 @@ def choose_separators(pairs: list[tuple[str, str]]) -> Separators:
     default = Separators("\t", "\n")
     if default.splits_back(pairs):
         return default
-    for candidate in _candidates():
+    for candidate in _candidates(pairs):
         if candidate.splits_back(pairs):
             return candidate
-    raise AssertionError("unreachable: separators grow until one fits")  # pragma: no cover
+    raise AssertionError("unreachable: the last candidates always fit")  # pragma: no cover
 
 
-def _candidates() -> Iterator[Separators]:
-    """The usual custom separators, then ever longer runs: one is bound to occur in no card."""
+_TILDES = re.compile("~+")
+# A run of carets that " ^^^^ " would be found in: between spaces, or ending a term after one.
+_CARETS_BETWEEN_SPACES = re.compile(r"(?<= )\^+(?= )")
+_CARETS_ENDING_A_TERM = re.compile(r"(?<= )\^+\Z")
+
+
+def _candidates(pairs: list[tuple[str, str]]) -> Iterator[Separators]:
+    """The usual custom separators, then longer runs (" ^^^^ " and "~~~~", then longer), then
+    runs that fit any text ("~~~~#"): one of these occurs in no card.
+
+    Each candidate costs a pass over the whole deck, so the runs that cannot fit are skipped
+    without trying them (trying one length after another took quadratic time on a field of
+    many '~', and never ended when a definition ended with one). With ``n`` longer than any
+    run of '~' in a field, "~" * n splits back exactly when no definition but the last ends with
+    '~', and " " + "^" * n + " " when no field has a run of exactly ``n`` carets between spaces
+    and no term ends with one after a space.
+    """
     for card in CARD_SEPARATORS:
         for term in TERM_SEPARATORS:
             yield Separators(term, card)
-    length = 4
-    while True:
+    texts = [text for pair in pairs for text in pair]
+    longest = max((len(run) for text in texts for run in _TILDES.findall(text)), default=0)
+    taken = {len(run) for text in texts for run in _CARETS_BETWEEN_SPACES.findall(text)}
+    taken |= {len(run) for term, _text in pairs for run in _CARETS_ENDING_A_TERM.findall(term)}
+    lengths = (n for n in itertools.count(max(4, longest + 1)) if n not in taken)
+    length = next(lengths)
+    if not any(text.endswith("~") for _term, text in pairs[:-1]):
         yield Separators(" " + "^" * length + " ", "~" * length)
-        length += 1
+    # A card separator that ends in a character no run of '~' in a field is followed by: a '~'
+    # ending a definition can no longer join it.
+    yield Separators(" " + "^" * length + " ", "~" * length + "#")
+    for length in lengths:  # pragma: no cover - the one above fits; this only makes sure
+        yield Separators(" " + "^" * length + " ", "~" * length + "#")
 
 
 def quizlet_pairs(deck: Deck) -> list[tuple[str, str]]:
