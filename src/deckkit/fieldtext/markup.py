@@ -53,11 +53,15 @@ def _alternation(words: Iterable[str]) -> str:
     return pattern(tree)
 
 
-# A '<' is markup when it opens a comment, or a known tag whose '>' follows; otherwise text.
-_BARE_LT = re.compile(
-    r"<(?!!--)(?!/?(?:" + _alternation(KNOWN_TAGS) + r")(?=[\s/>])[^>]*>)",
+# A '<' is markup when it opens a comment, or a known tag whose '>' follows; otherwise text. A
+# '>' follows exactly when the '<' comes before the text's last '>', so that is looked up once
+# (see escape_bare_markup): asking the pattern to look for it, '[^>]*>', read the rest of the text
+# again for each '<' after the last '>' (40,000 '<img ' took seconds).
+_BARE_LT_BEFORE_LAST_GT = re.compile(
+    r"<(?!!--)(?!/?(?:" + _alternation(KNOWN_TAGS) + r")[\s/>])",
     re.IGNORECASE,
 )
+_LT_NOT_COMMENT = re.compile("<(?!!--)")
 _BARE_AMP = re.compile("&(?!" + ENTITY_BODY + ")")
 
 
@@ -66,8 +70,23 @@ def escape_bare_markup(text: str) -> str:
     if "&" in text:
         text = _BARE_AMP.sub("&amp;", text)
     if "<" in text:
-        text = _BARE_LT.sub("&lt;", text)
+        end = text.rfind(">") + 1  # after the last '>', every '<' but a comment's is text
+        text = _BARE_LT_BEFORE_LAST_GT.sub("&lt;", text[:end]) + (
+            _LT_NOT_COMMENT.sub("&lt;", text[end:]) if end < len(text) else ""
+        )
     return text
+
+
+def _sub_tags(pattern: re.Pattern[str], replacement: str, text: str) -> str:
+    """``pattern.sub`` for a pattern ending at a '>': no match lies after the text's last '>'.
+
+    Searching only up to there keeps it linear: a '<b' after the last '>' would otherwise be read
+    to the end of the text, once for each such '<b'.
+    """
+    end = text.rfind(">") + 1
+    if end == len(text):
+        return pattern.sub(replacement, text)
+    return pattern.sub(replacement, text[:end]) + text[end:]
 
 
 _BLOCK_TAG = re.compile(
@@ -86,7 +105,7 @@ _TAB_OR_LINE_BREAK = re.compile("[\t\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 def _text_only(html_text: str) -> str:
     """The text a field shows: comments, scripts, styles and tags removed, entities decoded."""
     text = _SCRIPT_OR_STYLE.sub("", _COMMENT.sub("", escape_bare_markup(html_text)))
-    text = _ANY_TAG.sub("", _BLOCK_TAG.sub("\n", text))
+    text = _sub_tags(_ANY_TAG, "", _sub_tags(_BLOCK_TAG, "\n", text))
     return unescape(without_sound_tags(text)).replace("\u00a0", " ")
 
 
@@ -117,3 +136,35 @@ def is_blank(html_text: str) -> bool:
     if _MEDIA_TAG.search(html_text) or has_sound_tag(html_text):
         return False
     return not _text_only(html_text).strip()
+
+
+# An opening or closing tag, once bare '<'s are escaped: every '<' left has a '>' after it.
+_OPEN_OR_CLOSE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*?(/?)>")
+_VOID = frozenset("area base br col embed hr img input link meta source track wbr".split())
+# Elements whose end tag HTML lets an author leave out.
+_END_TAG_OPTIONAL = frozenset(("p", "li", "td", "tr", "th", "dt", "dd", "option"))
+
+
+def unclosed_tags(text: str) -> list[str]:
+    """The known elements a field opens and never closes, outermost first, as a browser reads it.
+
+    A closing tag closes the innermost element of its name still open and, like a browser, any
+    opened inside it; one of a name not open is ignored. Void elements, self-closing tags and
+    elements whose end tag is optional are never unclosed.
+    """
+    stack: list[str] = []
+    still_open: dict[str, int] = {}  # name -> how many on the stack: no scan of the stack
+    for match in _OPEN_OR_CLOSE.finditer(escape_bare_markup(text)):
+        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
+        if name in _VOID or self_closing or name not in KNOWN_TAGS:
+            continue
+        if not closing:
+            stack.append(name)
+            still_open[name] = still_open.get(name, 0) + 1
+        elif still_open.get(name):
+            while True:  # each element is pushed once and popped at most once
+                inner = stack.pop()
+                still_open[inner] -= 1
+                if inner == name:
+                    break
+    return [name for name in stack if name not in _END_TAG_OPTIONAL]
