@@ -3,7 +3,6 @@ what it cannot read, so one run reports every problem of a file."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from deckkit.fieldtext.media import is_url, may_refer_to_media, media_references
 from deckkit.notetypes import NOTE_TYPES
 from deckkit.problems import Problem, shorten
 from deckkit.sources.loader import LoadedSource
+from deckkit.sources.text_checks import check_field_text, check_note_type_code
 
 
 def _cards(source: LoadedSource) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -192,72 +192,6 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
                 yield source.problem(source.mark_of_value(path), message, code)
 
 
-_SCRIPT = re.compile(r"<script\b|\son[a-z]+\s*=|javascript:", re.IGNORECASE)
-_OPEN_OR_CLOSE = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)\b[^>]*?(/?)>")
-_VOID = frozenset(
-    """
-    area base br col embed hr img input link meta source track wbr
-    """.split()
-)
-
-
-def _html_fields(source: LoadedSource) -> Iterator[tuple[tuple[Any, ...], str]]:
-    data = source.data
-    if isinstance(data, dict) and isinstance(data.get("description"), str):
-        yield ("description",), data["description"]
-    for index, card in _cards(source):
-        for name, value in card.items():
-            if name in TEXT_KEYS and isinstance(value, str) and "<" in value:
-                yield ("cards", index, name), value
-            elif name in LIST_KEYS and isinstance(value, list):
-                for i, item in enumerate(value):
-                    if isinstance(item, str) and "<" in item:
-                        yield ("cards", index, name, i), item
-
-
-def check_html(source: LoadedSource) -> Iterator[Problem]:
-    """Scripts run inside Anki (and a shared deck's author is a stranger); a tag left open styles
-    the rest of the card. Both are warnings: `--strict` makes them errors."""
-    for path, value in _html_fields(source):
-        if _SCRIPT.search(value):
-            yield source.problem(
-                source.mark_of_value(path),
-                "field contains a script (<script>, an on...= handler or javascript:), which Anki "
-                "runs when showing the card; remove it unless you wrote it yourself",
-                "check.script",
-                "warning",
-            )
-        unclosed = _unclosed_tags(value)
-        if unclosed:
-            yield source.problem(
-                source.mark_of_value(path),
-                f"<{unclosed[0]}> is never closed; Anki would apply it to the rest of the card: "
-                f"add </{unclosed[0]}>",
-                "check.unclosed-tag",
-                "warning",
-            )
-
-
-def _unclosed_tags(value: str) -> list[str]:
-    from deckkit.fieldtext.markup import KNOWN_TAGS, escape_bare_markup
-
-    open_tags: list[str] = []
-    for match in _OPEN_OR_CLOSE.finditer(escape_bare_markup(value)):
-        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
-        if name in _VOID or self_closing or name not in KNOWN_TAGS:
-            continue
-        if not closing:
-            open_tags.append(name)
-        elif name in open_tags:
-            # Close the innermost matching tag (and, like a browser, anything opened inside it).
-            del open_tags[len(open_tags) - 1 - open_tags[::-1].index(name) :]
-    return [
-        name
-        for name in open_tags
-        if name not in ("p", "li", "td", "tr", "th", "dt", "dd", "option")
-    ]
-
-
 def _may_refer_to_media(value: Any) -> bool:
     return isinstance(value, str) and may_refer_to_media(value)
 
@@ -409,8 +343,9 @@ CHECKS: Sequence[Check] = (
     check_answer_in_choices,
     check_empty_fields,
     check_media,
-    check_html,
+    check_field_text,
     check_note_types,
+    check_note_type_code,
     check_card_note_types,
 )
 
