@@ -54,6 +54,11 @@ REQUIRED_CASES = {
     "choices-count",
     "duplicate-deck-id",
     "several-problems",
+    # issue 12: what Anki cannot store, and values the two schema validators once disagreed on
+    "unstorable-text",
+    "note-type-number-range",
+    "id-trailing-newline",
+    "tag-control-character",
 }
 
 

@@ -455,5 +455,8 @@ def _scalar_value(event: yaml.ScalarEvent) -> Any:
     tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, (True, False))
     if tag in _SAFE_SCALAR_TAGS:
         node = yaml.ScalarNode(tag, event.value)
-        return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
+        try:
+            return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
+        except ValueError:  # over Python's 4,300 digits: far beyond any number Anki keeps
+            return event.value  # text, which the schema refuses where a number belongs
     return event.value

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # jsonschema is imported only to explain problems (its import
     from jsonschema.protocols import Validator
 
 from deckkit.problems import Problem, shorten
-from deckkit.sources.loader import LoadedSource, PathKey
+from deckkit.sources.loader import LoadedSource, Mark, PathKey
 
 SCHEMA_RESOURCE = "deck.schema.json"
 
@@ -79,7 +79,7 @@ def schema_problems(source: LoadedSource) -> list[Problem]:
         return []  # unreadable: the loader has said why
     fast = _fast_validators()
     data = source.data
-    if fast is not None and fast[0].is_valid(data):
+    if fast is not None and _is_valid(fast[0], data):
         return []
     fast_card = fast[1] if fast is not None else None
     deck_level, card_validator = _explaining_validators()
@@ -89,8 +89,19 @@ def schema_problems(source: LoadedSource) -> list[Problem]:
     cards = data.get("cards") if isinstance(data, dict) else None
     if isinstance(cards, list):
         for index, card in enumerate(cards):
-            if fast_card is None or not fast_card.is_valid(card):
+            if fast_card is None or not _is_valid(fast_card, card):
                 located += [(("cards", index), e) for e in _leaf_errors(card_validator, card)]
+    if not located:
+        # The two validators must agree (tests/test_schema_patterns.py); should they not, the
+        # file is refused rather than passed as valid.
+        return [
+            source.problem(
+                Mark(1, 1),
+                "the fast schema validator refuses this file but the explaining one finds "
+                "nothing wrong; this is a bug in deckkit: please report it with the file",
+                "schema.disagreement",
+            )
+        ]
     # A refused alias was read as null; its schema error would blame what the user did not write.
     skipped = source.skipped_paths
     problems = []
@@ -99,6 +110,13 @@ def schema_problems(source: LoadedSource) -> list[Problem]:
         if not any(path[: len(skip)] == skip for skip in skipped):
             problems.append(_to_problem(error, source, prefix))
     return problems
+
+
+def _is_valid(validator: jsonschema_rs.Validator, data: Any) -> bool:
+    try:
+        return validator.is_valid(data)
+    except ValueError:  # text Rust cannot hold (a lone surrogate): let jsonschema explain
+        return False
 
 
 def _leaf_errors(validator: Validator, data: Any) -> Iterator[ValidationError]:
@@ -143,7 +161,10 @@ def _message(error: ValidationError, path: PathKey) -> str:
         return f"'{missing}' is required in {where}"
     if keyword == "pattern" and len(path) >= 2 and "tags" in path:
         tag = shorten(repr(error.instance))
-        return f"tag {tag} contains whitespace; Anki tags cannot (use '_' or '::')"
+        return f"tag {tag} contains {_unwanted(error.instance)}; Anki tags cannot (use '_' or '::')"
+    if keyword == "pattern" and path[-1:] == ("guid",):
+        guid = shorten(repr(error.instance))
+        return f"{where} {guid} contains {_unwanted(error.instance)}, which a GUID cannot"
     if keyword == "pattern":
         return (
             f"{where} {shorten(repr(error.instance))} is not a valid id: use letters, digits, "
@@ -170,6 +191,11 @@ def _message(error: ValidationError, path: PathKey) -> str:
     if keyword == "oneOf":  # only the multiple-choice answer offers alternatives
         shown = _shown(error.instance)
         return f"{where} must be a letter A..H or a list of letters, not {shown}"
+    if keyword == "maximum" and error.validator_value == _ANKI_MAX_NUMBER:
+        return (
+            f"{where} is {_shown(error.instance)}; Anki stores numbers up to {_ANKI_MAX_NUMBER} "
+            "(2**63 - 1)"
+        )
     if keyword == "minItems":
         return f"{where} needs at least {error.validator_value} item(s)"
     if keyword == "maxItems":
@@ -181,6 +207,19 @@ def _message(error: ValidationError, path: PathKey) -> str:
     # Other keywords quote the value: keep the line short whatever its size.
     message = str(error.message)
     return f"{where}: {message if len(message) <= 200 else shorten(message)}"
+
+
+_ANKI_MAX_NUMBER = 2**63 - 1  # Anki keeps ids and times as signed 64-bit integers (rslib)
+
+
+def _unwanted(text: object) -> str:
+    """What a tag or GUID holds that the schema refuses: whitespace or a control character."""
+    for char in str(text):
+        if (ord(char) < 0x20 and char not in "\t\n\v\f\r") or char == "\x7f":
+            return f"the control character U+{ord(char):04X}"
+        if char.isspace() or char == "\ufeff":
+            return "whitespace"
+    return "whitespace"  # pragma: no cover - the pattern refuses nothing else
 
 
 def _shown(value: object) -> str:
