@@ -322,3 +322,29 @@ def test_mapping_a_note_type_of_thousands_of_fields_takes_linear_time(tmp_path: 
         )
     """
     assert_linear(setup, "roles_for(note_type)", 2_500, tmp_path)
+
+
+def many_note_types(size: int) -> str:
+    """A source declaring ``size`` note types, whose ``size`` cards each name an undeclared one."""
+    lines = ["deck: Attack", "id: attack", "cards:"]
+    lines += [f"  - {{id: c{i}, note_type: Missing, front: f, back: b}}" for i in range(size)]
+    lines.append("note_types:")
+    lines += [
+        f"  - {{name: T{i}, id: {i + 1}, mod: 0, kind: basic,"
+        " fields: [{name: F, role: front}, {name: B, role: back}],"
+        ' templates: [{name: C, front: "{{F}}", back: "{{B}}"}]}'
+        for i in range(size)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def test_cards_naming_an_unknown_note_type_take_linear_time(tmp_path: Path) -> None:
+    """Each card's problem listed every declared note type: quadratic time and memory."""
+    setup = """
+        from test_linear_time import many_note_types
+        from deckkit import validate
+        source = Path("attack.yaml")
+        source.write_text(many_note_types(size), encoding="utf-8")
+    """
+    call = "assert max(len(p.message) for p in validate([source]).problems) < 400"
+    assert_linear(setup, call, 1_500, tmp_path)

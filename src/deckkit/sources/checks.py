@@ -3,6 +3,7 @@ what it cannot read, so one run reports every problem of a file."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -171,6 +172,8 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
                 ]
             elif name in TEXT_KEYS and _may_refer_to_media(value):
                 fields.append((("cards", index, name), value))
+    # A name is looked up on disk once: a stranger's field may name one file 100,000 times.
+    checked: dict[str, tuple[str, str] | None] = {}
     for path, value in fields:
         if not isinstance(value, str):
             continue
@@ -186,7 +189,9 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
                     "warning",
                 )
                 continue
-            found = reference_problem(ref, source_dir)
+            if ref not in checked:
+                checked[ref] = reference_problem(ref, source_dir)
+            found = checked[ref]
             if found:
                 message, code = found
                 yield source.problem(source.mark_of_value(path), message, code)
@@ -300,7 +305,7 @@ def check_card_note_types(source: LoadedSource) -> Iterator[Problem]:
         mark = source.mark_of_value(("cards", index, "note_type"))
         found = declared.get(name)
         if found is None:
-            known = ", ".join(f"'{n}'" for n in declared) or "none"
+            known = _some_names(declared)
             yield source.problem(
                 mark,
                 f"note type '{name}' is not declared under note_types (declared: {known}); "
@@ -333,6 +338,17 @@ def check_card_note_types(source: LoadedSource) -> Iterator[Problem]:
                     f"remove it or give a field of '{name}' the role {key}",
                     "check.note-type-kind",
                 )
+
+
+_NAMES_SHOWN = 10
+
+
+def _some_names(names: Iterable[str]) -> str:
+    """The first few names, quoted: a stranger's deck may declare thousands of note types, and
+    every card naming an unknown one would otherwise quote them all."""
+    listed = list(itertools.islice(names, _NAMES_SHOWN + 1))
+    shown = ", ".join(f"'{shorten(name)}'" for name in listed[:_NAMES_SHOWN]) or "none"
+    return shown + (", ..." if len(listed) > _NAMES_SHOWN else "")
 
 
 Check = Callable[[LoadedSource], Iterator[Problem]]
