@@ -208,14 +208,21 @@ def _not_a_marker(path: Path) -> OutputFolderError:
 _HELD_LOCKS: list[int] = []
 
 
-def release_in_child() -> None:
+def release_in_child(parent: int | None = None) -> None:
     """In a forked child: close the inherited lock files (the parent keeps its lock), and on
-    Linux ask to be killed when the parent dies, so that a killed build leaves no orphan."""
+    Linux ask to be killed when the parent dies, so that a killed build leaves no orphan.
+
+    ``parent`` is the pid of the process that forked this one: if it died before the request
+    was made (a build killed just as it forked), this child ends at once instead of writing on
+    beside the next build.
+    """
     for descriptor in _HELD_LOCKS:
         with contextlib.suppress(OSError):
             os.close(descriptor)
     _HELD_LOCKS.clear()
     _die_with_parent()
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
     # Ctrl-C reaches the whole process group, and so do the SIGTERM of `timeout` and the SIGHUP
     # of a closed terminal; the parent alone decides what happens (it waits for its children and
     # removes what they staged), so a child neither stops half-way nor prints a traceback.

@@ -40,8 +40,8 @@ class _Worker(Generic[_Context, _Item, _Result]):
         self.context = context
 
 
-def _start_worker(work: Callable[[Any, Any], object], context: object) -> None:
-    release_in_child()
+def _start_worker(work: Callable[[Any, Any], object], context: object, parent: int) -> None:
+    release_in_child(parent)
     _Worker.current = _Worker(work, context)
 
 
@@ -66,7 +66,7 @@ def map_in_workers(
         max_workers=workers,
         mp_context=multiprocessing.get_context("fork"),
         # Forked, each worker inherits this call instead of receiving it pickled.
-        initializer=partial(_start_worker, work, context),
+        initializer=partial(_start_worker, work, context, os.getpid()),
     )
     with pool:
         results: Iterator[Any] = pool.map(_work_in_worker, items)  # work's results
@@ -97,12 +97,13 @@ class Forked(Generic[_Result]):
 def run_forked(work: Callable[[], _Result]) -> Forked[_Result]:
     """Start ``work`` in a forked child and return at once (POSIX only: see ``can_fork``)."""
     reader, writer = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child: never returns
         status = 1
         try:
             os.close(reader)
-            release_in_child()
+            release_in_child(parent)
             payload: object = work()
             status = 0
         except BaseException as error:  # the parent re-raises it
