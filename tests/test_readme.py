@@ -98,3 +98,10 @@ def test_using_one_entry_point_leaves_the_others_in_place() -> None:
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
+
+
+def test_security_md_names_only_tests_that_exist() -> None:
+    security = (REPO / "SECURITY.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`(test_[a-z_]+\.py)`", security))
+    assert len(named) >= 10
+    assert sorted(name for name in named if not (REPO / "tests" / name).is_file()) == []
