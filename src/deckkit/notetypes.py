@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from html import escape
 from importlib import resources
@@ -283,11 +284,48 @@ def card_ordinals(note_type: NoteType, fields: Sequence[str]) -> list[int]:
 
 @lru_cache(maxsize=64)
 def _model_for_ordinals(note_type: NoteType) -> genanki.Model:
-    return genanki_model(note_type, mod=0)  # which cards a note makes does not depend on mod
+    # Which cards a note makes does not depend on mod.
+    return _plain_model(_as_anki_reads_it(note_type), mod=0)
+
+
+def _as_anki_reads_it(note_type: NoteType) -> NoteType:
+    """The note type with its templates' tags written as Anki reads them.
+
+    genanki works a note's cards out with chevron, which reads '{{ #Field }}' and '{{/ Field }}'
+    as other sections than Anki does (and fails on them); what genanki computes is computed from
+    this, while the .apkg carries the templates as written.
+    """
+    templates = tuple(
+        (name, _anki_tags(front), _anki_tags(back)) for name, front, back in note_type.templates
+    )
+    return (
+        note_type if templates == note_type.templates else replace(note_type, templates=templates)
+    )
+
+
+def _anki_tags(template: str) -> str:
+    """A template with each tag's inner spaces removed, as Anki reads ``{{ #Field }}``."""
+    return _TEMPLATE_TAG.sub(lambda tag: "{{" + _tag_name(tag.group(1)) + "}}", template)
+
+
+def _tag_name(inner: str) -> str:
+    inner = inner.strip()
+    if inner[:1] in ("#", "^", "/"):
+        return inner[0] + inner[1:].strip()
+    return inner
 
 
 def genanki_model(note_type: NoteType, *, mod: int) -> genanki.Model:
     """The genanki model for a note type, with a fixed modification time."""
+    model = _plain_model(note_type, mod=mod)
+    as_anki_reads_it = _as_anki_reads_it(note_type)
+    if as_anki_reads_it is not note_type:
+        # genanki's list of the fields each card needs, from the templates as Anki reads them.
+        model.__dict__["_req"] = _plain_model(as_anki_reads_it, mod=mod)._req
+    return model
+
+
+def _plain_model(note_type: NoteType, *, mod: int) -> genanki.Model:
     model = _FixedModModel(
         note_type.id,
         note_type.name,
@@ -311,3 +349,37 @@ class _FixedModModel(genanki.Model):  # type: ignore[misc]
         data: dict[str, object] = super().to_json(timestamp, deck_id)
         data["mod"] = self.fixed_mod
         return data
+
+
+_TEMPLATE_TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+
+
+def template_syntax_problem(template: str) -> tuple[str, int] | None:
+    """Why Anki cannot render a card template, with the offset of the tag at fault, or None.
+
+    Anki's rule (``rslib/src/template.rs``): each ``{{#Field}}`` or ``{{^Field}}`` section is
+    closed by ``{{/Field}}``, innermost first. A template breaking it shows an error on every
+    card in Anki, and genanki refuses to work out the note's cards.
+    """
+    open_sections: list[tuple[str, int]] = []
+    for tag in _TEMPLATE_TAG.finditer(template):
+        inner = tag.group(1).strip()
+        if inner[:1] in ("#", "^"):
+            open_sections.append((inner[1:].strip(), tag.start()))
+        elif inner[:1] == "/":
+            name = inner[1:].strip()
+            if not open_sections:
+                return f"'{{{{/{name}}}}}' closes no section: add '{{{{#{name}}}}}' before it", (
+                    tag.start()
+                )
+            expected, _start = open_sections.pop()
+            if name != expected:
+                return (
+                    f"'{{{{/{name}}}}}' closes '{{{{#{expected}}}}}': close the inner section "
+                    f"first with '{{{{/{expected}}}}}'",
+                    tag.start(),
+                )
+    if open_sections:
+        name, start = open_sections[-1]
+        return f"'{{{{#{name}}}}}' is never closed: add '{{{{/{name}}}}}'", start
+    return None

@@ -19,9 +19,10 @@ from deckkit.cardtypes import (
 from deckkit.fieldtext.cloze import cloze_numbers
 from deckkit.fieldtext.markup import is_blank
 from deckkit.fieldtext.media import is_url, may_refer_to_media, media_references, reference_problem
-from deckkit.notetypes import NOTE_TYPES
+from deckkit.notetypes import NOTE_TYPES, template_syntax_problem
 from deckkit.problems import Problem, shorten
 from deckkit.sources.loader import LoadedSource
+from deckkit.sources.positions import ValuePositions
 from deckkit.sources.text_checks import check_field_text, check_note_type_code
 
 
@@ -291,6 +292,30 @@ def check_note_types(source: LoadedSource) -> Iterator[Problem]:
             )
 
 
+def check_template_syntax(source: LoadedSource) -> Iterator[Problem]:
+    """A kept note type's templates must be ones Anki can render: every ``{{#Field}}`` section
+    closed by its ``{{/Field}}``, innermost first (Anki shows an error on every card otherwise)."""
+    positions = ValuePositions(source)
+    for index, note_type in _note_types(source):
+        templates = note_type.get("templates")
+        for position, template in enumerate(templates if isinstance(templates, list) else []):
+            if not isinstance(template, dict):
+                continue
+            for side in ("front", "back"):
+                text = template.get(side)
+                found = template_syntax_problem(text) if isinstance(text, str) else None
+                if found is None:
+                    continue
+                message, offset = found
+                path = ("note_types", index, "templates", position, side)
+                yield source.problem(
+                    positions.mark(path, str(text), offset),
+                    f"the {side} template {position + 1} of note type "
+                    f"'{shorten(str(note_type.get('name')))}': {message}",
+                    "check.template-syntax",
+                )
+
+
 def check_card_note_types(source: LoadedSource) -> Iterator[Problem]:
     """A card's `note_type` must name a declared note type of the card's own type, and the note
     type needs a field for every key the card fills (or that text would be lost)."""
@@ -362,6 +387,7 @@ CHECKS: Sequence[Check] = (
     check_field_text,
     check_note_types,
     check_note_type_code,
+    check_template_syntax,
     check_card_note_types,
 )
 
