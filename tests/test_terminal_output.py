@@ -61,16 +61,27 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # --- validate: problems from keys, card ids and text -------------------------------------------
 
 
+def problem_count() -> int:
+    """How many problems the fixture has, as the JSON report counts them."""
+    document = json.loads(invoke("validate", "--format", "json", str(CONTROLS)).stdout)
+    return len(document["problems"])
+
+
+def has_line_with(lines: list[str], text: str) -> bool:
+    return any(text in line for line in lines)
+
+
 def test_validate_escapes_what_a_terminal_obeys_in_keys_ids_and_media_names() -> None:
     result = invoke("validate", str(CONTROLS))
     assert result.exit_code == 1
     assert_safe(result.output)
     lines = result.stdout.splitlines()
-    assert len(lines) == 4  # one line per problem: no newline or CR of the input breaks one
-    assert r"unknown key '\x1b]0;title from a key\x07\x1b[2J'" in lines[0]
-    assert r"'card-\x1b]52;c;cm0gLXJmIH4=\x07\u202e' is not a valid id" in lines[1]
-    assert r"media file 'tower\x1b]0;title from a file name\x07\u202egnp.exe'" in lines[2]
-    assert r"unknown key '\x1b]52;c;cm0gLXJmIH4=\x07' for a basic card" in lines[3]
+    # One line per problem: no newline or CR of the input breaks one.
+    assert len(lines) == problem_count() >= 4
+    assert has_line_with(lines, r"unknown key '\x1b]0;title from a key\x07\x1b[2J'")
+    assert has_line_with(lines, r"'card-\x1b]52;c;cm0gLXJmIH4=\x07\u202e' is not a valid id")
+    assert has_line_with(lines, r"media file 'tower\x1b]0;title from a file name\x07\u202egnp.exe'")
+    assert has_line_with(lines, r"unknown key '\x1b]52;c;cm0gLXJmIH4=\x07' for a basic card")
 
 
 def test_validate_json_escapes_them_the_json_way_and_decodes_to_the_text() -> None:
@@ -80,8 +91,10 @@ def test_validate_json_escapes_them_the_json_way_and_decodes_to_the_text() -> No
     assert "\\u202e" in result.stdout
     assert "\\u001b" in result.stdout
     messages = [problem["message"] for problem in json.loads(result.stdout)["problems"]]
-    assert "unknown key '\x1b]0;title from a key\x07\x1b[2J'" in messages[0]
-    assert "media file 'tower\x1b]0;title from a file name\x07\u202egnp.exe'" in messages[2]
+    assert has_line_with(messages, "unknown key '\x1b]0;title from a key\x07\x1b[2J'")
+    assert has_line_with(
+        messages, "media file 'tower\x1b]0;title from a file name\x07\u202egnp.exe'"
+    )
 
 
 def test_validate_github_gives_one_workflow_command_per_problem() -> None:
@@ -89,10 +102,10 @@ def test_validate_github_gives_one_workflow_command_per_problem() -> None:
     assert result.exit_code == 1
     assert_safe(result.output)
     lines = result.stdout.splitlines()
-    assert len(lines) == 4
+    assert len(lines) == problem_count() >= 4
     for line in lines:
         assert re.fullmatch(r"::(error|warning) file=[^,:]+,line=\d+,col=\d+::.+", line)
-    assert r"'card-\x1b]52;c;cm0gLXJmIH4=\x07\u202e'" in lines[1]
+    assert has_line_with(lines, r"'card-\x1b]52;c;cm0gLXJmIH4=\x07\u202e'")
 
 
 def test_a_newline_or_a_carriage_return_in_a_key_cannot_fake_a_line(in_tmp: Path) -> None:
