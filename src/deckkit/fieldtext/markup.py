@@ -62,6 +62,8 @@ _BARE_LT_BEFORE_LAST_GT = re.compile(
     re.IGNORECASE,
 )
 _LT_NOT_COMMENT = re.compile("<(?!!--)")
+# Case-insensitive as the patterns it guards: they read U+017F as "s" and U+212A as "k".
+_TAG_START = re.compile("</?[A-Za-z]", re.IGNORECASE)
 _BARE_AMP = re.compile("&(?!" + ENTITY_BODY + ")")
 
 
@@ -70,9 +72,13 @@ def escape_bare_markup(text: str) -> str:
     if "&" in text:
         text = _BARE_AMP.sub("&amp;", text)
     if "<" in text:
-        end = text.rfind(">") + 1  # after the last '>', every '<' but a comment's is text
-        text = _BARE_LT_BEFORE_LAST_GT.sub("&lt;", text[:end]) + (
-            _LT_NOT_COMMENT.sub("&lt;", text[end:]) if end < len(text) else ""
+        # After the last '>', every '<' but a comment's is text: the pattern, which does not look
+        # for the '>', must not see a tag's start there ('2 < 3' is no tag's start anywhere).
+        end = text.rfind(">") + 1
+        if text.find("<", end) < 0 or _TAG_START.search(text, end) is None:  # the usual case
+            return _BARE_LT_BEFORE_LAST_GT.sub("&lt;", text)
+        text = _BARE_LT_BEFORE_LAST_GT.sub("&lt;", text[:end]) + _LT_NOT_COMMENT.sub(
+            "&lt;", text[end:]
         )
     return text
 
@@ -84,8 +90,9 @@ def _sub_tags(pattern: re.Pattern[str], replacement: str, text: str) -> str:
     to the end of the text, once for each such '<b'.
     """
     end = text.rfind(">") + 1
-    if end == len(text):
-        return pattern.sub(replacement, text)
+    if text.find("<", end) < 0 or _TAG_START.search(text, end) is None:
+        return pattern.sub(replacement, text)  # no attempt can read past the last '>'
+
     return pattern.sub(replacement, text[:end]) + text[end:]
 
 
@@ -154,9 +161,9 @@ def unclosed_tags(text: str) -> list[str]:
     """
     stack: list[str] = []
     still_open: dict[str, int] = {}  # name -> how many on the stack: no scan of the stack
-    for match in _OPEN_OR_CLOSE.finditer(escape_bare_markup(text)):
-        closing, name, self_closing = match.group(1), match.group(2).lower(), match.group(3)
-        if name in _VOID or self_closing or name not in KNOWN_TAGS:
+    for closing, tag, self_closing in _OPEN_OR_CLOSE.findall(escape_bare_markup(text)):
+        name = tag.lower()
+        if self_closing or name in _VOID or name not in KNOWN_TAGS:
             continue
         if not closing:
             stack.append(name)
