@@ -86,3 +86,21 @@ def test_a_long_name_keeps_its_extension_within_the_limit() -> None:
     name = portable_name("é" * 200 + ".jpeg")
     assert name.endswith(".jpeg")
     assert len(name.encode("utf-8")) <= MAX_NAME_BYTES
+
+
+def test_a_deck_id_naming_a_windows_device_is_a_warning(tmp_path: Path) -> None:
+    source = tmp_path / "aux.yaml"
+    source.write_text("deck: Aux\nid: aux\ncards:\n  - id: a\n    front: a\n    back: b\n")
+    problems = deckkit.validate([source]).problems
+    assert [(p.line, p.column, p.code, p.severity) for p in problems] == [
+        (2, 5, "check.portable-name", "warning")
+    ]
+
+
+def test_an_imported_deck_named_like_a_device_gets_an_id_windows_accepts(tmp_path: Path) -> None:
+    export = tmp_path / "vocabulary.txt"
+    export.write_text("chat\tcat\nchien\tdog\n", encoding="utf-8")
+    result = deckkit.import_file(export, tmp_path / "sources", fmt="quizlet", deck_name="Con")
+    assert [deck.id for deck in result.decks] == ["con-deck"]
+    assert [deck.path.name for deck in result.decks] == ["con-deck.yaml"]
+    assert result.ok

@@ -26,7 +26,7 @@ MAX_NAME_BYTES = 120  # Anki's own limit for media names (rslib/src/media/files.
 def portable_name(name: str, *, fallback: str = "file") -> str:
     """``name`` changed as little as possible into a file name every system accepts."""
     name = _NOT_PORTABLE.sub("_", unicodedata.normalize("NFC", name)).strip(" .") or fallback
-    if name.partition(".")[0].casefold() in _DEVICE_NAMES:
+    if names_a_device(name):
         name = f"_{name}"
     if len(name.encode("utf-8")) > MAX_NAME_BYTES:
         stem, dot, extension = name.rpartition(".")
@@ -43,9 +43,14 @@ def _cut_to_bytes(text: str, limit: int) -> str:
     return text.encode("utf-8")[:limit].decode("utf-8", errors="ignore")
 
 
+def names_a_device(name: str) -> bool:
+    """Whether Windows reads ``name`` as a device (``con``, ``aux.txt``, ``LPT1.png``)."""
+    return name.partition(".")[0].casefold() in _DEVICE_NAMES
+
+
 def clash_key(name: str) -> str:
     """What two names must differ in to be two files on every system (case, Unicode form)."""
     return unicodedata.normalize("NFC", name).casefold()
 
 
-__all__ = ["MAX_NAME_BYTES", "clash_key", "portable_name"]
+__all__ = ["MAX_NAME_BYTES", "clash_key", "names_a_device", "portable_name"]

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from deckkit.errors import CannotImport
+from deckkit.filenames import portable_name
 from deckkit.lockfile import read_lockfile
 from deckkit.model import note_guid
 from deckkit.sources.loader import load_source
@@ -25,7 +26,9 @@ def slugify(text: str, *, fallback: str, limit: int = 60) -> str:
         cut = slug[:limit]
         slug = cut.rsplit("-", 1)[0] if "-" in cut[limit // 2 :] else cut
         slug = slug.strip("-")
-    return slug or fallback
+    slug = slug or fallback
+    # A deck's id names its files (<id>.yaml, <id>.apkg): "con" or "aux" cannot be one on Windows.
+    return slug if portable_name(slug) == slug else f"{slug}-deck"
 
 
 class UniqueNames:

@@ -19,6 +19,7 @@ from deckkit.cardtypes import (
 from deckkit.fieldtext.cloze import cloze_numbers
 from deckkit.fieldtext.markup import is_blank
 from deckkit.fieldtext.media import is_url, may_refer_to_media, media_references, reference_problem
+from deckkit.filenames import names_a_device
 from deckkit.notetypes import NOTE_TYPES, template_syntax_problem
 from deckkit.problems import Problem, shorten
 from deckkit.sources.loader import LoadedSource
@@ -292,6 +293,20 @@ def check_note_types(source: LoadedSource) -> Iterator[Problem]:
             )
 
 
+def check_portable_deck_id(source: LoadedSource) -> Iterator[Problem]:
+    """A deck's id names its files (``<id>.apkg``): Windows has no file named after a device."""
+    data = source.data
+    deck_id = data.get("id") if isinstance(data, dict) else None
+    if isinstance(deck_id, str) and names_a_device(deck_id):
+        yield source.problem(
+            source.mark_of_value(("id",)),
+            f"deck id '{shorten(deck_id)}' names a device on Windows, where {deck_id}.apkg cannot "
+            f"be written or checked out; choose another, such as '{deck_id}-deck'",
+            "check.portable-name",
+            "warning",
+        )
+
+
 def check_template_syntax(source: LoadedSource) -> Iterator[Problem]:
     """A kept note type's templates must be ones Anki can render: every ``{{#Field}}`` section
     closed by its ``{{/Field}}``, innermost first (Anki shows an error on every card otherwise)."""
@@ -388,6 +403,7 @@ CHECKS: Sequence[Check] = (
     check_note_types,
     check_note_type_code,
     check_template_syntax,
+    check_portable_deck_id,
     check_card_note_types,
 )
 
