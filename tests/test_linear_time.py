@@ -21,6 +21,8 @@ import resource
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from conftest import REPO
@@ -348,3 +350,23 @@ def test_cards_naming_an_unknown_note_type_take_linear_time(tmp_path: Path) -> N
     """
     call = "assert max(len(p.message) for p in validate([source]).problems) < 400"
     assert_linear(setup, call, 1_000, tmp_path)
+
+
+def test_templates_and_cloze_texts_of_many_unclosed_tags_are_read_in_linear_time() -> None:
+    # Reaches inside: the two readers a stranger's import or kept template reaches, timed alone.
+    from deckkit.importers.plan import _revealed
+    from deckkit.notetypes import template_syntax_problem, template_tags
+
+    def seconds(read: Callable[[int], object], size: int) -> float:
+        started = time.perf_counter()
+        read(size)
+        return time.perf_counter() - started
+
+    for read in (
+        lambda n: list(template_tags("{{#A}}" + "{{ " * n)),
+        lambda n: template_syntax_problem("{{#A}}x" * n),
+        lambda n: _revealed("{{c1::a}}" + "{{c1::" * n),
+    ):
+        small = seconds(read, 5_000)
+        large = seconds(read, 40_000)
+        assert large < 16 * small + 0.5  # 8x the input; the old patterns took minutes here

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from html import escape
@@ -305,7 +304,12 @@ def _as_anki_reads_it(note_type: NoteType) -> NoteType:
 
 def _anki_tags(template: str) -> str:
     """A template with each tag's inner spaces removed, as Anki reads ``{{ #Field }}``."""
-    return _TEMPLATE_TAG.sub(lambda tag: "{{" + _tag_name(tag.group(1)) + "}}", template)
+    pieces: list[str] = []
+    position = 0
+    for tag in template_tags(template):
+        pieces += [template[position : tag.start], "{{", _tag_name(tag.inner), "}}"]
+        position = tag.end
+    return "".join(pieces) + template[position:]
 
 
 def _tag_name(inner: str) -> str:
@@ -351,7 +355,28 @@ class _FixedModModel(genanki.Model):  # type: ignore[misc]
         return data
 
 
-_TEMPLATE_TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
+@dataclass(frozen=True)
+class TemplateTag:
+    """One ``{{...}}`` of a card template: where it stands and what is inside."""
+
+    start: int
+    end: int
+    inner: str
+
+
+def template_tags(template: str) -> Iterator[TemplateTag]:
+    """Every ``{{...}}`` of a template, as Anki reads them: each ends at the first ``}}``.
+
+    Linear in the template's length (a regex ``{{(.*?)}}`` reads to the end from every ``{{``
+    that is never closed: a stranger's template of many ``{{`` took minutes).
+    """
+    position = 0
+    while (start := template.find("{{", position)) != -1:
+        end = template.find("}}", start + 2)
+        if end == -1:
+            return  # no '}}' after this '{{': nothing later is a tag either
+        yield TemplateTag(start, end + 2, template[start + 2 : end])
+        position = end + 2
 
 
 def template_syntax_problem(template: str) -> tuple[str, int] | None:
@@ -362,22 +387,22 @@ def template_syntax_problem(template: str) -> tuple[str, int] | None:
     card in Anki, and genanki refuses to work out the note's cards.
     """
     open_sections: list[tuple[str, int]] = []
-    for tag in _TEMPLATE_TAG.finditer(template):
-        inner = tag.group(1).strip()
+    for tag in template_tags(template):
+        inner = tag.inner.strip()
         if inner[:1] in ("#", "^"):
-            open_sections.append((inner[1:].strip(), tag.start()))
+            open_sections.append((inner[1:].strip(), tag.start))
         elif inner[:1] == "/":
             name = inner[1:].strip()
             if not open_sections:
                 return f"'{{{{/{name}}}}}' closes no section: add '{{{{#{name}}}}}' before it", (
-                    tag.start()
+                    tag.start
                 )
             expected, _start = open_sections.pop()
             if name != expected:
                 return (
                     f"'{{{{/{name}}}}}' closes '{{{{#{expected}}}}}': close the inner section "
                     f"first with '{{{{/{expected}}}}}'",
-                    tag.start(),
+                    tag.start,
                 )
     if open_sections:
         name, start = open_sections[-1]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from deckkit.cardtypes import CARD_TYPES, DEFAULT_CARD_TYPE, LEVELS
+from deckkit.fieldtext.cloze import deletion_text, parse_clozes
 from deckkit.fieldtext.markup import escape_bare_markup, to_plain_text
 from deckkit.importers.escaping import readable_html
 from deckkit.importers.ids import UniqueNames, slugify
@@ -26,7 +27,6 @@ from deckkit.importers.yaml_writer import Flow, source_text
 from deckkit.lockfile import is_slug
 
 _LEVEL_TAG = re.compile(rf"^level::({'|'.join(LEVELS)})$", re.IGNORECASE)
-_CLOZE_MARKUP = re.compile(r"\{\{c[\d,]+::(.*?)(?:::.*?)?\}\}", re.DOTALL)
 # The keys a card's id is made from: each card type's first text key.
 _ID_KEYS = tuple(dict.fromkeys(card_type.text_keys[0] for card_type in CARD_TYPES.values()))
 
@@ -237,8 +237,16 @@ def _common_tags(tag_lists: list[list[str]]) -> list[str]:
     return [tag for tag in tag_lists[0] if tag in shared]
 
 
+def _revealed(text: str) -> str:
+    """A field's text with each cloze deletion shown as its answer (read by deckkit's one cloze
+    parser, in linear time: a pattern with two lazy parts took minutes on a run of '{{c1::')."""
+    return "".join(
+        node if isinstance(node, str) else deletion_text(node) for node in parse_clozes(text)
+    )
+
+
 def _first_text(keys: dict[str, Any]) -> str:
     for name in _ID_KEYS:
         if name in keys:
-            return to_plain_text(_CLOZE_MARKUP.sub(r"\1", escape_bare_markup(str(keys[name]))))
+            return to_plain_text(_revealed(escape_bare_markup(str(keys[name]))))
     return ""

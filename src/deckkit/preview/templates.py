@@ -18,8 +18,8 @@ from html import escape, unescape
 
 from deckkit.fieldtext.cloze import Deletion, parse_clozes
 from deckkit.fieldtext.media import without_sound_tags
+from deckkit.notetypes import template_tags
 
-_TEMPLATE_TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 # A field Anki treats as empty for {{#Field}} / {{^Field}}.
 _EMPTY_FIELD = re.compile(r"(?:[ \t\n\r\f\v]|</?(?:br|div) ?/?>)*\Z", re.IGNORECASE)
 
@@ -51,11 +51,11 @@ def _parse_template(template: str) -> tuple[_Node, ...]:
 def _template_tokens(template: str) -> list[str | tuple[str, str]]:
     tokens: list[str | tuple[str, str]] = []
     position = 0
-    for match in _TEMPLATE_TAG.finditer(template):
-        if match.start() > position:
-            tokens.append(template[position : match.start()])
-        tokens.append(("tag", match.group(1).strip()))
-        position = match.end()
+    for tag in template_tags(template):
+        if tag.start > position:
+            tokens.append(template[position : tag.start])
+        tokens.append(("tag", tag.inner.strip()))
+        position = tag.end
     if position < len(template):
         tokens.append(template[position:])
     return tokens
