@@ -193,7 +193,10 @@ def _expected_answer(field_text: str) -> str:
 
 # Cloze deletions, as rslib/src/cloze.rs reveals them.
 
-_MATHJAX = re.compile(r"(\\[(\[])(.*?)(\\[)\]])", re.DOTALL | re.IGNORECASE)
+# MathJax's \( \) and \[ \] delimiters (an opening one is closed by either closing one, as in
+# Anki's pattern).
+_MATHJAX_OPEN = re.compile(r"\\[(\[]")
+_MATHJAX_CLOSE = re.compile(r"\\[)\]]")
 _HTML = re.compile(
     r"<!--.*?-->|<style.*?>.*?</style>|<script.*?>.*?</script>|<.*?>", re.DOTALL | re.IGNORECASE
 )
@@ -259,4 +262,18 @@ def strip_html(text: str) -> str:
 
 
 def _strip_html_inside_mathjax(text: str) -> str:
-    return _MATHJAX.sub(lambda m: m.group(1) + _HTML.sub("", m.group(2)) + m.group(3), text)
+    """HTML removed between MathJax delimiters, as Anki does after revealing clozes.
+
+    Read delimiter by delimiter in linear time: when an opening delimiter has no closing one after
+    it, no later one has either (the pattern would read to the end from each of them).
+    """
+    pieces: list[str] = []
+    position = 0
+    while (opening := _MATHJAX_OPEN.search(text, position)) is not None:
+        closing = _MATHJAX_CLOSE.search(text, opening.end())
+        if closing is None:
+            break
+        body = _HTML.sub("", text[opening.end() : closing.start()])
+        pieces += [text[position : opening.end()], body, closing.group()]
+        position = closing.end()
+    return "".join(pieces) + text[position:]
