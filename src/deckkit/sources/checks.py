@@ -24,7 +24,7 @@ from deckkit.notetypes import NOTE_TYPES, template_syntax_problem
 from deckkit.problems import Problem, shorten
 from deckkit.sources.loader import LoadedSource
 from deckkit.sources.positions import ValuePositions
-from deckkit.sources.text_checks import check_field_text, check_note_type_code
+from deckkit.sources.text_checks import check_field_text, check_note_type_code, template_sides
 
 
 def _cards(source: LoadedSource) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -312,23 +312,16 @@ def check_template_syntax(source: LoadedSource) -> Iterator[Problem]:
     closed by its ``{{/Field}}``, innermost first (Anki shows an error on every card otherwise)."""
     positions = ValuePositions(source)
     for index, note_type in _note_types(source):
-        templates = note_type.get("templates")
-        for position, template in enumerate(templates if isinstance(templates, list) else []):
-            if not isinstance(template, dict):
+        for path, text, side in template_sides(index, note_type):
+            found = template_syntax_problem(text)
+            if found is None:
                 continue
-            for side in ("front", "back"):
-                text = template.get(side)
-                found = template_syntax_problem(text) if isinstance(text, str) else None
-                if found is None:
-                    continue
-                message, offset = found
-                path = ("note_types", index, "templates", position, side)
-                yield source.problem(
-                    positions.mark(path, str(text), offset),
-                    f"the {side} template {position + 1} of note type "
-                    f"'{shorten(str(note_type.get('name')))}': {message}",
-                    "check.template-syntax",
-                )
+            message, offset = found
+            yield source.problem(
+                positions.mark(path, text, offset),
+                f"{side} of note type '{shorten(str(note_type.get('name')))}': {message}",
+                "check.template-syntax",
+            )
 
 
 def check_card_note_types(source: LoadedSource) -> Iterator[Problem]:

@@ -126,6 +126,20 @@ def _remote(source: LoadedSource, mark: Any, where: str, finding: Finding) -> Pr
     )
 
 
+def template_sides(index: int, note_type: dict[str, Any]) -> Iterator[tuple[PathKey, str, str]]:
+    """Each template side of the kept note type at ``index`` that holds text: its path, its text
+    and how a message names it ("the front template 1")."""
+    templates = note_type.get("templates")
+    for position, template in enumerate(templates if isinstance(templates, list) else []):
+        if not isinstance(template, dict):
+            continue
+        for side in ("front", "back"):
+            text = template.get(side)
+            if isinstance(text, str):
+                path: PathKey = ("note_types", index, "templates", position, side)
+                yield path, text, f"the {side} template {position + 1}"
+
+
 def check_note_type_code(source: LoadedSource) -> Iterator[Problem]:
     """A kept note type's templates and CSS run in Anki like a field's HTML: scripts, remote
     resources and markup that breaks out of its element are warnings, as in fields."""
@@ -139,17 +153,9 @@ def check_note_type_code(source: LoadedSource) -> Iterator[Problem]:
             continue
         name = note_type.get("name")
         label = f"note type '{shorten(name)}'" if isinstance(name, str) else "a note type"
-        templates = note_type.get("templates")
-        for position, template in enumerate(templates if isinstance(templates, list) else []):
-            if not isinstance(template, dict):
-                continue
-            for side in ("front", "back"):
-                text = template.get(side)
-                if isinstance(text, str):
-                    path: PathKey = ("note_types", index, "templates", position, side)
-                    where = f"the {side} template {position + 1} of {label}"
-                    found = html_findings(text, template=True)
-                    yield from _code_problems(source, positions, path, text, where, found)
+        for path, text, side in template_sides(index, note_type):
+            found = html_findings(text, template=True)
+            yield from _code_problems(source, positions, path, text, f"{side} of {label}", found)
         css = note_type.get("css")
         if isinstance(css, str):
             found = css_findings(css)
