@@ -128,7 +128,20 @@ class Open:
     answer: str
 
 
-Content = Basic | Reversed | Cloze | TypeIn | MultipleChoice | Open
+@dataclass(frozen=True)
+class Fields:
+    """A card of a declared note type: its field texts by field name, as the card gives them."""
+
+    values: tuple[tuple[str, str], ...]
+
+    def get(self, name: str) -> str:
+        """The text of a field; "" for a field the card leaves out."""
+        return next((text for field, text in self.values if field == name), "")
+
+
+FIELDS_CARD_TYPE = "fields"  # a card that gives a declared note type's fields by name
+
+Content = Basic | Reversed | Cloze | TypeIn | MultipleChoice | Open | Fields
 
 
 def role_values(content: Content) -> dict[str, str]:

@@ -5,8 +5,8 @@ forward exactly when its exported content changes, and stay put otherwise, or a 
 either overwrite a learner's own edits of untouched notes or silently skip real changes. That
 needs memory across builds which must not live in ``build/`` (a fresh clone has none), so it is a
 small JSON file committed beside ``sources/``: for every note a hash of its content and the time
-that content was first built, and the same for deckkit's note types. (The original note types an
-imported deck keeps are not in it: their time is the ``mod`` their source declares.)
+that content was first built, and the same for every note type (deckkit's and those the sources
+declare, whose entries also hold the hash of their fields' and templates' names).
 
 Lockfiles are edited and merged by people, so one is read strictly (:func:`lock_from_text`): deck
 and card ids must be ids as the schema defines them (one becomes a file name when ``deckkit
@@ -32,7 +32,7 @@ from typing import Any
 from deckkit.budgets import LOCKFILE, read_capped
 from deckkit.errors import LockfileError, LockfileTooLarge
 from deckkit.model import Card, Deck
-from deckkit.notetypes import NOTE_TYPES, NoteType, note_type_for
+from deckkit.notetypes import NOTE_TYPES, NoteType, note_type_for, original_note_type
 from deckkit.sources.schema import deck_schema
 from deckkit.stamps import Stamps
 
@@ -48,10 +48,15 @@ _NOTE_TYPE_ID = re.compile(r"[0-9]{1,18}")  # deckkit's note type ids, as text: 
 
 @dataclass(frozen=True)
 class Entry:
-    """A content hash and the time that content was first built."""
+    """A content hash and the time that content was first built.
+
+    A note type's entry also holds its ``schema`` (:meth:`deckkit.notetypes.NoteType.schema`),
+    so that a build can tell a change of fields or templates from a change of styling.
+    """
 
     hash: str
     mod: int
+    schema: str | None = None
 
 
 @dataclass(frozen=True)
@@ -76,13 +81,13 @@ def note_hash(deck: Deck, card: Card, fields: Iterable[str]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def _next(old: Entry | None, new_hash: str, now: int) -> Entry:
+def _next(old: Entry | None, new_hash: str, now: int, schema: str | None = None) -> Entry:
     if old is not None and old.hash == new_hash:
-        return old
+        return old if old.schema == schema else Entry(old.hash, old.mod, schema)
     # Never go back in time, even if the clock did: the new content must look newer than the old.
     # (Up to the largest time a lockfile may hold, so that the file written can be read back.)
     mod = now if old is None else min(max(now, old.mod + 1), MAX_MOD)
-    return Entry(new_hash, mod)
+    return Entry(new_hash, mod, schema)
 
 
 def deck_entries(old: dict[str, Entry], deck: Deck, now: int) -> dict[str, Entry]:
@@ -103,6 +108,22 @@ def note_type_entries(lock: Lock, now: int) -> dict[str, Entry]:
     }
 
 
+def declared_note_type_entries(lock: Lock, deck: Deck, now: int) -> dict[str, Entry]:
+    """The entries of the note types a deck declares: kept while the note type is unchanged,
+    a newer time when its templates, styling or options change (so that Anki updates the
+    learner's copy in place). A declaration's own ``mod`` (written by older imports) stands
+    for an entry the lockfile does not have yet."""
+    entries = {}
+    for declared in deck.note_types:
+        note_type = original_note_type(declared)
+        key = str(note_type.id)
+        old = lock.note_types.get(key)
+        if old is None and declared.mod is not None:
+            old = Entry(note_type.fingerprint(), declared.mod, note_type.schema())
+        entries[key] = _next(old, note_type.fingerprint(), now, note_type.schema())
+    return entries
+
+
 def stale_notes(lock: Lock, fresh: Lock) -> list[str]:
     """`deck/card` names whose entry the build would change (new, edited or removed)."""
     changed: list[str] = []
@@ -114,7 +135,7 @@ def stale_notes(lock: Lock, fresh: Lock) -> list[str]:
             if old.get(card_id) != new.get(card_id)
         ]
     changed += [
-        f"note type {NOTE_TYPES_BY_ID[int(i)].name}"
+        f"note type {NOTE_TYPES_BY_ID[int(i)].name if int(i) in NOTE_TYPES_BY_ID else i}"
         for i in sorted(fresh.note_types)
         if lock.note_types.get(i) != fresh.note_types[i]
     ]
@@ -127,21 +148,20 @@ NOTE_TYPES_BY_ID: dict[int, NoteType] = {t.id: t for t in NOTE_TYPES.values()}
 def stamps_from(
     entries: dict[str, Entry], note_types_entries: dict[str, Entry], deck: Deck
 ) -> Stamps:
-    """Stamps from a deck's entries and the note types' entries.
-
-    A deck's original note types (kept by ``deckkit import``) carry their own ``mod``: the time of
-    the note type in the learner's collection, so that Anki leaves that note type as it is.
-    """
+    """Stamps from a deck's entries and the note types' entries (deckkit's and the deck's
+    declared ones: see :func:`declared_note_type_entries`)."""
     notes = {card.guid: entries[card.id].mod for card in deck.cards if card.id in entries}
     note_types = {int(i): entry.mod for i, entry in note_types_entries.items()}
-    note_types.update(original_note_type_mods(deck))
     latest = max([*notes.values(), *note_types.values(), 0])
     return Stamps(notes=notes, note_types=note_types, default=latest)
 
 
-def original_note_type_mods(deck: Deck) -> dict[int, int]:
-    """The declared modification time of each original note type of a deck, by id."""
-    return {note_type.id: note_type.mod for note_type in deck.note_types}
+def declared_note_type_mods(deck: Deck, default: int) -> dict[int, int]:
+    """Without a lockfile: each declared note type's own ``mod``, else ``default``."""
+    return {
+        note_type.id: default if note_type.mod is None else note_type.mod
+        for note_type in deck.note_types
+    }
 
 
 def lock_to_text(lock: Lock, made: Mapping[str, list[str]] | None = None) -> str:
@@ -169,7 +189,8 @@ def _entry_lines(entries: dict[str, Entry], *, indent: int) -> list[str]:
     space = " " * indent
     quote = encode_basestring
     lines = [
-        f'{space}{quote(key)}: {{"hash": {quote(entry.hash)}, "mod": {entry.mod:d}}},'
+        f'{space}{quote(key)}: {{"hash": {quote(entry.hash)}, "mod": {entry.mod:d}'
+        + ("}," if entry.schema is None else f', "schema": {quote(entry.schema)}}},')
         for key, entry in ((key, entries[key]) for key in sorted(entries))
     ]
     if lines:
@@ -201,7 +222,9 @@ def lock_from_text(text: str) -> Lock:
     unknown = sorted(set(data) - {"version", "note_types", "notes"})
     if unknown:
         raise LockfileError(f"unknown key {_shown(unknown[0])} in the lockfile")
-    note_types = _entries(data.get("note_types"), "note_types", _NOTE_TYPE_ID.fullmatch)
+    note_types = _entries(
+        data.get("note_types"), "note_types", _NOTE_TYPE_ID.fullmatch, schema=True
+    )
     notes = _object(data.get("notes"), "notes")
     decks: dict[str, dict[str, Entry]] = {}
     for deck_id, cards in notes.items():
@@ -211,8 +234,12 @@ def lock_from_text(text: str) -> Lock:
     return Lock(notes=decks, note_types=note_types)
 
 
-def _entries(value: Any, where: str, key_ok: Callable[[str], object]) -> dict[str, Entry]:
-    """The entries of one JSON object, each checked; the first wrong one raises LockfileError."""
+def _entries(
+    value: Any, where: str, key_ok: Callable[[str], object], *, schema: bool = False
+) -> dict[str, Entry]:
+    """The entries of one JSON object, each checked; the first wrong one raises LockfileError.
+
+    ``schema``: a note type's entry may also hold its schema hash."""
     entries: dict[str, Entry] = {}
     hash_ok = _HASH.fullmatch
     for key, entry in _object(value, where).items():
@@ -222,11 +249,25 @@ def _entries(value: Any, where: str, key_ok: Callable[[str], object]) -> dict[st
             if type(digest) is str and hash_ok(digest) and type(mod) is int and 0 <= mod <= MAX_MOD:
                 entries[key] = Entry(digest, mod)
                 continue
-        raise LockfileError(_wrong_entry(where, key, entry, key_ok))
+        elif schema and type(entry) is dict and len(entry) == 3 and key_ok(key):
+            digest, mod, shape = entry.get("hash"), entry.get("mod"), entry.get("schema")
+            if (
+                type(digest) is str
+                and hash_ok(digest)
+                and type(mod) is int
+                and 0 <= mod <= MAX_MOD
+                and type(shape) is str
+                and hash_ok(shape)
+            ):
+                entries[key] = Entry(digest, mod, shape)
+                continue
+        raise LockfileError(_wrong_entry(where, key, entry, key_ok, schema=schema))
     return entries
 
 
-def _wrong_entry(where: str, key: str, entry: Any, key_ok: Callable[[str], object]) -> str:
+def _wrong_entry(
+    where: str, key: str, entry: Any, key_ok: Callable[[str], object], *, schema: bool = False
+) -> str:
     """What is wrong with an entry that the quick check refused."""
     place = f"{where}.{key}" if key_ok(key) else where
     if not key_ok(key):
@@ -234,13 +275,17 @@ def _wrong_entry(where: str, key: str, entry: Any, key_ok: Callable[[str], objec
         return f"{_shown(key)} in {where} is not an id ({rule})"
     if type(entry) is not dict:
         return f"{place} is not an object with a hash and a mod"
-    unknown = sorted(set(entry) - {"hash", "mod"})
+    unknown = sorted(set(entry) - {"hash", "mod", *(["schema"] if schema else [])})
     if unknown:
         return f"unknown key {_shown(unknown[0])} in {place}"
     digest, mod = entry.get("hash"), entry.get("mod")
     if type(digest) is not str or not _HASH.fullmatch(digest):
         return f"the hash of {place} is not a hexadecimal string: {_shown(digest)}"
-    return f"the mod of {place} is not a whole number from 0 to 2**53: {_shown(mod)}"
+    if type(mod) is not int or not 0 <= mod <= MAX_MOD:
+        return f"the mod of {place} is not a whole number from 0 to 2**53: {_shown(mod)}"
+    if "mod" not in entry or "hash" not in entry:
+        return f"{place} is not an object with a hash and a mod"
+    return f"the schema of {place} is not a hexadecimal string: {_shown(entry.get('schema'))}"
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:

@@ -14,17 +14,28 @@ from typing import Any
 
 from deckkit.cardtypes import (
     DEFAULT_CARD_TYPE,
+    FIELDS_CARD_TYPE,
     Basic,
     Cloze,
     Content,
+    Fields,
     MultipleChoice,
     Open,
     Reversed,
     TypeIn,
 )
 from deckkit.fieldtext.markup import escape_bare_markup
-from deckkit.fieldtext.media import MediaFile, MediaPacker
-from deckkit.notetypes import AnkiNoteType, card_fields, card_ordinals, note_type_for
+from deckkit.fieldtext.media import FLAT_MEDIA_FOLDER, MediaFile, MediaPacker, resolve_reference
+from deckkit.notetypes import (
+    NOTE_TYPES,
+    AnkiNoteType,
+    builtin_as_declared,
+    card_fields,
+    card_ordinals,
+    declared_note_type_id,
+    note_type_for,
+)
+from deckkit.sources.declared import DeclaredNoteType, declared_note_types, field_options
 from deckkit.sources.loader import LoadedSource
 
 
@@ -52,7 +63,8 @@ class Deck:
     cards: tuple[Card, ...]
     media: tuple[MediaFile, ...]
     source: Path
-    note_types: tuple[AnkiNoteType, ...] = ()  # original note types its cards keep
+    note_types: tuple[AnkiNoteType, ...] = ()  # the note types it declares (and its files')
+    files: tuple[Path, ...] = ()  # files read besides the source: note-type files, templates, CSS
 
     @cached_property
     def fields(self) -> tuple[tuple[str, ...], ...]:
@@ -104,16 +116,27 @@ def deck_from_source(source: LoadedSource) -> Deck:
     """Build the deck model from a source whose data passed validation."""
     data: dict[str, Any] = source.data
     source_dir = source.path.parent
-    packer = MediaPacker(source_dir)
+    as_written = bool(data.get("exactly_as_written"))
+    packer = MediaPacker(
+        source_dir,
+        flat_folder=source_dir / FLAT_MEDIA_FOLDER if as_written else None,
+        missing=frozenset(data.get("missing_media") or ()),
+    )
 
     def html(value: Any) -> str:
         text = "" if value is None else str(value)
-        return packer.pack(escape_bare_markup(text))
+        return packer.pack(text if as_written else escape_bare_markup(text))
 
     deck_tags = tuple(data.get("tags") or ())
-    note_types = tuple(_note_type(raw) for raw in data.get("note_types") or ())
-    by_name = {note_type.name: note_type for note_type in note_types}
+    declared = declared_note_types(source)
+    note_types = tuple(_note_type(d) for d in declared.note_types)
+    by_name = {**_BUILTIN_BY_NAME, **{note_type.name: note_type for note_type in note_types}}
     cards = tuple(_card(data["id"], raw, deck_tags, html, by_name) for raw in data["cards"])
+    for note_type in note_types:
+        for media in note_type.media:
+            packer.add(media.source)
+    for name in data.get("media") or ():
+        packer.add(resolve_reference(name, source_dir))
     return Deck(
         id=data["id"],
         name=data["deck"],
@@ -123,20 +146,62 @@ def deck_from_source(source: LoadedSource) -> Deck:
         media=packer.files(),
         source=source.path,
         note_types=note_types,
+        files=tuple(declared.files),
     )
 
 
-def _note_type(raw: dict[str, Any]) -> AnkiNoteType:
-    """An original note type as declared: its text exactly as written."""
+_BUILTIN_BY_NAME = {t.name: builtin_as_declared(t) for t in NOTE_TYPES.values()}
+# Anki's JSON key for each field option a declaration may give.
+_FIELD_OPTIONS = {
+    "font": "font",
+    "size": "size",
+    "rtl": "rtl",
+    "description": "description",
+    "sticky": "sticky",
+    "plain_text": "plainText",
+    "collapsed": "collapsed",
+    "exclude_from_search": "excludeFromSearch",
+}
+_TEMPLATE_OPTIONS = {"browser_front": "bqfmt", "browser_back": "bafmt"}
+
+
+def _note_type(declared: DeclaredNoteType) -> AnkiNoteType:
+    """A declared note type: its text exactly as written (or as its files hold it)."""
+    raw = declared.raw
+    kind = raw.get("kind")
+    fields = []
+    options = []
+    required = []
+    for name, given in field_options(raw):
+        fields.append((name, given.get("role") if kind else None))
+        options.append(tuple((_FIELD_OPTIONS[k], given[k]) for k in _FIELD_OPTIONS if k in given))
+        if given.get("required"):
+            required.append(name)
+    names = [name for name, _role in fields]
+    sort_field = raw.get("sort_field")
+    templates = raw.get("templates") or []
+    template_options = tuple(
+        tuple((_TEMPLATE_OPTIONS[k], t[k]) for k in _TEMPLATE_OPTIONS if k in t) for t in templates
+    )
+    folder = declared.source.path.parent
     return AnkiNoteType(
         name=raw["name"],
-        id=int(raw["id"]),
-        mod=int(raw["mod"]),
-        kind=raw["kind"],
-        fields=tuple((field["name"], field.get("role")) for field in raw["fields"]),
-        templates=tuple((t["name"], t["front"], t["back"]) for t in raw["templates"]),
-        css=raw.get("css") or "",
-        cloze=bool(raw.get("cloze", raw["kind"] == "cloze")),
+        id=int(raw["id"]) if "id" in raw else declared_note_type_id(raw["name"]),
+        mod=int(raw["mod"]) if "mod" in raw else None,
+        kind=kind,
+        fields=tuple(fields),
+        templates=declared.templates,
+        css=declared.css,
+        cloze=bool(raw.get("cloze", kind == "cloze")),
+        field_options=tuple(options) if any(options) else (),
+        template_options=template_options if any(template_options) else (),
+        sort_field=names.index(sort_field) if sort_field in names else 0,
+        latex=(raw.get("latex_pre"), raw.get("latex_post"), bool(raw.get("latex_svg"))),
+        media=tuple(
+            MediaFile(target, target.name)
+            for target in (resolve_reference(name, folder) for name in raw.get("media") or ())
+        ),
+        required=tuple(required),
     )
 
 
@@ -147,7 +212,7 @@ def _card(
     html: Any,
     note_types: dict[str, AnkiNoteType],
 ) -> Card:
-    kind = raw.get("type", DEFAULT_CARD_TYPE)
+    kind = FIELDS_CARD_TYPE if "fields" in raw else raw.get("type", DEFAULT_CARD_TYPE)
     level = raw.get("level")
     tags = [*deck_tags, *(raw.get("tags") or ())]
     if level:
@@ -164,6 +229,8 @@ def _card(
 
 
 def _content(kind: str, raw: dict[str, Any], html: Any) -> Content:
+    if kind == FIELDS_CARD_TYPE:
+        return Fields(tuple((str(name), html(text)) for name, text in raw["fields"].items()))
     if kind == "basic":
         return Basic(html(raw["front"]), html(raw["back"]))
     if kind == "reversed":

@@ -27,6 +27,7 @@ from deckkit.cardtypes import (
     Basic,
     Cloze,
     Content,
+    Fields,
     MultipleChoice,
     Open,
     Reversed,
@@ -34,26 +35,48 @@ from deckkit.cardtypes import (
     role_values,
 )
 from deckkit.fieldtext.cloze import cloze_numbers
+from deckkit.fieldtext.media import MediaFile
+
+
+# What a note type's field or template carries besides its name, as Anki's JSON keys and values
+# (``font``, ``size``, ``rtl``, ``description``, ``plainText``...; ``bqfmt``, ``bafmt``): only the
+# options a declaration gives, so a note type without any is written exactly as before.
+Options = tuple[tuple[str, object], ...]
 
 
 @dataclass(frozen=True)
 class AnkiNoteType:
-    """An Anki note type a deck keeps from where its cards came from (``deckkit import``).
+    """A note type a deck declares (``note_types``): an author's, or one ``deckkit import`` kept.
 
-    Its id, name, field names and template names are those of the note type in the learner's
-    collection, so that Anki updates the notes in place; ``mod`` is that note type's modification
-    time, so that Anki leaves the learner's note type as it is. Templates and CSS are Anki's text,
-    never escaped or rewritten.
+    Its id, name, field names and template names are a contract with the learner's collection,
+    so that Anki updates the notes in place. ``mod`` is a time the declaration gives (written by
+    older imports; None: the lockfile's). Templates and CSS are Anki's text, never escaped or
+    rewritten.
     """
 
     name: str
     id: int
-    mod: int
-    kind: str  # the card type it carries: basic, reversed, cloze or type_in
+    mod: int | None
+    # The card type it carries with each field's role (basic, reversed, cloze or type_in: a note
+    # type kept by `deckkit import` for such cards); None: cards give its fields by name.
+    kind: str | None
     fields: tuple[tuple[str, str | None], ...]  # (field name, card key that fills it or None)
     templates: tuple[tuple[str, str, str], ...]  # (name, front, back)
     css: str = ""
     cloze: bool = False
+    field_options: tuple[Options, ...] = ()  # per field, when any is given
+    template_options: tuple[Options, ...] = ()  # per template, when any is given
+    sort_field: int = 0
+    latex: tuple[str | None, str | None, bool] = (None, None, False)  # pre, post, svg
+    media: tuple[MediaFile, ...] = ()  # the files its templates and CSS load
+    required: tuple[str, ...] = ()  # fields every card must fill (deckkit's own rule)
+
+
+def declared_note_type_id(name: str) -> int:
+    """A declared note type's id when the declaration gives none: from its name, stable, in the
+    range of Anki's own ids (milliseconds of a date, as Anki makes them)."""
+    digest = hashlib.sha256(f"deckkit-note-type:{name}".encode()).digest()
+    return 1_500_000_000_000 + int.from_bytes(digest[:8], "big") % 500_000_000_000
 
 
 CSS = resources.files("deckkit").joinpath("data", "cards.css").read_text("utf-8")
@@ -75,10 +98,10 @@ class NoteType:
     # deckkit's own: what each field holds, by card key (multiple choice's "marked": the choices
     # with the right ones marked, "correct": their letters); read back by `deckkit import`.
     keys: tuple[str, ...] = ()
-
-    @property
-    def sort_field_index(self) -> int:
-        return 0
+    field_options: tuple[Options, ...] = ()
+    template_options: tuple[Options, ...] = ()
+    sort_field_index: int = 0
+    latex: tuple[str | None, str | None, bool] = (None, None, False)  # pre, post, svg
 
     @property
     def style(self) -> str:
@@ -92,8 +115,19 @@ class NoteType:
 
     def fingerprint(self) -> str:
         """A hash of everything Anki stores for the note type; changes when styling does."""
-        payload = json.dumps([self.name, self.fields, self.templates, self.is_cloze, self.style])
+        parts: list[object] = [self.name, self.fields, self.templates, self.is_cloze, self.style]
+        extra = [self.field_options, self.template_options, self.sort_field_index, self.latex]
+        if extra != [(), (), 0, (None, None, False)]:  # deckkit's own: their hashes as before
+            parts.append(extra)
+        payload = json.dumps(parts)
         return hashlib.sha256(payload.encode()).hexdigest()
+
+    def schema(self) -> str:
+        """A hash of what Anki treats as the note type's schema: its field names, its template
+        names and whether it is a cloze note type. Anki refuses to update a note type (and its
+        notes) across a change of these with its default import options."""
+        payload = json.dumps([self.fields, [name for name, _f, _b in self.templates], self.is_cloze])
+        return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
 _EXTRA = '{{#Extra}}<div class="extra">{{Extra}}</div>{{/Extra}}'
@@ -180,15 +214,34 @@ NOTE_TYPES: dict[str, NoteType] = {
 
 
 def note_type_for(card_type: str, original: AnkiNoteType | None) -> NoteType:
-    """The note type a card is exported with: its original one if it kept it, else deckkit's."""
+    """The note type a card is exported with: the declared one it names, else deckkit's own for
+    its card type."""
     if original is not None:
         return original_note_type(original)
     return NOTE_TYPES[card_type]
 
 
+NOTE_TYPES_BY_NAME: dict[str, NoteType] = {t.name: t for t in NOTE_TYPES.values()}
+
+
+def builtin_as_declared(note_type: NoteType) -> AnkiNoteType:
+    """One of deckkit's six note types as a declaration, for cards that give its fields by name
+    (``note_type: deckkit Basic`` with ``fields``): the same id, fields, templates and styling."""
+    return AnkiNoteType(
+        name=note_type.name,
+        id=note_type.id,
+        mod=None,
+        kind=None,
+        fields=tuple((name, None) for name in note_type.fields),
+        templates=note_type.templates,
+        css=note_type.style,
+        cloze=note_type.is_cloze,
+    )
+
+
 @lru_cache(maxsize=256)
 def original_note_type(anki: AnkiNoteType) -> NoteType:
-    """The note type of an imported card's original Anki note type, with its roles."""
+    """The note type of a declared Anki note type, with its roles."""
     return NoteType(
         id=anki.id,
         name=anki.name,
@@ -197,6 +250,10 @@ def original_note_type(anki: AnkiNoteType) -> NoteType:
         is_cloze=anki.cloze,
         css=anki.css,
         roles=tuple(role for _name, role in anki.fields),
+        field_options=anki.field_options,
+        template_options=anki.template_options,
+        sort_field_index=anki.sort_field,
+        latex=anki.latex,
     )
 
 
@@ -213,6 +270,10 @@ def note_fields(content: Content, note_type: NoteType | None = None) -> tuple[st
     ``note_type`` matters only for an original note type (one with roles): each of its fields gets
     the card key its role names, and "" when the role is None or the content has no such key.
     """
+    if isinstance(content, Fields):
+        if note_type is None:
+            raise TypeError("a card giving fields by name needs its note type")
+        return tuple(content.get(name) for name in note_type.fields)
     if note_type is not None and note_type.roles is not None:
         keys = role_values(content)
         return tuple(keys.get(role, "") if role else "" for role in note_type.roles)
@@ -276,6 +337,8 @@ def card_ordinals(note_type: NoteType, fields: Sequence[str]) -> list[int]:
         numbers = set().union(*(cloze_numbers(value) for value in fields))
         return sorted(number - 1 for number in numbers) or [0]
     if note_type.is_original:
+        if not any(fields):
+            return []  # Anki makes no card of a note whose fields are all empty
         note = genanki.Note(model=_model_for_ordinals(note_type), fields=list(fields))
         return sorted(card.ord for card in note.cards)
     return list(range(len(note_type.templates)))
@@ -330,16 +393,26 @@ def genanki_model(note_type: NoteType, *, mod: int) -> genanki.Model:
 
 
 def _plain_model(note_type: NoteType, *, mod: int) -> genanki.Model:
+    fields = [{"name": name} for name in note_type.fields]
+    for field, options in zip(fields, note_type.field_options, strict=False):
+        field.update(options)
+    templates = [{"name": n, "qfmt": q, "afmt": a} for n, q, a in note_type.templates]
+    for template, options in zip(templates, note_type.template_options, strict=False):
+        template.update(options)
+    latex_pre, latex_post, latex_svg = note_type.latex
+    latex = {"latex_pre": latex_pre, "latex_post": latex_post}
     model = _FixedModModel(
         note_type.id,
         note_type.name,
-        fields=[{"name": name} for name in note_type.fields],
-        templates=[{"name": n, "qfmt": q, "afmt": a} for n, q, a in note_type.templates],
+        fields=fields,
+        templates=templates,
         css=note_type.style,
         model_type=genanki.Model.CLOZE if note_type.is_cloze else genanki.Model.FRONT_BACK,
         sort_field_index=note_type.sort_field_index,
+        **{key: value for key, value in latex.items() if value is not None},
     )
     model.fixed_mod = mod
+    model.latex_svg = latex_svg
     return model
 
 
@@ -348,10 +421,12 @@ class _FixedModModel(genanki.Model):  # type: ignore[misc]
     """genanki stamps note types with the build time; Anki then re-imports them every build."""
 
     fixed_mod = 0
+    latex_svg = False  # genanki always writes False
 
     def to_json(self, timestamp: float, deck_id: int) -> dict[str, object]:
         data: dict[str, object] = super().to_json(timestamp, deck_id)
         data["mod"] = self.fixed_mod
+        data["latexsvg"] = self.latex_svg
         return data
 
 
@@ -377,6 +452,26 @@ def template_tags(template: str) -> Iterator[TemplateTag]:
             return  # no '}}' after this '{{': nothing later is a tag either
         yield TemplateTag(start, end + 2, template[start + 2 : end])
         position = end + 2
+
+
+# Anki's special fields, offered to every template (rslib/src/template.rs and card rendering).
+SPECIAL_FIELDS = frozenset(
+    ["FrontSide", "Tags", "Type", "Deck", "Subdeck", "Card", "CardFlag", "CardID"]
+)
+
+
+def template_field_names(template: str) -> Iterator[tuple[str, int]]:
+    """Each note field a template names, with the offset of its tag, in order: ``{{Word}}``,
+    ``{{text:Word}}``, ``{{cloze:Text}}``, ``{{#Word}}``...; not Anki's special fields."""
+    for tag in template_tags(template):
+        inner = tag.inner.strip()
+        if inner[:1] in ("#", "^", "/"):
+            inner = inner[1:].strip()
+        elif inner[:1] in ("!", "="):
+            continue  # a comment, or a delimiter change Anki does not support anyway
+        name = inner.rpartition(":")[2].strip()  # filters first: {{hint:text:Word}}
+        if name and name not in SPECIAL_FIELDS:
+            yield name, tag.start
 
 
 def template_syntax_problem(template: str) -> tuple[str, int] | None:

@@ -23,10 +23,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from deckkit.cardtypes import LETTERS, Basic, Cloze, MultipleChoice, Open, Reversed, TypeIn
-from deckkit.fieldtext.cloze import Deletion, deletion_text, parse_clozes
+from deckkit.cardtypes import (
+    LETTERS,
+    Basic,
+    Cloze,
+    Fields,
+    MultipleChoice,
+    Open,
+    Reversed,
+    TypeIn,
+)
+from deckkit.fieldtext.cloze import Deletion, cloze_numbers, deletion_text, parse_clozes
 from deckkit.fieldtext.markup import to_plain_text
 from deckkit.model import Card, Deck
+from deckkit.notetypes import note_fields, note_type_for, template_field_names
 from deckkit.stamps import Stamps
 
 TERM_SEPARATORS = (" :: ", " => ", " ||| ", " ~~ ", " @@ ")
@@ -94,7 +104,30 @@ def quizlet_pair(card: Card) -> tuple[str, str]:
             concepts = "; ".join(to_plain_text(c) for c in content.concepts)
             parts.append(f"Key concepts ({len(content.concepts)}): {concepts}")
         return term, "\n".join(parts)
+    if isinstance(content, Fields):
+        return _fields_pair(card, content)
     raise TypeError(f"no Quizlet pair for {type(content).__name__}")
+
+
+def _fields_pair(card: Card, content: Fields) -> tuple[str, str]:
+    """A declared note type's card: a cloze note type's first field with deletions, as a cloze
+    card; otherwise the fields its first card's front shows, then those only its back shows."""
+    note_type = note_type_for(card.type, card.note_type)
+    values = dict(zip(note_type.fields, note_fields(content, note_type), strict=True))
+    if note_type.is_cloze:
+        for text in values.values():
+            if cloze_numbers(text):
+                return _cloze_pair(text)
+    _name, front, back = note_type.templates[0]
+    on_front = _shown_fields(front, values)
+    on_back = [name for name in _shown_fields(back, values) if name not in on_front]
+    term = "\n".join(to_plain_text(values[name]) for name in on_front if values[name])
+    definition = "\n".join(to_plain_text(values[name]) for name in on_back if values[name])
+    return term, definition
+
+
+def _shown_fields(template: str, values: dict[str, str]) -> list[str]:
+    return list(dict.fromkeys(n for n, _at in template_field_names(template) if n in values))
 
 
 def _cloze_pair(text: str) -> tuple[str, str]:

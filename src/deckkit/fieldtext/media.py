@@ -389,6 +389,23 @@ def reference_problem(ref: str, source_dir: Path) -> tuple[str, str] | None:
     return None
 
 
+# The folder of media that a deck written exactly as Anki had it (``exactly_as_written``) names by
+# plain file name, as Anki names the files of its ``collection.media``: beside the deck's file.
+FLAT_MEDIA_FOLDER = "media"
+
+
+def flat_reference_problem(ref: str, folder: Path) -> tuple[str, str] | None:
+    """Why a reference of a deck written as Anki had it names no file of its flat media folder."""
+    if is_url(ref) or file_in_folder(ref, folder) is not None:
+        return None
+    shown = shorten(ref, _SHOWN)
+    return (
+        f"media file '{shown}' is not in {display_path(folder)} (this deck names its media as "
+        "Anki does: a plain file name in that folder); put the file there",
+        "check.media-missing",
+    )
+
+
 def packed_name(path: Path) -> str:
     """The flat, collision-free name a media file gets inside Anki."""
     digest = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
@@ -402,26 +419,61 @@ def packed_name(path: Path) -> str:
 
 
 class MediaPacker:
-    """Packs the media of one source: references renamed, each file recorded once."""
+    """Packs the media of one source: references renamed, each file recorded once.
 
-    def __init__(self, source_dir: Path) -> None:
+    A deck written exactly as Anki had it (``exactly_as_written``) names its media as Anki does:
+    plain file names in one flat folder (``flat_folder``: the ``media`` folder beside the deck,
+    like Anki's ``collection.media``). Its fields are then never rewritten, and each file is
+    packed under the name the field gives it. Names in ``missing`` are files the deck's original
+    package already lacked: left as written, packed as nothing.
+    """
+
+    def __init__(
+        self,
+        source_dir: Path,
+        *,
+        flat_folder: Path | None = None,
+        missing: frozenset[str] = frozenset(),
+    ) -> None:
         self.source_dir = source_dir
+        self.flat_folder = flat_folder
+        self.missing = missing
         self._by_path: dict[Path, MediaFile] = {}
         # Looking a name up on disk is most of the work, and a deck names its few files often.
         self._by_name: dict[str, MediaFile] = {}
+        self._flat_seen: set[str] = set()
 
     def pack(self, field_text: str) -> str:
         """The field with each local media reference renamed to its packed name."""
+        if self.flat_folder is not None:
+            self._collect_flat(field_text)
+            return field_text
         return rewrite_media_references(field_text, self._packed_name)
+
+    def add(self, path: Path) -> None:
+        """Pack a file no field refers to (a template's script, a LaTeX image) under its name."""
+        target = path.resolve()
+        self._by_path.setdefault(target, MediaFile(target, target.name))
 
     def files(self) -> tuple[MediaFile, ...]:
         """Every file packed so far, in the order of their packed names."""
         return tuple(sorted(self._by_path.values(), key=lambda media: media.packed_name))
 
+    def _collect_flat(self, field_text: str) -> None:
+        assert self.flat_folder is not None
+        for ref in media_references(field_text):
+            name = ref.name
+            if name in self._flat_seen or is_url(name) or name in self.missing:
+                continue
+            self._flat_seen.add(name)
+            target = file_in_folder(name, self.flat_folder)
+            if target is not None:
+                self._by_path.setdefault(target, MediaFile(target, name))
+
     def _packed_name(self, ref: MediaReference) -> str | None:
         media = self._by_name.get(ref.name)
         if media is None:
-            if is_url(ref.name):
+            if is_url(ref.name) or ref.name in self.missing:
                 return None
             target = resolve_reference(ref.name, self.source_dir)
             media = self._by_path.get(target) or MediaFile(target, packed_name(target))

@@ -16,7 +16,7 @@ from deckkit.lockfile import (
     Lock,
     deck_lines,
     note_type_entries,
-    original_note_type_mods,
+    declared_note_type_mods,
     read_lockfile,
 )
 from deckkit.model import Deck
@@ -82,7 +82,7 @@ def make_plan(
         if cached is None:
             continue
         lines = deck_lines(lock.notes.get(cached.deck_id, {})) if lock is not None else None
-        stamps = stamps_key(path, note_types, lines)
+        stamps = stamps_key(path, {**lock.note_types, **note_types} if lock else note_types, lines)
         media = (Path(m) for m in cached.media)
         fingerprint = source_fingerprint(settings, path.read_bytes(), media, stamps)
         if fingerprint == cached.fingerprint and outputs_intact(output_dir, cached):
@@ -125,5 +125,5 @@ def mtime_stamps(source: Path, deck: Deck) -> Stamps:
     types have a fixed time and a deck's original note types their declared one."""
     mtime = int(source.stat().st_mtime)
     note_types = {t.id: NOTE_TYPES_MOD for t in NOTE_TYPES.values()}
-    note_types.update(original_note_type_mods(deck))
+    note_types.update(declared_note_type_mods(deck, mtime))
     return Stamps(note_types=note_types, default=mtime)

@@ -110,10 +110,14 @@ def _fresh_lock(plan: BuildPlan, outcomes: Outcomes) -> Lock | None:
     if plan.lock is None:
         return None
     notes = dict(plan.lock.notes)
+    # Declared note types' entries stay when no deck built now declares them (a deck whose
+    # outputs were up to date, or one removed: its note type's time must not be forgotten).
+    note_types = {**plan.lock.note_types, **plan.note_types}
     for outcome in outcomes.values():
         if outcome.deck_id is not None and outcome.entries is not None:
             notes[outcome.deck_id] = outcome.entries
-    return Lock(notes=notes, note_types=plan.note_types)
+        note_types.update(outcome.note_type_entries or {})
+    return Lock(notes=notes, note_types=note_types)
 
 
 def _save_cache(plan: BuildPlan, outcomes: Outcomes) -> None:

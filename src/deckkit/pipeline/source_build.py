@@ -16,14 +16,21 @@ from pathlib import Path
 
 from deckkit.atomic import StagedFile, Writer, discard, stage
 from deckkit.exporters import EXPORTERS, OutputFormat, Separators
-from deckkit.lockfile import Entry, deck_entries, deck_lines, stamps_from
-from deckkit.model import Deck, deck_from_source
+from deckkit.lockfile import (
+    Entry,
+    deck_entries,
+    deck_lines,
+    declared_note_type_entries,
+    stamps_from,
+)
+from deckkit.model import Card, Deck, deck_from_source
 from deckkit.pipeline.cache import CachedDeck, source_fingerprint
 from deckkit.pipeline.forking import can_fork, run_forked
 from deckkit.pipeline.plan import BuildPlan, mtime_stamps, stamps_key
 from deckkit.pipeline.results import DeckSummary
 from deckkit.problems import Problem
 from deckkit.sources.checks import source_problems
+from deckkit.sources.declared import is_note_type_file
 from deckkit.sources.loader import LoadedSource, gc_paused, load_source
 from deckkit.sources.schema import schema_problems
 from deckkit.sources.validation import located_problems
@@ -46,6 +53,7 @@ class SourceOutcome:
     summary: DeckSummary | None = None
     staged: tuple[StagedFile, ...] = ()
     entries: dict[str, Entry] | None = None  # the deck's lockfile entries after this build
+    note_type_entries: dict[str, Entry] | None = None  # its declared note types' entries
     cached: CachedDeck | None = None
     separators: Separators | None = None
     lock_lines: list[str] | None = None  # deck_lines(entries), made once for two uses
@@ -102,13 +110,16 @@ def export_checked(
         anchor = (source.display, mark.line, mark.column)
     else:
         deck_id = None
-    if any(p.severity == "error" for p in problems):
+    if any(p.severity == "error" for p in problems) or is_note_type_file(data):
+        # A note-type file is checked (its decks read it) but has no outputs of its own.
         return SourceOutcome(path, tuple(problems), deck_id, anchor)
     deck = deck_from_source(source)
     entries = None
+    declared: dict[str, Entry] = {}
     if plan.lock is not None:
         entries = deck_entries(plan.lock.notes.get(deck.id, {}), deck, plan.now)
-        stamps = stamps_from(entries, plan.note_types, deck)
+        declared = declared_note_type_entries(plan.lock, deck, plan.now)
+        stamps = stamps_from(entries, {**plan.note_types, **declared}, deck)
     else:
         stamps = mtime_stamps(path, deck)
     exported = _export(plan, deck, stamps)
@@ -117,17 +128,20 @@ def export_checked(
         id=deck.id,
         name=deck.name,
         source=path,
-        notes_by_type=dict(Counter(card.type for card in deck.cards)),
+        notes_by_type=dict(Counter(map(summary_type, deck.cards))),
         anki_cards=sum(map(len, deck.card_ordinals)),
     )
-    media = tuple(str(m.source) for m in deck.media)
+    # Every file the outputs are made from besides the source: media, note-type files, templates.
+    media = tuple(dict.fromkeys([*(str(m.source) for m in deck.media), *map(str, deck.files)]))
     lock_lines = deck_lines(entries) if entries is not None else None
+    # As the next build's plan will see them: the lockfile's note types, this deck's updated.
+    known_note_types = {**(plan.lock.note_types if plan.lock else {}), **plan.note_types, **declared}
     cached = CachedDeck(
         fingerprint=source_fingerprint(
             plan.settings,
             path.read_bytes(),
             (Path(m) for m in media),
-            stamps_key(path, plan.note_types, lock_lines),
+            stamps_key(path, known_note_types if plan.lock else plan.note_types, lock_lines),
         ),
         deck_id=deck.id,
         name=deck.name,
@@ -147,10 +161,18 @@ def export_checked(
         summary=summary,
         staged=tuple(item for item, _ in exported),
         entries=entries,
+        note_type_entries=declared if plan.lock is not None else None,
         cached=cached,
         separators=separators,
         lock_lines=lock_lines,
     )
+
+
+def summary_type(card: Card) -> str:
+    """How a build's summary counts a note: by card type, or a declared note type's name."""
+    if card.note_type is not None and card.note_type.kind is None:
+        return card.note_type.name
+    return card.type
 
 
 def _export(plan: BuildPlan, deck: Deck, stamps: Stamps) -> Staged:

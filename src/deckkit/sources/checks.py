@@ -10,6 +10,7 @@ from typing import Any
 from deckkit.cardtypes import (
     CARD_TYPES,
     DEFAULT_CARD_TYPE,
+    FIELDS_CARD_TYPE,
     LETTERS,
     LIST_KEYS,
     ROLE_CARD_TYPES,
@@ -18,7 +19,14 @@ from deckkit.cardtypes import (
 )
 from deckkit.fieldtext.cloze import cloze_numbers
 from deckkit.fieldtext.markup import is_blank
-from deckkit.fieldtext.media import is_url, may_refer_to_media, media_references, reference_problem
+from deckkit.fieldtext.media import (
+    FLAT_MEDIA_FOLDER,
+    flat_reference_problem,
+    is_url,
+    may_refer_to_media,
+    media_references,
+    reference_problem,
+)
 from deckkit.filenames import names_a_device
 from deckkit.notetypes import NOTE_TYPES, template_syntax_problem
 from deckkit.problems import Problem, shorten
@@ -37,6 +45,8 @@ def _cards(source: LoadedSource) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def _card_type(card: dict[str, Any]) -> str:
+    if "fields" in card:
+        return FIELDS_CARD_TYPE
     kind = card.get("type", DEFAULT_CARD_TYPE)
     return kind if isinstance(kind, str) else ""
 
@@ -158,10 +168,15 @@ def _empty(source: LoadedSource, path: tuple[Any, ...], what: str) -> Problem:
 
 
 def check_media(source: LoadedSource) -> Iterator[Problem]:
-    """Every media reference must be a file inside the source's folder."""
+    """Every media reference must be a file inside the source's folder (for a deck written
+    exactly as Anki had it: a plain file name in its ``media`` folder); a file the original
+    package already lacked (``missing_media``) is a warning."""
     data = source.data
     source_dir = source.path.parent
     fields: list[tuple[tuple[Any, ...], Any]] = []
+    as_written = isinstance(data, dict) and data.get("exactly_as_written") is True
+    missing = data.get("missing_media") if isinstance(data, dict) else None
+    known_missing = {m for m in missing if isinstance(m, str)} if isinstance(missing, list) else set()
     if isinstance(data, dict):
         fields.append((("description",), data.get("description")))
     for index, card in _cards(source):
@@ -174,6 +189,12 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
                 ]
             elif name in TEXT_KEYS and _may_refer_to_media(value):
                 fields.append((("cards", index, name), value))
+            elif name == "fields" and isinstance(value, dict):
+                fields += [
+                    (("cards", index, name, field), text)
+                    for field, text in value.items()
+                    if _may_refer_to_media(text)
+                ]
     # A name is looked up on disk once: a stranger's field may name one file 100,000 times.
     checked: dict[str, tuple[str, str] | None] = {}
     for path, value in fields:
@@ -191,8 +212,22 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
                     "warning",
                 )
                 continue
+            if ref in known_missing:
+                yield source.problem(
+                    source.mark_of_value(path),
+                    f"media file '{shorten(ref, 80)}' was already missing from the deck this "
+                    "source was imported from (missing_media); Anki shows a broken image until "
+                    f"you put the file in {FLAT_MEDIA_FOLDER}/ and remove it from missing_media",
+                    "check.missing-media-known",
+                    "warning",
+                )
+                continue
             if ref not in checked:
-                checked[ref] = reference_problem(ref, source_dir)
+                checked[ref] = (
+                    flat_reference_problem(ref, source_dir / FLAT_MEDIA_FOLDER)
+                    if as_written
+                    else reference_problem(ref, source_dir)
+                )
             found = checked[ref]
             if found:
                 message, code = found
