@@ -52,11 +52,18 @@ class Entry:
 
     A note type's entry also holds its ``schema`` (:meth:`deckkit.notetypes.NoteType.schema`),
     so that a build can tell a change of fields or templates from a change of styling.
+
+    A note imported from a deck whose tool stamped notes in milliseconds (``ms``): learners hold
+    it with a time a thousand times larger than Anki's own seconds. Its entry keeps the original
+    time in seconds, so that a rebuild of the unchanged note is older than both the learner's
+    untouched copy and any edit the learner made; a change of it is stamped in milliseconds
+    (:func:`_next`), so that it is newer than the learner's copy and reaches them.
     """
 
     hash: str
     mod: int
     schema: str | None = None
+    ms: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,11 +90,18 @@ def note_hash(deck: Deck, card: Card, fields: Iterable[str]) -> str:
 
 def _next(old: Entry | None, new_hash: str, now: int, schema: str | None = None) -> Entry:
     if old is not None and old.hash == new_hash:
-        return old if old.schema == schema else Entry(old.hash, old.mod, schema)
+        return old if old.schema == schema else Entry(old.hash, old.mod, schema, old.ms)
     # Never go back in time, even if the clock did: the new content must look newer than the old.
     # (Up to the largest time a lockfile may hold, so that the file written can be read back.)
-    mod = now if old is None else min(max(now, old.mod + 1), MAX_MOD)
-    return Entry(new_hash, mod, schema)
+    if old is None:
+        return Entry(new_hash, now, schema)
+    # A note learners hold with a time in milliseconds is only updated by a larger time.
+    later = now * 1000 if old.ms else now
+    return Entry(new_hash, min(max(later, old.mod + 1), MAX_MOD), schema, old.ms)
+
+
+# Note times from this on are milliseconds: 10**11 seconds is the year 5138, 10**11 ms is 1973.
+MS_TIMES = 10**11
 
 
 def deck_entries(old: dict[str, Entry], deck: Deck, now: int) -> dict[str, Entry]:
@@ -190,12 +204,18 @@ def _entry_lines(entries: dict[str, Entry], *, indent: int) -> list[str]:
     quote = encode_basestring
     lines = [
         f'{space}{quote(key)}: {{"hash": {quote(entry.hash)}, "mod": {entry.mod:d}'
-        + ("}," if entry.schema is None else f', "schema": {quote(entry.schema)}}},')
+        f"{_extra(entry)}}},"
         for key, entry in ((key, entries[key]) for key in sorted(entries))
     ]
     if lines:
         lines[-1] = lines[-1][:-1]  # no comma after the last entry
     return lines
+
+
+def _extra(entry: Entry) -> str:
+    if entry.schema is not None:
+        return f', "schema": {encode_basestring(entry.schema)}'
+    return ', "ms": true' if entry.ms else ""
 
 
 def deck_lines(entries: dict[str, Entry]) -> list[str]:
@@ -223,50 +243,52 @@ def lock_from_text(text: str) -> Lock:
     if unknown:
         raise LockfileError(f"unknown key {_shown(unknown[0])} in the lockfile")
     note_types = _entries(
-        data.get("note_types"), "note_types", _NOTE_TYPE_ID.fullmatch, schema=True
+        data.get("note_types"), "note_types", _NOTE_TYPE_ID.fullmatch, optional="schema"
     )
     notes = _object(data.get("notes"), "notes")
     decks: dict[str, dict[str, Entry]] = {}
     for deck_id, cards in notes.items():
         if not is_slug(deck_id):
             raise LockfileError(f"deck id {_shown(deck_id)} is not an id ({SLUG_RULE})")
-        decks[deck_id] = _entries(cards, f"notes.{deck_id}", is_slug)
+        decks[deck_id] = _entries(cards, f"notes.{deck_id}", is_slug, optional="ms")
     return Lock(notes=decks, note_types=note_types)
 
 
 def _entries(
-    value: Any, where: str, key_ok: Callable[[str], object], *, schema: bool = False
+    value: Any, where: str, key_ok: Callable[[str], object], *, optional: str
 ) -> dict[str, Entry]:
     """The entries of one JSON object, each checked; the first wrong one raises LockfileError.
 
-    ``schema``: a note type's entry may also hold its schema hash."""
+    Besides ``hash`` and ``mod``, an entry may hold one ``optional`` key: a note type's
+    ``schema`` (a hexadecimal string), a note's ``ms`` (true)."""
     entries: dict[str, Entry] = {}
     hash_ok = _HASH.fullmatch
     for key, entry in _object(value, where).items():
         # The usual case in a few type checks: a 100,000-card lock is read in a tenth of a second.
-        if type(entry) is dict and len(entry) == 2 and key_ok(key):
+        if type(entry) is dict and key_ok(key):
             digest, mod = entry.get("hash"), entry.get("mod")
             if type(digest) is str and hash_ok(digest) and type(mod) is int and 0 <= mod <= MAX_MOD:
-                entries[key] = Entry(digest, mod)
-                continue
-        elif schema and type(entry) is dict and len(entry) == 3 and key_ok(key):
-            digest, mod, shape = entry.get("hash"), entry.get("mod"), entry.get("schema")
-            if (
-                type(digest) is str
-                and hash_ok(digest)
-                and type(mod) is int
-                and 0 <= mod <= MAX_MOD
-                and type(shape) is str
-                and hash_ok(shape)
-            ):
-                entries[key] = Entry(digest, mod, shape)
-                continue
-        raise LockfileError(_wrong_entry(where, key, entry, key_ok, schema=schema))
+                if len(entry) == 2:
+                    entries[key] = Entry(digest, mod)
+                    continue
+                extra = entry.get(optional)
+                if (
+                    len(entry) == 3
+                    and optional == "schema"
+                    and type(extra) is str
+                    and hash_ok(extra)
+                ):
+                    entries[key] = Entry(digest, mod, schema=extra)
+                    continue
+                if len(entry) == 3 and optional == "ms" and extra is True:
+                    entries[key] = Entry(digest, mod, ms=True)
+                    continue
+        raise LockfileError(_wrong_entry(where, key, entry, key_ok, optional=optional))
     return entries
 
 
 def _wrong_entry(
-    where: str, key: str, entry: Any, key_ok: Callable[[str], object], *, schema: bool = False
+    where: str, key: str, entry: Any, key_ok: Callable[[str], object], *, optional: str
 ) -> str:
     """What is wrong with an entry that the quick check refused."""
     place = f"{where}.{key}" if key_ok(key) else where
@@ -275,7 +297,7 @@ def _wrong_entry(
         return f"{_shown(key)} in {where} is not an id ({rule})"
     if type(entry) is not dict:
         return f"{place} is not an object with a hash and a mod"
-    unknown = sorted(set(entry) - {"hash", "mod", *(["schema"] if schema else [])})
+    unknown = sorted(set(entry) - {"hash", "mod", optional})
     if unknown:
         return f"unknown key {_shown(unknown[0])} in {place}"
     digest, mod = entry.get("hash"), entry.get("mod")
@@ -283,8 +305,8 @@ def _wrong_entry(
         return f"the hash of {place} is not a hexadecimal string: {_shown(digest)}"
     if type(mod) is not int or not 0 <= mod <= MAX_MOD:
         return f"the mod of {place} is not a whole number from 0 to 2**53: {_shown(mod)}"
-    if "mod" not in entry or "hash" not in entry:
-        return f"{place} is not an object with a hash and a mod"
+    if optional == "ms":
+        return f"the ms of {place} is not true: {_shown(entry.get('ms'))}"
     return f"the schema of {place} is not a hexadecimal string: {_shown(entry.get('schema'))}"
 
 

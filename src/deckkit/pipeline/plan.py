@@ -15,8 +15,8 @@ from deckkit.lockfile import (
     Entry,
     Lock,
     deck_lines,
-    note_type_entries,
     declared_note_type_mods,
+    note_type_entries,
     read_lockfile,
 )
 from deckkit.model import Deck

@@ -135,7 +135,11 @@ def export_checked(
     media = tuple(dict.fromkeys([*(str(m.source) for m in deck.media), *map(str, deck.files)]))
     lock_lines = deck_lines(entries) if entries is not None else None
     # As the next build's plan will see them: the lockfile's note types, this deck's updated.
-    known_note_types = {**(plan.lock.note_types if plan.lock else {}), **plan.note_types, **declared}
+    known_note_types = {
+        **(plan.lock.note_types if plan.lock else {}),
+        **plan.note_types,
+        **declared,
+    }
     cached = CachedDeck(
         fingerprint=source_fingerprint(
             plan.settings,

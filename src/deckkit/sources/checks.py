@@ -176,7 +176,9 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
     fields: list[tuple[tuple[Any, ...], Any]] = []
     as_written = isinstance(data, dict) and data.get("exactly_as_written") is True
     missing = data.get("missing_media") if isinstance(data, dict) else None
-    known_missing = {m for m in missing if isinstance(m, str)} if isinstance(missing, list) else set()
+    known_missing = (
+        {m for m in missing if isinstance(m, str)} if isinstance(missing, list) else set()
+    )
     if isinstance(data, dict):
         fields.append((("description",), data.get("description")))
     for index, card in _cards(source):
