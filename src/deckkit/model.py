@@ -51,6 +51,14 @@ class Card:
     level: str | None
     note_type: AnkiNoteType | None = None  # None: deckkit's own note type for the card type
 
+    @property
+    def kind(self) -> str:
+        """What summaries and the preview call the card: its card type, or for a card giving
+        its fields by name, the name of its note type."""
+        if self.type == FIELDS_CARD_TYPE and self.note_type is not None:
+            return self.note_type.name
+        return self.type
+
 
 @dataclass(frozen=True)
 class Deck:

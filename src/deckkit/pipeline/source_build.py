@@ -23,7 +23,7 @@ from deckkit.lockfile import (
     declared_note_type_entries,
     stamps_from,
 )
-from deckkit.model import Card, Deck, deck_from_source
+from deckkit.model import Deck, deck_from_source
 from deckkit.pipeline.cache import CachedDeck, source_fingerprint
 from deckkit.pipeline.forking import can_fork, run_forked
 from deckkit.pipeline.plan import BuildPlan, mtime_stamps, stamps_key
@@ -128,7 +128,7 @@ def export_checked(
         id=deck.id,
         name=deck.name,
         source=path,
-        notes_by_type=dict(Counter(map(summary_type, deck.cards))),
+        notes_by_type=dict(Counter(card.kind for card in deck.cards)),
         anki_cards=sum(map(len, deck.card_ordinals)),
     )
     # Every file the outputs are made from besides the source: media, note-type files, templates.
@@ -170,13 +170,6 @@ def export_checked(
         separators=separators,
         lock_lines=lock_lines,
     )
-
-
-def summary_type(card: Card) -> str:
-    """How a build's summary counts a note: by card type, or a declared note type's name."""
-    if card.note_type is not None and card.note_type.kind is None:
-        return card.note_type.name
-    return card.type
 
 
 def _export(plan: BuildPlan, deck: Deck, stamps: Stamps) -> Staged:
