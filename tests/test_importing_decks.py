@@ -40,6 +40,7 @@ from deckkit.importers.ids import slugify
 from deckkit.importers.plan import plan_import
 from deckkit.importers.types import Collected, NoteTypeInfo, SourceNote
 from deckkit.importers.write import write_plan
+from deckkit.lockfile import lock_from_text
 from deckkit.notetypes import NOTE_TYPES
 from deckkit.sources.loader import load_source
 
@@ -991,8 +992,9 @@ def test_a_kept_note_type_is_exported_as_declared(tmp_path: Path, with_lockfile:
     ]
     if with_lockfile:
         assert lock is not None
-        lock_text = lock.read_text("utf-8")
-        assert "1600000003" not in lock_text  # its time is the declared one, not the lockfile's
+        # The declared time becomes the note type's entry: it moves only when the note type does.
+        entry = lock_from_text(lock.read_text("utf-8")).note_types["1600000003"]
+        assert entry.mod == 1_700_000_123
 
 
 def test_a_kept_note_type_is_part_of_the_note_hash(tmp_path: Path) -> None:
