@@ -13,7 +13,7 @@ import pytest
 from anki.collection import Collection
 
 from conftest import FIXTURES, import_apkg
-from deckkit import build
+from deckkit import build, validate
 from deckkit.lockfile import Entry, LockfileError, deck_lines, lock_from_text
 
 OWN = FIXTURES / "own_note_types"
@@ -226,3 +226,31 @@ def test_a_note_entry_with_a_wrong_extra_key_is_refused(entry: str, reason: str)
     text = f'{{"version": 1, "note_types": {{}}, "notes": {{"d": {{"c": {entry}}}}}}}'
     with pytest.raises(LockfileError, match=reason):
         lock_from_text(text)
+
+
+# --- files a note type is read from: the one path rule ---------------------------------------
+
+
+def test_note_type_files_and_template_files_outside_the_folder_are_refused() -> None:
+    result = validate([OWN / "outside" / "deck"])
+    shown = [(p.line, p.column, p.code, p.message.split(" ")[0:3]) for p in result.problems]
+    assert shown == [
+        (3, 19, "check.file-outside", ["note-type", "file", "'../shared.notetypes.yaml'"]),
+        (3, 45, "check.file-missing", ["note-type", "file", "'missing.notetypes.yaml'"]),
+        (9, 21, "check.file-outside", ["template", "file", "'../secret.html'"]),
+        (10, 20, "check.file-outside", ["template", "file", "'/etc/passwd'"]),
+    ]
+
+
+def test_a_template_file_linked_to_a_file_outside_is_refused_and_never_packed(
+    tmp_path: Path,
+) -> None:
+    shutil.copytree(OWN / "course", tmp_path / "sources")
+    (tmp_path / "secret.txt").write_text("secret", "utf-8")
+    link = tmp_path / "sources" / "templates" / "vocab.css"
+    link.unlink()
+    link.symlink_to(tmp_path / "secret.txt")
+    result = build([tmp_path / "sources"], tmp_path / "build")
+    assert not result.ok
+    assert {p.code for p in result.problems} == {"check.file-outside"}
+    assert not (tmp_path / "build").exists() or not list((tmp_path / "build").glob("*.apkg"))

@@ -200,7 +200,8 @@ def _declared(
     ) -> tuple[str, TextPlace]:
         if file_key in holder and isinstance(holder[file_key], str):
             where = (*path, file_key)
-            target = _file_named(source, where, holder[file_key], found, what="file")
+            what = "CSS file" if inline == "css" else "template file"
+            target = _file_named(source, where, holder[file_key], found, what=what)
             if target is None:
                 return "", TextPlace(source, where)
             files.append(target)
