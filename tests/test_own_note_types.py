@@ -53,6 +53,7 @@ def test_a_declared_note_type_reaches_anki_with_its_fields_options_templates_and
     front_file = (OWN / "course" / "templates" / "vocab-front.html").read_text("utf-8")
     assert vocab["tmpls"][0]["qfmt"] == front_file  # the template file, byte for byte
     assert vocab["tmpls"][0]["bqfmt"] == "{{Word}}"
+    assert (vocab["tmpls"][0]["bfont"], vocab["tmpls"][0]["bsize"]) == ("Arial", 12)
     assert vocab["css"] == (OWN / "course" / "templates" / "vocab.css").read_text("utf-8")
     assert "_vocab.js" in {p.name for p in Path(collection.media.dir()).iterdir()}
 

@@ -170,7 +170,12 @@ _FIELD_OPTIONS = {
     "collapsed": "collapsed",
     "exclude_from_search": "excludeFromSearch",
 }
-_TEMPLATE_OPTIONS = {"browser_front": "bqfmt", "browser_back": "bafmt"}
+_TEMPLATE_OPTIONS = {
+    "browser_front": "bqfmt",
+    "browser_back": "bafmt",
+    "browser_font": "bfont",
+    "browser_font_size": "bsize",
+}
 
 
 def _note_type(declared: DeclaredNoteType) -> AnkiNoteType:
