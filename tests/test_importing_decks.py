@@ -1003,18 +1003,18 @@ def test_a_kept_note_type_is_part_of_the_note_hash(tmp_path: Path) -> None:
     source = tmp_path / "sources" / "kept.yaml"
     source.write_text(KEPT_SOURCE, encoding="utf-8")
     lock = tmp_path / "deckkit.lock"
-    build([tmp_path / "sources"], tmp_path / "build", lockfile=lock, clock=lambda: 1_000)
+    build([tmp_path / "sources"], tmp_path / "build", lockfile=lock, clock=lambda: 1_800_001_000)
     text = KEPT_SOURCE.replace(
         "  - {name: Notes, role: null}\n", "  - {name: Notes, role: extra}\n"
     )
     source.write_text(
         text.replace("    answer: être\n", "    answer: être\n    extra: irregular\n")
     )
-    build([tmp_path / "sources"], tmp_path / "build", lockfile=lock, clock=lambda: 2_000)
+    build([tmp_path / "sources"], tmp_path / "build", lockfile=lock, clock=lambda: 1_800_002_000)
     mods = {
         card: entry["mod"] for card, entry in json.loads(lock.read_text())["notes"]["kept"].items()
     }
-    assert mods == {"spell": 2_000, "plain": 1_000}
+    assert mods == {"spell": 1_800_002_000, "plain": 1_800_001_000}
 
 
 # --- field text ------------------------------------------------------------------------------

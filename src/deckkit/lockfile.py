@@ -138,6 +138,14 @@ def declared_note_type_entries(lock: Lock, deck: Deck, now: int) -> dict[str, En
     return entries
 
 
+def newest_time(lock: Lock) -> int:
+    """The newest time, in seconds, of any note or note type in the lock (0 for none)."""
+    times = [entry.mod for entry in lock.note_types.values()]
+    for entries in lock.notes.values():
+        times += [e.mod // 1000 if e.mod >= MS_TIMES else e.mod for e in entries.values()]
+    return max(times, default=0)
+
+
 def stale_notes(lock: Lock, fresh: Lock) -> list[str]:
     """`deck/card` names whose entry the build would change (new, edited or removed)."""
     changed: list[str] = []

@@ -46,6 +46,11 @@ from deckkit.problems import display_path
     is_flag=True,
     help="For CI: fail, writing nothing, if the sources changed but the lockfile was not updated.",
 )
+@click.option(
+    "--clock-behind",
+    is_flag=True,
+    help="Build although the clock reads earlier than times the lockfile holds.",
+)
 @STRICT
 @click.option(
     "-j",
@@ -60,6 +65,7 @@ def build_command(
     formats: tuple[str, ...],
     lockfile: Path,
     frozen: bool,
+    clock_behind: bool,
     strict: bool,
     jobs: int | None,
 ) -> None:
@@ -84,6 +90,7 @@ def build_command(
                 formats=formats or tuple(EXPORTERS),
                 lockfile=lockfile,
                 frozen=frozen,
+                clock_behind=clock_behind,
                 strict=strict,
                 jobs=jobs,
                 on_deck=bar.advance,

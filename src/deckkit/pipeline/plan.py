@@ -11,11 +11,13 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from deckkit.errors import ClockBehind
 from deckkit.lockfile import (
     Entry,
     Lock,
     deck_lines,
     declared_note_type_mods,
+    newest_time,
     note_type_entries,
     read_lockfile,
 )
@@ -59,6 +61,12 @@ class BuildPlan:
         return [path for path in self.sources if path not in self.reused]
 
 
+# How far the clock may read behind the lockfile's newest time: builds within one second that
+# change one note step its time a second past the clock each (stamps never go backwards), and
+# those steps are not a wrong clock.
+CLOCK_SLACK = 60
+
+
 def make_plan(
     sources: list[Path],
     output_dir: Path,
@@ -70,9 +78,14 @@ def make_plan(
     frozen: bool,
     created_output_dir: Path | None,
     jobs: int,
+    clock_behind: bool = False,
 ) -> BuildPlan:
     """Read the lockfile and the cache, and decide which sources are up to date."""
     lock = read_lockfile(lockfile) if lockfile is not None else None
+    if lock is not None and lockfile is not None and not clock_behind:
+        newest = newest_time(lock)
+        if now < newest - CLOCK_SLACK:
+            raise ClockBehind(lockfile, now, newest)
     note_types = note_type_entries(lock or Lock(), now)
     settings = settings_key(formats, lock is not None, strict)
     cache = read_cache(output_dir)
