@@ -161,7 +161,11 @@ def test_a_note_at_the_largest_time_stays_there_when_it_changes(project: Path) -
 
     # The clock is far behind the lockfile's largest time: the author builds anyway.
     assert build(
-        [project / "sources"], project / "out", lockfile=lock, clock=lambda: CLOCK, clock_behind=True
+        [project / "sources"],
+        project / "out",
+        lockfile=lock,
+        clock=lambda: CLOCK,
+        clock_behind=True,
     ).ok
 
     assert build([project / "sources"], project / "again", lockfile=lock, clock_behind=True).ok
