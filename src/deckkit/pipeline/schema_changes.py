@@ -62,6 +62,17 @@ class SchemaChange:
         )
 
     @property
+    def inserts_only(self) -> bool:
+        """Whether it only adds fields or templates, some of them before old ones: a change that
+        would be carried if the new ones came after the old ones instead."""
+        if self.old_fields is None or self.old_templates is None or self.kind_changed:
+            return False
+        return not self.appends_only and all(
+            [name for name in new if name in old] == list(old)
+            for old, new in ((self.old_fields, self.fields), (self.old_templates, self.templates))
+        )
+
+    @property
     def changed_key(self) -> str:
         """The key of the declaration that changed: where a problem about it points."""
         if self.old_fields is not None and self.old_fields != self.fields:
@@ -127,13 +138,24 @@ def _list_changes(what: str, old: Sequence[str], new: Sequence[str]) -> list[str
             for r, a in zip(removed, added, strict=True)
         ]
     else:
-        if added:
-            parts.append(f"{what}{'s' if len(added) > 1 else ''} {_names(added)} added")
+        appended = [name for name in added if _old_after(name, old, new) is None]
+        if appended:
+            parts.append(f"{what}{'s' if len(appended) > 1 else ''} {_names(appended)} added")
+        parts += [
+            f"{what} '{shorten(name, 60)}' inserted before '{shorten(after, 60)}'"
+            for name in added
+            if (after := _old_after(name, old, new)) is not None
+        ]
         if removed:
             parts.append(f"{what}{'s' if len(removed) > 1 else ''} {_names(removed)} removed")
     if [n for n in old if n in new] != [n for n in new if n in old]:
         parts.append(f"{what}s reordered")
     return parts
+
+
+def _old_after(name: str, old: Sequence[str], new: Sequence[str]) -> str | None:
+    """The first old name that follows a new one in the new list, or None."""
+    return next((other for other in new[new.index(name) + 1 :] if other in old), None)
 
 
 def refusal(change: SchemaChange, *, accepted: bool, lockfile: str) -> str:
@@ -155,11 +177,16 @@ def refusal(change: SchemaChange, *, accepted: bool, lockfile: str) -> str:
             f"learner import the rebuilt deck once with {MERGE_OPTION} ticked, which adds the new "
             f"{_appended(change)} to their {name} in place, keeping notes and reviews"
         )
+    if change.inserts_only:
+        said += (
+            "; or add the new ones after the existing ones instead, which "
+            f"{ACCEPT_OPTION} can carry"
+        )
     if accepted:
         return (
-            f"{said} ({ACCEPT_OPTION} cannot carry this change: Anki's {MERGE_OPTION} keeps "
-            "removed fields and templates and the learner's order, so later imports would "
-            "conflict again)"
+            f"{said} ({ACCEPT_OPTION} carries only fields and templates added after the existing "
+            f"ones: Anki's {MERGE_OPTION} keeps removed fields and templates and the learner's "
+            "order, so later imports would conflict again)"
         )
     return said
 
@@ -189,11 +216,14 @@ class AcceptedChange:
     def instructions(self) -> str:
         """What every learner who has the note type must do, once."""
         name = f"'{shorten(self.change.name, 60)}'"
+        new_cards = len(self.change.templates) > len(self.change.old_templates or ())
         return (
             f"note type {name}: {self.change.description()} (accepted). Every learner who "
             f"already has it must import {' or '.join(self.packages)} once with {MERGE_OPTION} "
             f"ticked among Anki's import options: Anki adds the new {_appended(self.change)} to "
-            f"their {name} in place, keeping every note, card and review, and asks for a one-way "
+            f"their {name} in place, keeping every note, card and review"
+            + (" (and makes the new cards)" if new_cards else "")
+            + ", and asks for a one-way "
             f"sync; later imports need no option. Imported without it, Anki adds an empty "
             f"'{shorten(self.change.name, 60)}+' and skips these notes: importing again with "
             f"{MERGE_OPTION} ticked folds it back in. New learners need do nothing."
