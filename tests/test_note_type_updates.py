@@ -372,6 +372,7 @@ def test_an_accepted_append_reaches_learners_in_place_when_they_merge_once(
     learner: Collection, change: str
 ) -> None:
     before = seen(learner)
+    schema_mod = learner.db.scalar("select scm from col")
     use(f"schema/{change}.yaml")
 
     accepted = build("--accept-note-type-change", "Vocab")
@@ -390,6 +391,7 @@ def test_an_accepted_append_reaches_learners_in_place_when_they_merge_once(
         assert sorted(after.reviews.values()) == [0, 0, 0, 1, 1, 1, 1, 1, 1]
     lock = json.loads(Path("deckkit.lock").read_text())["note_types"][str(VOCAB)]
     assert (lock["fields"], lock["templates"]) == tuple(after.vocab()[1:])
+    assert learner.db.scalar("select scm from col") != schema_mod  # a one-way sync, as said
 
     edit_meaning_of_neko()
     assert build().exit_code == 0  # the lockfile has the new note type: nothing to accept
@@ -452,7 +454,9 @@ def test_a_new_note_type_for_the_same_cards_keeps_learners_notes_until_they_chan
     assert kept.reviews == before.reviews
     assert kept.vocab() == before.vocab()
 
+    schema_mod = learner.db.scalar("select scm from col")
     change_note_type(learner, "Vocab", "Vocab (English)")
+    assert learner.db.scalar("select scm from col") != schema_mod  # a one-way sync, as said
     edit_meaning_of_neko()
     build()
     later = import_apkg(learner, PACKAGE)
