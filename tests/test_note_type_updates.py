@@ -4,7 +4,10 @@ Each case builds `fixtures/note_types/vocab.yaml` (the deck learners have), impo
 real Anki collection where every card is then answered once, changes the deck to one of the other
 fixture files (each that deck after one change), builds again with the same deckkit.lock and
 imports the new package as Anki desktop does by default (`conftest.import_apkg`), or with its
-"Merge note types" option ticked where that is what the build tells learners to do.
+"Merge note types" option ticked where that is what the build tells learners to do. Where the
+order in time matters (Anki updates a note only from a newer one), the builds run on the
+library's clock as they would in life: the learner's deck and the changed one built before the
+learner imports them (`FIRST`, `CHANGED`), an author's later edit after (`AFTER`).
 
 What Anki 26.9's importer does (rslib/src/import_export/package/apkg/import/notes.rs), proven
 below: it finds the learner's note type by id and, with the default options, updates it in place
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,10 +28,14 @@ from typing import Any
 import pytest
 from anki.collection import Collection
 from anki.errors import BackendError
-from anki.import_export_pb2 import ImportAnkiPackageRequest
+from anki.import_export_pb2 import (
+    IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_ALWAYS,
+    ImportAnkiPackageRequest,
+)
 from anki.scheduler.v3 import CardAnswer
 from click.testing import CliRunner, Result
 
+import deckkit
 from conftest import FIXTURES, import_apkg
 from deckkit.cli import main
 
@@ -36,6 +44,7 @@ VOCAB = 1764230000001  # the id vocab.yaml gives its note type
 PACKAGE = Path("build/vocab.apkg")
 SCHEMA_CHANGES = sorted(path.stem for path in (HERE / "schema").glob("*.yaml"))
 APPENDED = ["field-appended", "template-appended"]  # what "Merge note types" carries in place
+FIRST, CHANGED, AFTER = -7200, -3600, 60  # build times, in seconds from the learner's imports
 
 
 @pytest.fixture
@@ -51,7 +60,7 @@ def use(fixture: str, as_name: str = "vocab.yaml") -> None:
     shutil.copy(HERE / fixture, Path("sources") / as_name)
 
 
-def deckkit(*args: str) -> Result:
+def cli(*args: str) -> Result:
     result = CliRunner().invoke(main, list(args))
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     return result
@@ -59,15 +68,29 @@ def deckkit(*args: str) -> Result:
 
 def build(*options: str) -> Result:
     """`deckkit build sources --format apkg`, which must succeed."""
-    result = deckkit("build", "sources", "--format", "apkg", *options)
+    result = cli("build", "sources", "--format", "apkg", *options)
     assert result.exit_code == 0, result.output
     return result
 
 
-def import_merging(col: Collection, package: Path) -> Any:
-    """Import as Anki desktop does with "Merge note types" ticked, the other options default."""
+def build_at(offset: int, *accept: str) -> deckkit.BuildResult:
+    """`deckkit build` as the library runs it, its clock ``offset`` seconds from now."""
+    when = time.time() + offset
+    result = deckkit.build(
+        [Path("sources")], Path("build"), formats=["apkg"], lockfile=Path("deckkit.lock"),
+        clock=lambda: when, accept_note_type_changes=accept,
+    )  # fmt: skip
+    assert result.ok, result.problems
+    return result
+
+
+def import_merging(col: Collection, package: Path, *, always: bool = False) -> Any:
+    """Import as Anki desktop does with "Merge note types" ticked (and "Update notes" set to
+    "Always", with ``always``), the other options as they are by default."""
     options = col._backend.get_import_anki_package_presets()
     options.merge_notetypes = True
+    if always:
+        options.update_notes = IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_ALWAYS
     request = ImportAnkiPackageRequest(package_path=str(package), options=options)
     log = col.import_anki_package(request).log
     col.models._clear_cache()
@@ -118,7 +141,7 @@ def seen(col: Collection) -> Learner:
 def learner(project: Path, collection: Collection) -> Collection:
     """The learner's collection after importing vocab.yaml's deck and studying every card."""
     use("vocab.yaml")
-    build()
+    build_at(FIRST)
     import_apkg(collection, PACKAGE)
     answer_every_card(collection)
     return collection
@@ -248,14 +271,32 @@ def test_one_note_type_declared_differently_by_two_decks_is_an_error_naming_both
     use("conflict/verbs.yaml", "verbs.yaml")  # animals.yaml is not rebuilt: its cache has it
     expected = (HERE / "conflict" / "problems.expected").read_text(encoding="utf-8")
 
-    validated = deckkit("validate", "sources")
-    built = deckkit("build", "sources", "--format", "apkg")
+    validated = cli("validate", "sources")
+    built = cli("build", "sources", "--format", "apkg")
 
     assert validated.exit_code == 1
     assert validated.stdout == expected
     assert built.exit_code == 1
     assert built.stdout == expected
     assert {path: path.read_bytes() for path in Path("build").iterdir()} == outputs
+
+
+def test_a_damaged_record_of_a_decks_note_types_in_the_cache_means_a_rebuild_not_a_conflict(
+    project: Path,
+) -> None:
+    shutil.copytree(HERE / "shared", "sources", dirs_exist_ok=True)
+    build()
+    cache_file = Path("build/.deckkit-cache.json")
+    cache = json.loads(cache_file.read_text())
+    animals = next(deck for deck in cache["decks"].values() if deck["deck_id"] == "animals")
+    note_type_id, _fingerprint, name, _path, index = animals["note_types"][0]
+    animals["note_types"] = [[note_type_id, "0", name, "/dev/zero", index]]
+    cache_file.write_text(json.dumps(cache), encoding="utf-8")
+
+    rebuilt = build()
+
+    assert "build/animals.apkg" in rebuilt.output
+    assert "up to date" in rebuilt.output  # grammar and verbs were not rebuilt
 
 
 # --- schema changes: what Anki does, and what the build does -----------------------------------
@@ -267,7 +308,7 @@ def build_elsewhere(fixture: str) -> Path:
     other = Path("elsewhere")
     (other / "sources").mkdir(parents=True)
     shutil.copy(HERE / fixture, other / "sources" / "vocab.yaml")
-    result = deckkit(
+    result = cli(
         "build", str(other / "sources"), "-o", str(other / "build"), "--format", "apkg",
         "--lockfile", str(other / "deckkit.lock"),
     )  # fmt: skip
@@ -335,7 +376,7 @@ def test_a_schema_change_is_refused_at_the_declaration_with_what_changed_and_the
     lock = Path("deckkit.lock").read_bytes()
     use(f"schema/{change}.yaml")
 
-    result = deckkit("build", "sources", "--format", "apkg")
+    result = cli("build", "sources", "--format", "apkg")
 
     assert result.exit_code == 1
     assert result.stdout == refusal(change)
@@ -349,7 +390,7 @@ def test_accepting_a_change_that_merging_cannot_carry_is_still_refused(
 ) -> None:
     use(f"schema/{change}.yaml")
 
-    result = deckkit("build", "sources", "--accept-note-type-change", "Vocab")
+    result = cli("build", "sources", "--accept-note-type-change", "Vocab")
 
     assert result.exit_code == 1
     assert result.stdout == refusal(change).replace(
@@ -360,11 +401,38 @@ def test_accepting_a_change_that_merging_cannot_carry_is_still_refused(
     )
 
 
-def edit_meaning_of_neko() -> None:
-    """The author's next edit of one note, after the change."""
+def edit_meaning_of_neko(text: str = "cat (the animal)") -> None:
+    """The author edits one note."""
     source = Path("sources/vocab.yaml")
-    text = source.read_text(encoding="utf-8")
-    source.write_text(text.replace(": cat\n", ": cat (the animal)\n", 1), encoding="utf-8")
+    old = source.read_text(encoding="utf-8")
+    new = old.replace(": cat\n", f": {text}\n", 1).replace(": cat (the animal)\n", f": {text}\n")
+    assert new != old
+    source.write_text(new, encoding="utf-8")
+
+
+def edit_inu_as_the_learner(col: Collection) -> None:
+    """The learner's own edit of one note, made in Anki."""
+    note = col.get_note(col.find_notes("Word:犬")[0])
+    note["Meaning"] = "dog (my own note)"
+    col.update_note(note)
+
+
+def note_of(learner: Learner, word: str) -> dict[str, str]:
+    return next(fields for fields in learner.notes.values() if fields["Word"] == word)
+
+
+def accepted(change: str) -> str:
+    return (HERE / "schema" / f"{change}.accepted").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("change", APPENDED)
+def test_an_accepting_build_says_what_learners_must_do(learner: Collection, change: str) -> None:
+    use(f"schema/{change}.yaml")
+
+    result = cli("build", "sources", "--accept-note-type-change", "Vocab")
+
+    assert result.exit_code == 0
+    assert result.stdout.endswith(accepted(change))
 
 
 @pytest.mark.parametrize("change", APPENDED)
@@ -373,32 +441,63 @@ def test_an_accepted_append_reaches_learners_in_place_when_they_merge_once(
 ) -> None:
     before = seen(learner)
     schema_mod = learner.db.scalar("select scm from col")
+    edit_inu_as_the_learner(learner)
     use(f"schema/{change}.yaml")
+    edit_meaning_of_neko()
 
-    accepted = build("--accept-note-type-change", "Vocab")
+    built = build_at(CHANGED, "Vocab")
     log = import_merging(learner, PACKAGE)
 
-    instructions = (HERE / "schema" / f"{change}.accepted").read_text(encoding="utf-8")
-    assert accepted.stdout.endswith(instructions)
+    assert [c.instructions() + "\n" for c in built.note_type_changes] == [accepted(change)]
     assert (len(log.new), len(log.conflicting)) == (0, 0)
     after = seen(learner)
     assert after.notes.keys() == before.notes.keys()
     assert all(after.reviews[card] == count for card, count in before.reviews.items())
     assert after.note_types == {VOCAB: note_type_in(PACKAGE)}
-    if change == "field-appended":
-        assert [fields["Example"] for fields in after.notes.values()] == ["猫が好きです。", "", ""]
-    else:  # a card of the new template for each note, not yet reviewed
+    assert learner.db.scalar("select scm from col") != schema_mod  # a one-way sync, as said
+    assert note_of(after, "犬")["Meaning"] == "dog (my own note)"
+    if change == "field-appended":  # Anki marked the notes modified: this import kept them
+        assert note_of(after, "猫") == {
+            "Word": "猫",
+            "Reading": "ねこ",
+            "Meaning": "cat",
+            "Example": "",
+        }
+    else:  # the edit came, and a card of the new template for each note, not yet reviewed
+        assert note_of(after, "猫")["Meaning"] == "cat (the animal)"
         assert sorted(after.reviews.values()) == [0, 0, 0, 1, 1, 1, 1, 1, 1]
     lock = json.loads(Path("deckkit.lock").read_text())["note_types"][str(VOCAB)]
     assert (lock["fields"], lock["templates"]) == tuple(after.vocab()[1:])
-    assert learner.db.scalar("select scm from col") != schema_mod  # a one-way sync, as said
 
-    edit_meaning_of_neko()
-    assert build().exit_code == 0  # the lockfile has the new note type: nothing to accept
+    edit_meaning_of_neko("a cat")  # a later build changing that note again
+    build_at(AFTER)  # the lockfile has the new note type: nothing to accept
     later = import_apkg(learner, PACKAGE)
 
     assert (len(later.new), len(later.updated), len(later.conflicting)) == (0, 1, 0)
-    assert list(seen(learner).note_types) == [VOCAB]
+    now = seen(learner)
+    assert list(now.note_types) == [VOCAB]
+    assert note_of(now, "猫")["Meaning"] == "a cat"
+    if change == "field-appended":
+        assert note_of(now, "猫")["Example"] == "猫が好きです。"
+
+
+def test_an_accepted_field_comes_with_its_text_to_learners_who_also_update_notes_always(
+    learner: Collection,
+) -> None:
+    """The other choice the build offers: every note's text now, the learner's own edits gone."""
+    before = seen(learner)
+    edit_inu_as_the_learner(learner)
+    use("schema/field-appended.yaml")
+    build_at(CHANGED, "Vocab")
+
+    log = import_merging(learner, PACKAGE, always=True)
+
+    assert (len(log.new), len(log.conflicting)) == (0, 0)
+    after = seen(learner)
+    assert after.notes.keys() == before.notes.keys()
+    assert after.reviews == before.reviews
+    assert note_of(after, "猫")["Example"] == "猫が好きです。"
+    assert note_of(after, "犬")["Meaning"] == "dog"
 
 
 def test_a_learner_who_first_imports_an_accepted_append_with_default_options_can_still_merge(
@@ -406,17 +505,15 @@ def test_a_learner_who_first_imports_an_accepted_append_with_default_options_can
 ) -> None:
     before = seen(learner)
     use("schema/field-appended.yaml")
-    build("--accept-note-type-change", "Vocab")
+    build_at(CHANGED, "Vocab")
 
     first = import_apkg(learner, PACKAGE)
     forked = seen(learner)
     again = import_merging(learner, PACKAGE)
 
-    assert (len(first.conflicting), sorted(n for n, _f, _t in forked.note_types.values())) == (
-        3,
-        ["Vocab", "Vocab+"],
-    )
-    assert (len(again.new), len(again.updated), len(again.conflicting)) == (0, 3, 0)
+    assert len(first.conflicting) == 3
+    assert sorted(name for name, _f, _t in forked.note_types.values()) == ["Vocab", "Vocab+"]
+    assert (len(again.new), len(again.conflicting)) == (0, 0)
     after = seen(learner)
     assert after.note_types == {VOCAB: note_type_in(PACKAGE)}  # "Vocab+" folded back in
     assert after.notes.keys() == before.notes.keys()
@@ -444,7 +541,7 @@ def test_a_new_note_type_for_the_same_cards_keeps_learners_notes_until_they_chan
 ) -> None:
     before = seen(learner)
     use("new-note-type/same-cards.yaml")  # Meaning renamed English: a new id and name
-    build()
+    build_at(CHANGED)
 
     skipped = import_apkg(learner, PACKAGE)
 
@@ -458,10 +555,10 @@ def test_a_new_note_type_for_the_same_cards_keeps_learners_notes_until_they_chan
     change_note_type(learner, "Vocab", "Vocab (English)")
     assert learner.db.scalar("select scm from col") != schema_mod  # a one-way sync, as said
     edit_meaning_of_neko()
-    build()
+    build_at(AFTER)
     later = import_apkg(learner, PACKAGE)
 
-    assert (len(later.new), len(later.conflicting)) == (0, 0)
+    assert (len(later.new), len(later.updated), len(later.conflicting)) == (0, 1, 0)
     after = seen(learner)
     assert after.notes.keys() == before.notes.keys()
     assert after.reviews == before.reviews
@@ -508,7 +605,7 @@ def test_a_lockfile_with_only_the_old_schema_hash_still_refuses_a_change(
     rewrite_vocab_entry(fields=False, templates=False)
     use("schema/field-renamed.yaml")
 
-    result = deckkit("build", "sources")
+    result = cli("build", "sources")
 
     assert result.exit_code == 1
     assert (
@@ -534,7 +631,7 @@ def test_a_change_of_kind_is_refused_and_anki_cannot_merge_it(learner: Collectio
     before = seen(learner)
     use("kind/cloze.yaml")
 
-    result = deckkit("build", "sources", "--accept-note-type-change", "Vocab")
+    result = cli("build", "sources", "--accept-note-type-change", "Vocab")
     package = build_elsewhere("kind/cloze.yaml")
 
     assert result.exit_code == 1

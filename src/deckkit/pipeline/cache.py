@@ -73,15 +73,21 @@ def settings_key(formats: Iterable[str], lock_mode: bool, strict: bool) -> str:
 
 
 def source_fingerprint(
-    settings: str, source_bytes: bytes, media: Iterable[Path], stamps_key: str
+    settings: str,
+    source_bytes: bytes,
+    media: Iterable[Path],
+    stamps_key: str,
+    note_types: Iterable[tuple[int, str, str, str, int]] = (),
 ) -> str:
-    """A hash of everything one deck's outputs are made from."""
+    """A hash of everything one deck's outputs are made from, and of the note types it declares
+    as the cache records them (``CachedDeck.note_types``: a damaged record means a rebuild)."""
     digest = hashlib.sha256(settings.encode())
     digest.update(hashlib.sha256(source_bytes).digest())
     for path in media:
         digest.update(str(path).encode())
         digest.update(_file_digest(path))
     digest.update(stamps_key.encode())
+    digest.update(json.dumps(list(note_types)).encode())
     return digest.hexdigest()
 
 

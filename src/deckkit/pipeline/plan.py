@@ -90,7 +90,9 @@ def make_plan(
         known = deck_note_types(note_types, lock.note_types, ids) if lock else note_types
         stamps = stamps_key(path, known, lines)
         media = (Path(m) for m in cached.media)
-        fingerprint = source_fingerprint(settings, path.read_bytes(), media, stamps)
+        fingerprint = source_fingerprint(
+            settings, path.read_bytes(), media, stamps, cached.note_types
+        )
         if fingerprint == cached.fingerprint and outputs_intact(output_dir, cached):
             reused[path] = cached
     to_build = len(sources) - len(reused)

@@ -175,7 +175,8 @@ def refusal(change: SchemaChange, *, accepted: bool, lockfile: str) -> str:
         return (
             f"{said}; or build with {ACCEPT_OPTION} {_shell_word(change.name)} and have every "
             f"learner import the rebuilt deck once with {MERGE_OPTION} ticked, which adds the new "
-            f"{_appended(change)} to their {name} in place, keeping notes and reviews"
+            f"{_appended(change)} to their {name} in place, keeping notes and reviews (the "
+            "build then says what else learners should know)"
         )
     if change.inserts_only:
         said += (
@@ -214,20 +215,30 @@ class AcceptedChange:
     packages: tuple[str, ...]  # the .apkg files (or deck ids) of the decks using the note type
 
     def instructions(self) -> str:
-        """What every learner who has the note type must do, once."""
+        """What every learner who has the note type must do, once, and what they get."""
         name = f"'{shorten(self.change.name, 60)}'"
         new_cards = len(self.change.templates) > len(self.change.old_templates or ())
-        return (
+        said = (
             f"note type {name}: {self.change.description()} (accepted). Every learner who "
             f"already has it must import {' or '.join(self.packages)} once with {MERGE_OPTION} "
             f"ticked among Anki's import options: Anki adds the new {_appended(self.change)} to "
             f"their {name} in place, keeping every note, card and review"
             + (" (and makes the new cards)" if new_cards else "")
-            + ", and asks for a one-way "
-            f"sync; later imports need no option. Imported without it, Anki adds an empty "
-            f"'{shorten(self.change.name, 60)}+' and skips these notes: importing again with "
-            f"{MERGE_OPTION} ticked folds it back in. New learners need do nothing."
+            + ", and asks for a one-way sync; later imports need no option. Imported without "
+            f"it, Anki adds an empty '{shorten(self.change.name, 60)}+' and skips these notes: "
+            f"importing again with {MERGE_OPTION} ticked folds it back in."
         )
+        if len(self.change.fields) > len(self.change.old_fields or ()):
+            # Anki marks every note of the note type modified when it adds a field, so the
+            # package's notes are older than the learner's by then (UpdateCondition::IfNewer).
+            said += (
+                f" Adding a field marks every note of {name} modified, so that import keeps "
+                "the learner's text of those notes: the new field stays empty, and other changes "
+                "to them in this build wait for a later build that changes them again; a learner "
+                'who wants them now sets "Update notes" to "Always" too, which also replaces '
+                "their own edits of the deck's notes with the deck's text."
+            )
+        return said + " New learners need do nothing."
 
 
 def check_schema_changes(

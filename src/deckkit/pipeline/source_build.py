@@ -157,6 +157,7 @@ def export_checked(
             path.read_bytes(),
             (Path(m) for m in media),
             stamps_key(path, known_note_types, lock_lines),
+            anchors,
         ),
         deck_id=deck.id,
         name=deck.name,

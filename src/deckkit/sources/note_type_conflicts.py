@@ -69,8 +69,14 @@ def _conflict(anchor: NoteTypeAnchor, earlier: NoteTypeAnchor) -> Problem:
 
 
 def _place(anchor: NoteTypeAnchor) -> tuple[str, int, int]:
-    """Where a declaration is: its `id` (or, without one, the declaration itself)."""
+    """Where a declaration is: its `id` (or, without one, the declaration itself).
+
+    The file is read again, with every position, only when there is a conflict to report. Its
+    path may come from the build cache, which may be damaged: only a regular file is read (never
+    a FIFO or a device a hostile cache could name), else the problem is at its first line.
+    """
     path, index = Path(anchor[3]), anchor[4]
-    source = load_source(path)  # only when there is a conflict to report, with every position
-    mark = source.mark_of_value(("note_types", index, "id"))
+    if not path.is_file():
+        return display_path(path), 1, 1
+    mark = load_source(path).mark_of_value(("note_types", index, "id"))
     return display_path(path), mark.line, mark.column
