@@ -7,8 +7,10 @@ field names and the template names are the same, in the same order (``equal_sche
 it adds a copy named "<name>+" and skips every note of the learner's note type as conflicting, on
 that import and every later one. With "Merge note types" ticked it adds the package's new fields
 and templates to the learner's note type, never removes one and keeps the learner's order, and
-updates the notes in place. So only fields or templates appended after the old ones come out the
-same on both sides after one such import; any other change is refused, with the ways through.
+updates the notes in place (though adding a field marks all of them modified first, so that the
+package's older notes are then skipped). So only fields or templates appended after the old ones
+come out the same on both sides after one such import: those may be accepted; any other change is
+refused, with the ways through.
 ``tests/test_note_type_updates.py`` proves each case with the ``anki`` package.
 
 deckkit.lock remembers each declared note type's schema (with its field and template names, see
