@@ -194,11 +194,11 @@ def test_a_note_learners_hold_in_milliseconds_keeps_its_time_until_changed_then_
     from deckkit.lockfile import _next
 
     imported = Entry("aa", 1_795_678_849, ms=True)  # the original 1795678849326 ms, in seconds
-    assert _next(imported, "aa", now=1_800_000_000) == imported
-    changed = _next(imported, "bb", now=1_800_000_000)
+    assert _next(imported, Entry("aa", 0), now=1_800_000_000) == imported
+    changed = _next(imported, Entry("bb", 0), now=1_800_000_000)
     assert changed.mod == 1_800_000_000_000
     assert changed.ms
-    again = _next(changed, "cc", now=1_700_000_000)  # a clock behind: never backwards
+    again = _next(changed, Entry("cc", 0), now=1_700_000_000)  # a clock behind: never backwards
     assert again.mod == changed.mod + 1
 
 

@@ -137,7 +137,7 @@ def deck_from_source(source: LoadedSource) -> Deck:
 
     deck_tags = tuple(data.get("tags") or ())
     declared = declared_note_types(source)
-    note_types = tuple(_note_type(d) for d in declared.note_types)
+    note_types = tuple(anki_note_type(d) for d in declared.note_types)
     by_name = {**_BUILTIN_BY_NAME, **{note_type.name: note_type for note_type in note_types}}
     cards = tuple(_card(data["id"], raw, deck_tags, html, by_name) for raw in data["cards"])
     for note_type in note_types:
@@ -178,7 +178,7 @@ _TEMPLATE_OPTIONS = {
 }
 
 
-def _note_type(declared: DeclaredNoteType) -> AnkiNoteType:
+def anki_note_type(declared: DeclaredNoteType) -> AnkiNoteType:
     """A declared note type: its text exactly as written (or as its files hold it)."""
     raw = declared.raw
     kind = raw.get("kind")

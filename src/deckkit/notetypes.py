@@ -125,10 +125,18 @@ class NoteType:
         """A hash of what Anki treats as the note type's schema: its field names, its template
         names and whether it is a cloze note type. Anki refuses to update a note type (and its
         notes) across a change of these with its default import options."""
-        payload = json.dumps(
-            [self.fields, [name for name, _f, _b in self.templates], self.is_cloze]
-        )
-        return hashlib.sha256(payload.encode()).hexdigest()[:20]
+        return schema_hash(self.fields, self.template_names, cloze=self.is_cloze)
+
+    @property
+    def template_names(self) -> tuple[str, ...]:
+        """The names of its card templates, in order."""
+        return tuple(name for name, _front, _back in self.templates)
+
+
+def schema_hash(fields: Sequence[str], templates: Sequence[str], *, cloze: bool) -> str:
+    """The hash :meth:`NoteType.schema` gives for these field names, template names and kind."""
+    payload = json.dumps([list(fields), list(templates), cloze])
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
 _EXTRA = '{{#Extra}}<div class="extra">{{Extra}}</div>{{/Extra}}'

@@ -42,6 +42,7 @@ def build(
     strict: bool = False,
     on_deck: Callable[[DeckSummary], None] | None = None,
     on_start: Callable[[list[Path]], None] | None = None,
+    accept_note_type_changes: Iterable[str] = (),
 ) -> BuildResult:
     """Validate, then export every deck in every format; writes nothing unless all is valid.
 
@@ -50,7 +51,10 @@ def build(
     Without one, every note of a source gets the source file's modification time. Sources
     unchanged since the last build into ``output_dir`` are not rebuilt. ``jobs`` caps the
     processes used (default: one per core). ``on_start`` receives the sources about to be built,
-    ``on_deck`` each deck once built (for progress reports). Raises
+    ``on_deck`` each deck once built (for progress reports). With a lockfile, a declared note
+    type whose fields or templates changed since the last build is refused (a problem at its
+    declaration), unless its name is in ``accept_note_type_changes`` and the change only appends
+    fields or templates: the result's ``note_type_changes`` then say what learners must do. Raises
     :class:`~deckkit.errors.UsageError` for a request that cannot be carried out.
 
     The build's "now" is ``clock()`` when given, else ``SOURCE_DATE_EPOCH`` when that is set
@@ -79,6 +83,7 @@ def build(
                 frozen=frozen,
                 created_output_dir=created,
                 jobs=cores,
+                accept_note_type_changes=frozenset(accept_note_type_changes),
             )
         except BaseException:
             if created is not None:
