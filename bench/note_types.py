@@ -37,6 +37,10 @@ What it does, in one run:
    SQLite), and the one-edit rebuild must change exactly one note's lockfile entry.
 4. Prints a Markdown report and writes it to ``bench/results-issue13.md`` (``--results``).
 
+``--stages`` instead prints, for ``declared/`` and ``basic/``, the CPU time of each stage of a
+build run one after the other in one process (load, schema, checks, model, fields, which cards
+each note makes, lock entries, each format): where the time goes, without a profiler's overhead.
+
 Each timing is the median of ``--repeats`` runs (default 3; ``--quick``: 1), each repeat from a
 fresh import or a fresh copy of the sources; peak memory is the largest.
 """
@@ -627,6 +631,81 @@ def built_notes(out: Path) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
+# stages: where a build's time goes, in one process
+
+# Run as `python -c STAGE_TIMER SOURCE` with deckkit on PYTHONPATH: the CPU seconds of each stage
+# of building one source, as the build runs them (without its second process), as JSON.
+STAGE_TIMER = """
+import json, sys, tempfile, time
+from pathlib import Path
+from deckkit.exporters import EXPORTERS
+from deckkit.lockfile import deck_entries
+from deckkit.model import deck_from_source
+from deckkit.sources.checks import source_problems
+from deckkit.sources.loader import gc_paused, load_source
+from deckkit.sources.schema import schema_problems
+from deckkit.stamps import Stamps
+
+times = {}
+def timed(name, work):
+    start = time.process_time()
+    result = work()
+    times[name] = time.process_time() - start
+    return result
+
+with gc_paused(), tempfile.TemporaryDirectory() as scratch:
+    source = timed("load (YAML)", lambda: load_source(Path(sys.argv[1]), all_positions=False))
+    timed("schema", lambda: schema_problems(source))
+    timed("checks", lambda: source_problems(source))
+    deck = timed("model", lambda: deck_from_source(source))
+    timed("fields (Deck.fields)", lambda: deck.fields)
+    timed("cards each note makes (Deck.card_ordinals)", lambda: deck.card_ordinals)
+    timed("lock entries", lambda: deck_entries({}, deck, 1_700_000_000))
+    stamps = Stamps(notes={}, note_types={}, default=1_700_000_000)
+    for output in EXPORTERS.values():
+        target = Path(scratch) / f"deck{output.suffix}"
+        timed(output.suffix, lambda: output.export(deck, target, stamps))
+print(json.dumps(times))
+"""
+
+
+def stage_table(src: Path, repeats: int) -> str:
+    """Each stage's CPU seconds (medians) for the two hand-written source sets."""
+    data = generate()
+    env = dict(os.environ, PYTHONPATH=str(src))
+    columns = {
+        "declared 9-field": data / "declared" / "core-9k.yaml",
+        "basic": data / "basic" / "core-9k-basic.yaml",
+    }
+    results: dict[str, dict[str, float]] = {}
+    for name, source in columns.items():
+        runs = [
+            json.loads(
+                subprocess.run(
+                    [sys.executable, "-c", STAGE_TIMER, str(source)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+            )
+            for _ in range(repeats)
+        ]
+        results[name] = {stage: statistics.median(run[stage] for run in runs) for stage in runs[0]}
+    stages = list(results["declared 9-field"])
+    lines = [
+        f"Stages of one build, CPU s (medians of {repeats}), deckkit from {deckkit_label(src)}:",
+        "",
+        "| stage | " + " | ".join(columns) + " |",
+        "|---|" + "--:|" * len(columns),
+    ]
+    for stage in stages:
+        cells = " | ".join(f"{results[name][stage]:.3f}" for name in columns)
+        lines.append(f"| {stage} | {cells} |")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
 # report
 
 
@@ -737,11 +816,19 @@ def main() -> None:
     parser.add_argument(
         "--results", type=Path, default=BENCH / "results-issue13.md", help="markdown output"
     )
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="only print each stage's CPU time for the hand-written sources (in one process)",
+    )
     args = parser.parse_args()
     src = args.src.resolve()
     if not (src / "deckkit" / "__init__.py").is_file():
         parser.error(f"--src {src}: no deckkit package there")
     repeats = 1 if args.quick else max(1, args.repeats)
+    if args.stages:
+        print(stage_table(src, repeats))
+        return
 
     def say(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
