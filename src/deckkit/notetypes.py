@@ -282,7 +282,11 @@ def note_fields(content: Content, note_type: NoteType | None = None) -> tuple[st
     if isinstance(content, Fields):
         if note_type is None:
             raise TypeError("a card giving fields by name needs its note type")
-        return tuple(content.get(name) for name in note_type.fields)
+        # One lookup per field: looking each name up in the card's pairs took a tenth of a
+        # second for 8,853 cards of 9 fields. Reversed, so that a name given twice (which
+        # validation refuses anyway) gives its first text, as Fields.get does.
+        given = dict(reversed(content.values))
+        return tuple(given.get(name, "") for name in note_type.fields)
     if note_type is not None and note_type.roles is not None:
         keys = role_values(content)
         return tuple(keys.get(role, "") if role else "" for role in note_type.roles)
@@ -340,7 +344,8 @@ def card_ordinals(note_type: NoteType, fields: Sequence[str]) -> list[int]:
     the ones its template shows), counting ``{{c1,2::...}}`` and nested deletions as Anki does
     (genanki sees neither), or card 1 alone when there is none. deckkit's other note types: every
     template, since each shows a field that validation keeps filled. An original note type's
-    templates may be conditional (Anki's "optional reversed card"), so genanki renders them.
+    templates may be conditional (Anki's "optional reversed card"): genanki's rule decides,
+    worked out once per note type by rendering its templates.
     """
     if note_type.is_cloze:
         numbers = set().union(*(cloze_numbers(value) for value in fields))
@@ -348,15 +353,27 @@ def card_ordinals(note_type: NoteType, fields: Sequence[str]) -> list[int]:
     if note_type.is_original:
         if not any(fields):
             return []  # Anki makes no card of a note whose fields are all empty
-        note = genanki.Note(model=_model_for_ordinals(note_type), fields=list(fields))
-        return sorted(card.ord for card in note.cards)
+        return [
+            ordinal
+            for ordinal, needs_all, required in _card_requirements(note_type)
+            if (all if needs_all else any)(fields[index] for index in required)
+        ]
     return list(range(len(note_type.templates)))
 
 
 @lru_cache(maxsize=64)
-def _model_for_ordinals(note_type: NoteType) -> genanki.Model:
+def _card_requirements(note_type: NoteType) -> tuple[tuple[int, bool, tuple[int, ...]], ...]:
+    """genanki's rule for which cards a note makes, worked out once per note type: for each
+    template in order, whether all or any of some fields must be filled, and which.
+
+    The rule of ``genanki.Note.cards`` (its model's ``_req``), applied here without making a
+    genanki note per card: that took a tenth of a second for 8,853 notes.
+    """
     # Which cards a note makes does not depend on mod.
-    return _plain_model(_as_anki_reads_it(note_type), mod=0)
+    model = _plain_model(_as_anki_reads_it(note_type), mod=0)
+    return tuple(
+        (ordinal, kind == "all", tuple(required)) for ordinal, kind, required in model._req
+    )
 
 
 def _as_anki_reads_it(note_type: NoteType) -> NoteType:

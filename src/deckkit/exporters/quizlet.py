@@ -21,6 +21,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from deckkit.cardtypes import (
@@ -36,7 +37,7 @@ from deckkit.cardtypes import (
 from deckkit.fieldtext.cloze import Deletion, cloze_numbers, deletion_text, parse_clozes
 from deckkit.fieldtext.markup import to_plain_text
 from deckkit.model import Card, Deck
-from deckkit.notetypes import note_fields, note_type_for, template_field_names
+from deckkit.notetypes import NoteType, note_fields, note_type_for, template_field_names
 from deckkit.stamps import Stamps
 
 TERM_SEPARATORS = (" :: ", " => ", " ||| ", " ~~ ", " @@ ")
@@ -118,16 +119,24 @@ def _fields_pair(card: Card, content: Fields) -> tuple[str, str]:
         for text in values.values():
             if cloze_numbers(text):
                 return _cloze_pair(text)
-    _name, front, back = note_type.templates[0]
-    on_front = _shown_fields(front, values)
-    on_back = [name for name in _shown_fields(back, values) if name not in on_front]
+    on_front, on_back = _term_and_definition_fields(note_type)
     term = "\n".join(to_plain_text(values[name]) for name in on_front if values[name])
     definition = "\n".join(to_plain_text(values[name]) for name in on_back if values[name])
     return term, definition
 
 
-def _shown_fields(template: str, values: dict[str, str]) -> list[str]:
-    return list(dict.fromkeys(n for n, _at in template_field_names(template) if n in values))
+@lru_cache(maxsize=64)
+def _term_and_definition_fields(note_type: NoteType) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The fields a note type's first card shows on its front, then those only its back shows:
+    read from its templates once per note type, not once per card."""
+    _name, front, back = note_type.templates[0]
+    on_front = _shown_fields(front, note_type.fields)
+    on_back = tuple(name for name in _shown_fields(back, note_type.fields) if name not in on_front)
+    return on_front, on_back
+
+
+def _shown_fields(template: str, fields: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n for n, _at in template_field_names(template) if n in fields))
 
 
 def _cloze_pair(text: str) -> tuple[str, str]:
