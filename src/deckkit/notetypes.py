@@ -333,30 +333,24 @@ def concepts_html(concepts: tuple[str, ...]) -> str:
     return f'<div class="concepts"><div class="count">{heading}</div><ul>{items}</ul></div>'
 
 
-def card_ordinals(note_type: NoteType, fields: Sequence[str]) -> list[int]:
+def card_ordinals(note_type: NoteType, fields: Sequence[str], *, tagged: bool = False) -> list[int]:
     """The ordinals (from 0) of the Anki cards a note with these field values makes.
 
     Cloze: one card per deletion number found in any field (Anki looks at every field, not only
     the ones its template shows), counting ``{{c1,2::...}}`` and nested deletions as Anki does
     (genanki sees neither), or card 1 alone when there is none. deckkit's other note types: every
     template, since each shows a field that validation keeps filled. An original note type's
-    templates may be conditional (Anki's "optional reversed card"), so genanki renders them.
+    templates may be conditional (Anki's "optional reversed card"): each front is tried as Anki
+    tries it (:mod:`deckkit.cardgen`; ``tagged``: the note has tags, which ``{{Tags}}`` shows).
     """
     if note_type.is_cloze:
         numbers = set().union(*(cloze_numbers(value) for value in fields))
         return sorted(number - 1 for number in numbers) or [0]
     if note_type.is_original:
-        if not any(fields):
-            return []  # Anki makes no card of a note whose fields are all empty
-        note = genanki.Note(model=_model_for_ordinals(note_type), fields=list(fields))
-        return sorted(card.ord for card in note.cards)
+        from deckkit.cardgen import card_ordinals_of  # it reads templates with template_tags
+
+        return card_ordinals_of(note_type, fields, tagged=tagged)
     return list(range(len(note_type.templates)))
-
-
-@lru_cache(maxsize=64)
-def _model_for_ordinals(note_type: NoteType) -> genanki.Model:
-    # Which cards a note makes does not depend on mod.
-    return _plain_model(_as_anki_reads_it(note_type), mod=0)
 
 
 def _as_anki_reads_it(note_type: NoteType) -> NoteType:
@@ -394,6 +388,11 @@ def _tag_name(inner: str) -> str:
 def genanki_model(note_type: NoteType, *, mod: int) -> genanki.Model:
     """The genanki model for a note type, with a fixed modification time."""
     model = _plain_model(note_type, mod=mod)
+    if note_type.is_original:
+        from deckkit.cardgen import shown_fields_req
+
+        model.__dict__["_req"] = shown_fields_req(note_type)
+        return model
     as_anki_reads_it = _as_anki_reads_it(note_type)
     if as_anki_reads_it is not note_type:
         # genanki's list of the fields each card needs, from the templates as Anki reads them.
@@ -451,13 +450,19 @@ class TemplateTag:
 
 
 def template_tags(template: str) -> Iterator[TemplateTag]:
-    """Every ``{{...}}`` of a template, as Anki reads them: each ends at the first ``}}``.
-
-    Linear in the template's length (a regex ``{{(.*?)}}`` reads to the end from every ``{{``
-    that is never closed: a stranger's template of many ``{{`` took minutes).
-    """
+    """Every ``{{...}}`` of a template, as Anki reads them: each ends at the first ``}}``; none is
+    in an HTML comment (``<!-- {{Old}} -->`` is text to Anki). In linear time: a regex
+    ``{{(.*?)}}`` reads to the end from every ``{{`` never closed (minutes for a stranger's)."""
     position = 0
+    comments = True  # until a '<!--' without '-->' (then no later one is a comment either)
     while (start := template.find("{{", position)) != -1:
+        comment = template.find("<!--", position, start) if comments else -1
+        if comment != -1:
+            close = template.find("-->", comment + 4)
+            if close != -1:
+                position = close + 3
+                continue
+            comments = False
         end = template.find("}}", start + 2)
         if end == -1:
             return  # no '}}' after this '{{': nothing later is a tag either
@@ -471,16 +476,22 @@ SPECIAL_FIELDS = frozenset(
 )
 
 
+def classify_tag(inner: str) -> tuple[str, str]:
+    """A tag as Anki reads it (rslib/src/template.rs, ``classify_handle``): ("#" "^" or "/", field)
+    or ("", key), the key after the last ':' (``{{text: Word}}`` names " Word"; ``{{{W}}}``, W)."""
+    start = inner.lstrip("{").strip()
+    if len(start) >= 2 and start[0] in "#^/":
+        return start[0], start[1:].lstrip()
+    return "", start.rpartition(":")[2]
+
+
 def template_field_names(template: str) -> Iterator[tuple[str, int]]:
     """Each note field a template names, with the offset of its tag, in order: ``{{Word}}``,
     ``{{text:Word}}``, ``{{cloze:Text}}``, ``{{#Word}}``...; not Anki's special fields."""
     for tag in template_tags(template):
-        inner = tag.inner.strip()
-        if inner[:1] in ("#", "^", "/"):
-            inner = inner[1:].strip()
-        elif inner[:1] in ("!", "="):
+        if tag.inner.lstrip("{ ")[:1] in ("!", "="):
             continue  # a comment, or a delimiter change Anki does not support anyway
-        name = inner.rpartition(":")[2].strip()  # filters first: {{hint:text:Word}}
+        name = classify_tag(tag.inner)[1]
         if name and name not in SPECIAL_FIELDS:
             yield name, tag.start
 
