@@ -91,11 +91,16 @@ def field_is_empty(text: str) -> bool:
 def nonempty_fields(names: Sequence[str], values: Iterable[str], *, tagged: bool) -> set[str]:
     """What a front may show of a note (``new_cards_required_normal``): the names of its fields
     that are not empty, and the special fields no field of its note type is named after."""
-    nonempty = {
-        name for name, value in zip(names, values, strict=False) if not field_is_empty(value)
-    }
-    specials = _ALWAYS_SHOWN | ({"Tags"} if tagged else set())
-    return nonempty | specials.difference(names)
+    filled = zip(names, values, strict=False)
+    return {name for name, value in filled if not field_is_empty(value)} | special_fields_shown(
+        names, tagged=tagged
+    )
+
+
+def special_fields_shown(names: Collection[str], *, tagged: bool) -> set[str]:
+    """The special fields a front shows of every note of a note type with fields ``names``."""
+    shown = set(_ALWAYS_SHOWN) | ({"Tags"} if tagged else set())
+    return shown.difference(names)
 
 
 def shown_fields(front: Section) -> list[str]:
