@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from html import escape
@@ -22,6 +22,18 @@ from importlib import resources
 
 import genanki
 
+from deckkit.anki_templates import SPECIAL_FIELDS as SPECIAL_FIELDS
+from deckkit.anki_templates import (
+    Section,
+    front_requirement,
+    nonempty_fields,
+    renders,
+    shown_fields,
+)
+from deckkit.anki_templates import TemplateTag as TemplateTag
+from deckkit.anki_templates import classify_tag as classify_tag
+from deckkit.anki_templates import template_field_names as template_field_names
+from deckkit.anki_templates import template_tags as template_tags
 from deckkit.cardtypes import (
     LETTERS,
     Basic,
@@ -341,16 +353,21 @@ def card_ordinals(note_type: NoteType, fields: Sequence[str], *, tagged: bool = 
     (genanki sees neither), or card 1 alone when there is none. deckkit's other note types: every
     template, since each shows a field that validation keeps filled. An original note type's
     templates may be conditional (Anki's "optional reversed card"): each front is tried as Anki
-    tries it (:mod:`deckkit.cardgen`; ``tagged``: the note has tags, which ``{{Tags}}`` shows).
+    tries it (:mod:`deckkit.anki_templates`; ``tagged``: the note has tags, shown by ``{{Tags}}``).
     """
     if note_type.is_cloze:
         numbers = set().union(*(cloze_numbers(value) for value in fields))
         return sorted(number - 1 for number in numbers) or [0]
     if note_type.is_original:
-        from deckkit.cardgen import card_ordinals_of  # it reads templates with template_tags
-
-        return card_ordinals_of(note_type, fields, tagged=tagged)
+        nonempty = nonempty_fields(note_type.fields, fields, tagged=tagged)
+        return [i for i, front in enumerate(fronts(note_type)) if renders(front, nonempty)]
     return list(range(len(note_type.templates)))
+
+
+@lru_cache(maxsize=64)
+def fronts(note_type: NoteType) -> tuple[Section, ...]:
+    """Each template's front, reduced once per note type (see deckkit.anki_templates)."""
+    return tuple(front_requirement(front) for _name, front, _back in note_type.templates)
 
 
 def _as_anki_reads_it(note_type: NoteType) -> NoteType:
@@ -389,15 +406,27 @@ def genanki_model(note_type: NoteType, *, mod: int) -> genanki.Model:
     """The genanki model for a note type, with a fixed modification time."""
     model = _plain_model(note_type, mod=mod)
     if note_type.is_original:
-        from deckkit.cardgen import shown_fields_req
-
-        model.__dict__["_req"] = shown_fields_req(note_type)
+        model.__dict__["_req"] = _shown_fields_req(note_type)
         return model
     as_anki_reads_it = _as_anki_reads_it(note_type)
     if as_anki_reads_it is not note_type:
         # genanki's list of the fields each card needs, from the templates as Anki reads them.
         model.__dict__["_req"] = _plain_model(as_anki_reads_it, mod=mod)._req
     return model
+
+
+def _shown_fields_req(note_type: NoteType) -> list[list[object]]:
+    """A note type's ``req`` for genanki to write: each template with the fields its front shows.
+
+    genanki's own takes time in the square of the number of fields and fails on some fronts Anki
+    renders; Anki works ``req`` out again when it imports a note type (``prepare_for_update`` in
+    rslib/src/notetype/mod.rs) and takes the package's cards as they are.
+    """
+    position = {name: index for index, name in reversed(list(enumerate(note_type.fields)))}
+    return [
+        [ordinal, "any", sorted(position[name] for name in shown_fields(front) if name in position)]
+        for ordinal, front in enumerate(fronts(note_type))
+    ]
 
 
 def _plain_model(note_type: NoteType, *, mod: int) -> genanki.Model:
@@ -438,62 +467,6 @@ class _FixedModModel(genanki.Model):  # type: ignore[misc]
         data["mod"] = self.fixed_mod
         data["latexsvg"] = self.latex_svg
         return data
-
-
-@dataclass(frozen=True)
-class TemplateTag:
-    """One ``{{...}}`` of a card template: where it stands and what is inside."""
-
-    start: int
-    end: int
-    inner: str
-
-
-def template_tags(template: str) -> Iterator[TemplateTag]:
-    """Every ``{{...}}`` of a template, as Anki reads them: each ends at the first ``}}``; none is
-    in an HTML comment (``<!-- {{Old}} -->`` is text to Anki). In linear time: a regex
-    ``{{(.*?)}}`` reads to the end from every ``{{`` never closed (minutes for a stranger's)."""
-    position = 0
-    comments = True  # until a '<!--' without '-->' (then no later one is a comment either)
-    while (start := template.find("{{", position)) != -1:
-        comment = template.find("<!--", position, start) if comments else -1
-        if comment != -1:
-            close = template.find("-->", comment + 4)
-            if close != -1:
-                position = close + 3
-                continue
-            comments = False
-        end = template.find("}}", start + 2)
-        if end == -1:
-            return  # no '}}' after this '{{': nothing later is a tag either
-        yield TemplateTag(start, end + 2, template[start + 2 : end])
-        position = end + 2
-
-
-# Anki's special fields, offered to every template (rslib/src/template.rs and card rendering).
-SPECIAL_FIELDS = frozenset(
-    ["FrontSide", "Tags", "Type", "Deck", "Subdeck", "Card", "CardFlag", "CardID"]
-)
-
-
-def classify_tag(inner: str) -> tuple[str, str]:
-    """A tag as Anki reads it (rslib/src/template.rs, ``classify_handle``): ("#" "^" or "/", field)
-    or ("", key), the key after the last ':' (``{{text: Word}}`` names " Word"; ``{{{W}}}``, W)."""
-    start = inner.lstrip("{").strip()
-    if len(start) >= 2 and start[0] in "#^/":
-        return start[0], start[1:].lstrip()
-    return "", start.rpartition(":")[2]
-
-
-def template_field_names(template: str) -> Iterator[tuple[str, int]]:
-    """Each note field a template names, with the offset of its tag, in order: ``{{Word}}``,
-    ``{{text:Word}}``, ``{{cloze:Text}}``, ``{{#Word}}``...; not Anki's special fields."""
-    for tag in template_tags(template):
-        if tag.inner.lstrip("{ ")[:1] in ("!", "="):
-            continue  # a comment, or a delimiter change Anki does not support anyway
-        name = classify_tag(tag.inner)[1]
-        if name and name not in SPECIAL_FIELDS:
-            yield name, tag.start
 
 
 def template_syntax_problem(template: str) -> tuple[str, int] | None:

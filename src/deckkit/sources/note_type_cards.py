@@ -3,9 +3,9 @@ the card fills it the way it takes its fields (by name, or by role for a note ty
 ``kind``), that the fields it gives are the note type's and its ``required`` ones are filled, and
 that its note makes at least one Anki card (else Anki's Empty Cards would delete it).
 
-Which cards a note makes is worked out with the functions :func:`deckkit.notetypes.card_ordinals`
-uses (:mod:`deckkit.cardgen`), from the fields a card gives, so that a card costs what it gives,
-whatever the number of its note type's fields.
+Which cards a note makes is worked out with the functions that
+:func:`deckkit.notetypes.card_ordinals` uses (:mod:`deckkit.anki_templates`), from the fields a
+card gives, so that a card costs what it gives, whatever the number of its note type's fields.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from deckkit.cardgen import Section, front_requirement, renders, special_fields_shown
-from deckkit.cardgen import field_is_empty as anki_field_is_empty
+from deckkit.anki_templates import Section, front_requirement, renders, special_fields_shown
+from deckkit.anki_templates import field_is_empty as anki_field_is_empty
 from deckkit.cardtypes import CARD_TYPES, ROLE_CARD_TYPES
 from deckkit.fieldtext.cloze import cloze_numbers
 from deckkit.fieldtext.markup import is_blank
 from deckkit.notetypes import NOTE_TYPES_BY_NAME, NoteType, template_field_names
 from deckkit.problems import Problem, shorten
 from deckkit.sources.declared import DeclaredNoteType, field_options
-from deckkit.sources.note_type_checks import View, card_type, cards_of, cloze_fields, some_names
+from deckkit.sources.note_type_view import View, card_type, cards_of, cloze_fields, some_names
 
 _PER_CARD = 10  # unknown or missing fields reported per card
 

@@ -13,7 +13,7 @@ or CSS file at its own line and column. What is checked, by Anki's rules
   type's one template with ``{{cloze:Field}}`` on both sides; their code as in fields (scripts,
   remote resources, break-outs) and the local files they load, which ``media`` must list;
 - cards: the note type they name, their fields, ``required`` fields, and a note that would make
-  no card at all (Anki's "empty cards", worked out as Anki does: :mod:`deckkit.cardgen`);
+  no card at all (Anki's "empty cards", worked out as Anki does: :mod:`deckkit.anki_templates`);
 - template media (:mod:`deckkit.sources.note_type_media`).
 
 Every check reads each thing once, in time linear in its size: a stranger's note type may have
@@ -22,107 +22,38 @@ Every check reads each thing once, in time linear in its size: a stranger's note
 
 from __future__ import annotations
 
-import difflib
 import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterator
 
-from deckkit.cardgen import front_requirement, shown_fields
-from deckkit.cardtypes import DEFAULT_CARD_TYPE
-from deckkit.fieldtext.active import Finding, css_findings, html_findings
-from deckkit.notetypes import (
-    NOTE_TYPES_BY_NAME,
+from deckkit.anki_templates import (
     SPECIAL_FIELDS,
-    classify_tag,
+    front_requirement,
+    shown_fields,
     template_field_names,
-    template_syntax_problem,
-    template_tags,
 )
+from deckkit.notetypes import NOTE_TYPES_BY_NAME, template_syntax_problem
 from deckkit.problems import Problem, shorten
-from deckkit.sources.declared import (
-    DeclaredNoteType,
-    DeclaredNoteTypes,
-    TextPlace,
-    declared_note_types,
-    field_names,
-    mark_of,
-)
+from deckkit.sources.declared import DeclaredNoteType, mark_of
 from deckkit.sources.loader import LoadedSource
+from deckkit.sources.note_type_cards import check_cards
+from deckkit.sources.note_type_media import check_media_of_note_types
+from deckkit.sources.note_type_view import (
+    PER_TEXT,
+    View,
+    cloze_fields,
+    findings,
+    sides,
+    some_names,
+    view_of,
+)
 from deckkit.sources.text_checks import code_problems
-
-_NAMES_SHOWN = 10
-_HINTS = 200  # did-you-mean hints worked out per source; a stranger's deck may need millions
-_HINT_LENGTH = 100  # longer names get none (comparing two names takes the product of lengths)
-_HINT_CANDIDATES = 2_000
-_PER_TEXT = 10  # unknown fields or unlisted files reported per template side or CSS
-
-
-def some_names(names: Iterable[str]) -> str:
-    """The first few names, quoted: a stranger's deck may declare thousands, and every card
-    naming an unknown one would otherwise quote them all."""
-    listed = list(itertools.islice(names, _NAMES_SHOWN + 1))
-    shown = ", ".join(f"'{shorten(name)}'" for name in listed[:_NAMES_SHOWN]) or "none"
-    return shown + (", ..." if len(listed) > _NAMES_SHOWN else "")
-
-
-class Hints:
-    """ "did you mean" for names not found: each worked out once, and only so many."""
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[int, str], str] = {}
-        self._left = _HINTS
-
-    def __call__(self, name: str, candidates: Sequence[str]) -> str:
-        """ " (did you mean 'X'?)" for the candidate closest to ``name``, or ""; ``candidates``
-        must stay alive while this is used (it is known by its identity)."""
-        key = (id(candidates), name)
-        if key not in self._known:
-            self._known[key] = self._closest(name, candidates)
-        return self._known[key]
-
-    def _closest(self, name: str, candidates: Sequence[str]) -> str:
-        if self._left <= 0 or len(name) > _HINT_LENGTH:
-            return ""
-        self._left -= 1
-        short = [c for c in candidates[:_HINT_CANDIDATES] if len(c) <= _HINT_LENGTH]
-        close = difflib.get_close_matches(name, short, n=1)
-        return f" (did you mean '{close[0]}'?)" if close else ""
-
-
-@dataclass
-class View:
-    """What one source sees: the note types it declares or names, and what reading them found."""
-
-    source: LoadedSource
-    declared: DeclaredNoteTypes
-    by_name: dict[str, DeclaredNoteType] = field(default_factory=dict)
-    hints: Hints = field(default_factory=Hints)
-    _fields: dict[int, list[str]] = field(default_factory=dict)
-
-    def fields_of(self, note_type: DeclaredNoteType) -> list[str]:
-        """A declaration's field names (one list per declaration, kept for the hints)."""
-        return self._fields.setdefault(id(note_type), field_names(note_type.raw))
-
-
-def view_of(source: LoadedSource) -> View:
-    """The note types a source sees, each name's first declaration by name."""
-    view = View(source, declared_note_types(source))
-    for note_type in view.declared.note_types:
-        name = note_type.raw.get("name")
-        if isinstance(name, str):
-            view.by_name.setdefault(name, note_type)
-    return view
 
 
 def check_declared_note_types(source: LoadedSource) -> Iterator[Problem]:
     """Every problem of the note types a source sees and of the cards naming them."""
     if not isinstance(source.data, dict):
         return
-    from deckkit.sources.note_type_cards import check_cards  # it uses this module's View
-    from deckkit.sources.note_type_media import check_media_of_note_types
-
     view = view_of(source)
     yield from view.declared.problems
     yield from _check_declarations(view)
@@ -282,31 +213,6 @@ def _template_names(note_type: DeclaredNoteType) -> Iterator[Problem]:
 # --- templates and CSS --------------------------------------------------------------------------
 
 
-def sides(note_type: DeclaredNoteType) -> Iterator[tuple[str, str, TextPlace]]:
-    """Each template side and the CSS: how a message names it, its text and where it is."""
-    label = f"note type '{shorten(note_type.name)}'"
-    for position, (template, places) in enumerate(
-        zip(note_type.templates, note_type.places, strict=True)
-    ):
-        for side, text, place in zip(("front", "back"), template[1:], places, strict=True):
-            yield f"the {side} template {position + 1} of {label}", text, place
-    yield f"the CSS of {label}", note_type.css, note_type.css_place
-
-
-def local_loads(note_type: DeclaredNoteType) -> Iterator[tuple[str, str, TextPlace, Finding]]:
-    """Each local file the templates or CSS load, with where: for the media checks."""
-    for where, text, place in sides(note_type):
-        for finding in _findings(where, text):
-            if finding.kind == "local":
-                yield where, text, place, finding
-
-
-def _findings(where: str, text: str) -> Iterator[Finding]:
-    if where.startswith("the CSS"):
-        return css_findings(text, local=True)
-    return html_findings(text, template=True, local=True)
-
-
 def _templates(view: View, note_type: DeclaredNoteType) -> Iterator[Problem]:
     fields = view.fields_of(note_type)
     known = set(fields)
@@ -315,7 +221,7 @@ def _templates(view: View, note_type: DeclaredNoteType) -> Iterator[Problem]:
         def problem_at(offset: int, message: str, code: str, severity: str) -> Problem:
             return place.problem(offset, text, message, code, severity)  # noqa: B023 - used now
 
-        yield from code_problems(where, _findings(where, text), problem_at)
+        yield from code_problems(where, findings(where, text), problem_at)
         if where.startswith("the CSS"):
             continue
         syntax = template_syntax_problem(text)
@@ -324,7 +230,7 @@ def _templates(view: View, note_type: DeclaredNoteType) -> Iterator[Problem]:
             yield problem_at(offset, f"{where}: {message}", "check.template-syntax", "error")
         reported: set[str] = set()
         for name, offset in template_field_names(text):
-            if name in known or name in reported or len(reported) >= _PER_TEXT:
+            if name in known or name in reported or len(reported) >= PER_TEXT:
                 continue
             reported.add(name)
             yield problem_at(
@@ -354,17 +260,6 @@ def _may_show_something(front: str, fields: set[str]) -> bool:
         name in fields or name in _SHOWN_WITHOUT_FIELDS
         for name in shown_fields(front_requirement(front))
     )
-
-
-def cloze_fields(template: str) -> list[tuple[str, int]]:
-    """The fields a template shows through the cloze filter (``{{cloze:Text}}``), with where."""
-    found = []
-    for tag in template_tags(template):
-        kind, key = classify_tag(tag.inner)
-        filters = tag.inner.lstrip("{").strip().split(":")[:-1]
-        if kind == "" and "cloze" in filters:
-            found.append((key, tag.start))
-    return found
 
 
 def _cloze_templates(note_type: DeclaredNoteType) -> Iterator[Problem]:
@@ -402,19 +297,3 @@ def _cloze_templates(note_type: DeclaredNoteType) -> Iterator[Problem]:
                 "check.cloze-template",
                 "warning",
             )
-
-
-def card_type(card: Mapping[str, Any]) -> str:
-    """A card's type: "fields" for a card giving its fields by name."""
-    if "fields" in card:
-        return "fields"
-    kind = card.get("type", DEFAULT_CARD_TYPE)
-    return kind if isinstance(kind, str) else ""
-
-
-def cards_of(source: LoadedSource) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Each card of a source that is a mapping, with its index."""
-    cards = source.data.get("cards") if isinstance(source.data, dict) else None
-    for index, card in enumerate(cards if isinstance(cards, list) else ()):
-        if isinstance(card, dict):
-            yield index, card

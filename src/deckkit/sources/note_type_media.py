@@ -33,7 +33,7 @@ from deckkit.filenames import anki_media_name
 from deckkit.problems import Problem, display_path, shorten
 from deckkit.sources.declared import DeclaredNoteType, mark_of
 from deckkit.sources.loader import LoadedSource, Mark, PathKey
-from deckkit.sources.note_type_checks import View, cards_of, local_loads
+from deckkit.sources.note_type_view import View, cards_of, local_loads
 
 _PER_NOTE_TYPE = 10  # unlisted files reported per note type
 

@@ -1,10 +1,15 @@
-"""Which cards of a standard note type a note makes, worked out as Anki does.
+"""Anki's template language as Anki reads it (rslib/src/template.rs): the tags of a template,
+the fields it names, and which cards of a standard note type a note makes.
 
-Anki makes the card of a template when the template's front "renders with" the note's non-empty
-fields (``renders_with_fields`` and ``template_is_empty`` in
-https://github.com/ankitects/anki/blob/main/rslib/src/template.rs, called from
-``rslib/src/notetype/cardgen.rs``): some ``{{Field}}`` (with any filters) of a non-empty field
-is reached through sections that are all open, a ``{{#Field}}`` section being open when its field
+Tags: each ``{{`` up to the first ``}}`` after it, none inside an HTML comment; ``{{#Field}}``
+and ``{{^Field}}`` open a section that ``{{/Field}}`` closes, anything else is a replacement whose
+key follows the last ``:`` (``{{text:Word}}``). Anki's special fields (``{{FrontSide}}``,
+``{{Tags}}``...) are offered to every template.
+
+Cards: Anki makes the card of a template when the template's front "renders with" the note's
+non-empty fields (``renders_with_fields`` and ``template_is_empty`` in template.rs, called from
+``rslib/src/notetype/cardgen.rs``): some ``{{Field}}`` (with any filters) of a non-empty field is
+reached through sections that are all open, a ``{{#Field}}`` section being open when its field
 is non-empty and a ``{{^Field}}`` one when it is empty. Text and comments never count; Anki's
 special fields count as non-empty (``{{Card}}``, ``{{Deck}}``...; ``{{Tags}}`` when the note has
 tags; never ``{{FrontSide}}``) unless a field of the note type has that name. A field is empty
@@ -12,22 +17,75 @@ when it holds only white space and ``<br>`` or ``<div>`` tags (``field_is_empty`
 
 Nothing is rendered: a front is reduced once to the fields and sections that decide it
 (:func:`front_requirement`), and a note is tried against that, so that each note costs a walk of
-what its fields open, never a rendering of a template.
-
-genanki works this out with chevron, by rendering every template once per field with the others
-filled: time that grows with the square of the number of fields, and it gives up ("Could not
-compute required fields") on a front such as ``{{#A}}{{B}}{{/A}}{{#C}}{{D}}{{/C}}``, which Anki
-renders as it renders any other.
+what its fields open, never a rendering of a template. genanki works this out with chevron, by
+rendering every template once per field with the others filled: time that grows with the square
+of the number of fields, and it gives up ("Could not compute required fields") on a front such as
+``{{#A}}{{B}}{{/A}}{{#C}}{{D}}{{/C}}``, which Anki renders as it renders any other. Every reader
+here is linear in the template's length.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from deckkit.notetypes import SPECIAL_FIELDS, NoteType, classify_tag, template_tags
+
+@dataclass(frozen=True)
+class TemplateTag:
+    """One ``{{...}}`` of a card template: where it stands and what is inside."""
+
+    start: int
+    end: int
+    inner: str
+
+
+def template_tags(template: str) -> Iterator[TemplateTag]:
+    """Every ``{{...}}`` of a template, as Anki reads them: each ends at the first ``}}``; none is
+    in an HTML comment (``<!-- {{Old}} -->`` is text to Anki). In linear time: a regex
+    ``{{(.*?)}}`` reads to the end from every ``{{`` never closed (minutes for a stranger's)."""
+    position = 0
+    comments = True  # until a '<!--' without '-->' (then no later one is a comment either)
+    while (start := template.find("{{", position)) != -1:
+        comment = template.find("<!--", position, start) if comments else -1
+        if comment != -1:
+            close = template.find("-->", comment + 4)
+            if close != -1:
+                position = close + 3
+                continue
+            comments = False
+        end = template.find("}}", start + 2)
+        if end == -1:
+            return  # no '}}' after this '{{': nothing later is a tag either
+        yield TemplateTag(start, end + 2, template[start + 2 : end])
+        position = end + 2
+
+
+# Anki's special fields, offered to every template (rslib/src/template.rs and card rendering).
+SPECIAL_FIELDS = frozenset(
+    ["FrontSide", "Tags", "Type", "Deck", "Subdeck", "Card", "CardFlag", "CardID"]
+)
+
+
+def classify_tag(inner: str) -> tuple[str, str]:
+    """A tag as Anki reads it (rslib/src/template.rs, ``classify_handle``): ("#" "^" or "/", field)
+    or ("", key), the key after the last ':' (``{{text: Word}}`` names " Word"; ``{{{W}}}``, W)."""
+    start = inner.lstrip("{").strip()
+    if len(start) >= 2 and start[0] in "#^/":
+        return start[0], start[1:].lstrip()
+    return "", start.rpartition(":")[2]
+
+
+def template_field_names(template: str) -> Iterator[tuple[str, int]]:
+    """Each note field a template names, with the offset of its tag, in order: ``{{Word}}``,
+    ``{{text:Word}}``, ``{{cloze:Text}}``, ``{{#Word}}``...; not Anki's special fields."""
+    for tag in template_tags(template):
+        if tag.inner.lstrip("{ ")[:1] in ("!", "="):
+            continue  # a comment, or a delimiter change Anki does not support anyway
+        name = classify_tag(tag.inner)[1]
+        if name and name not in SPECIAL_FIELDS:
+            yield name, tag.start
+
 
 # Anki's special fields that always show something on a front: all but FrontSide (the front
 # itself) and Tags (shown only when the note has tags).
@@ -112,29 +170,3 @@ def shown_fields(front: Section) -> list[str]:
         shown |= section.fields
         pending += (inner for _negated, _key, inner in section.inner)
     return sorted(shown)
-
-
-@lru_cache(maxsize=64)
-def fronts(note_type: NoteType) -> tuple[Section, ...]:
-    """Each template's front, reduced once per note type."""
-    return tuple(front_requirement(front) for _name, front, _back in note_type.templates)
-
-
-def card_ordinals_of(note_type: NoteType, values: Sequence[str], *, tagged: bool) -> list[int]:
-    """The templates (from 0) of a standard note type whose cards a note with ``values`` gets."""
-    nonempty = nonempty_fields(note_type.fields, values, tagged=tagged)
-    return [ordinal for ordinal, front in enumerate(fronts(note_type)) if renders(front, nonempty)]
-
-
-def shown_fields_req(note_type: NoteType) -> list[list[object]]:
-    """A note type's ``req`` for genanki to write: each template with the fields its front shows.
-
-    genanki's own takes time in the square of the number of fields and fails on some fronts Anki
-    renders; Anki works ``req`` out again when it imports a note type (``prepare_for_update`` in
-    rslib/src/notetype/mod.rs) and takes the package's cards as they are.
-    """
-    position = {name: index for index, name in reversed(list(enumerate(note_type.fields)))}
-    return [
-        [ordinal, "any", sorted(position[name] for name in shown_fields(front) if name in position)]
-        for ordinal, front in enumerate(fronts(note_type))
-    ]
