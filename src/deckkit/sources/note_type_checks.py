@@ -22,7 +22,6 @@ Every check reads each thing once, in time linear in its size: a stranger's note
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterator
 
@@ -42,7 +41,6 @@ from deckkit.sources.note_type_view import (
     PER_TEXT,
     View,
     cloze_fields,
-    findings,
     sides,
     some_names,
     view_of,
@@ -94,15 +92,21 @@ def _duplicate_name(
     if other is note_type or _same_declaration(other, note_type):
         return
     if other.source.path == note_type.source.path:
-        if note_type.source is view.source:
-            return  # check_note_types reports it, in the same words
-        where = f"line {mark_of(other, 'name').line}"
-    else:
-        where = f"{other.source.display}:{mark_of(other, 'name').line}"
-    yield note_type.source.problem(
-        mark,
-        f"note type name '{shorten(name)}' is already declared at {where}; give each note type "
-        "of a deck its own name",
+        if note_type.source is not view.source:  # the deck's own: check_note_types reports it
+            yield note_type.source.problem(
+                mark,
+                f"note type name '{shorten(name)}' is already declared at line "
+                f"{mark_of(other, 'name').line}; give each note type of a deck its own name",
+                "check.duplicate-note-type",
+            )
+        return
+    # In two files: at the deck's own declaration if it is one, where the deck's author looks.
+    here, there = (other, note_type) if other.source is view.source else (note_type, other)
+    yield here.source.problem(
+        mark_of(here, "name"),
+        f"note type name '{shorten(name)}' is also declared at {there.source.display}:"
+        f"{mark_of(there, 'name').line}, which {view.source.display} uses too; give each note "
+        "type a deck uses its own name, or declare it once in a note-type file",
         "check.duplicate-note-type",
     )
 
@@ -216,84 +220,77 @@ def _template_names(note_type: DeclaredNoteType) -> Iterator[Problem]:
 def _templates(view: View, note_type: DeclaredNoteType) -> Iterator[Problem]:
     fields = view.fields_of(note_type)
     known = set(fields)
-    for where, text, place in sides(note_type):
-
-        def problem_at(offset: int, message: str, code: str, severity: str) -> Problem:
-            return place.problem(offset, text, message, code, severity)  # noqa: B023 - used now
-
-        yield from code_problems(where, findings(where, text), problem_at)
-        if where.startswith("the CSS"):
+    for side in sides(note_type):
+        yield from code_problems(side.where, side.findings(), side.problem)
+        if side.kind == "css":
             continue
-        syntax = template_syntax_problem(text)
+        syntax = template_syntax_problem(side.text)
         if syntax is not None:
             message, offset = syntax
-            yield problem_at(offset, f"{where}: {message}", "check.template-syntax", "error")
+            yield side.problem(offset, f"{side.where}: {message}", "check.template-syntax")
         reported: set[str] = set()
-        for name, offset in template_field_names(text):
+        for name, offset in template_field_names(side.text):
             if name in known or name in reported or len(reported) >= PER_TEXT:
                 continue
             reported.add(name)
-            yield problem_at(
+            yield side.problem(
                 offset,
-                f"{where} names the field '{shorten(name)}', which the note type does not have"
-                f"{view.hints(name, fields)} (its fields: {some_names(fields)}); correct the name "
-                "or add the field",
+                f"{side.where} names the field '{shorten(name)}', which the note type does not "
+                f"have{view.hints(name, fields)} (its fields: {some_names(fields)}); correct the "
+                "name or add the field",
                 "check.unknown-template-field",
-                "error",
             )
-        if where.startswith("the front") and not _may_show_something(text, known):
-            yield problem_at(
+        if side.kind == "front" and not _shows_something(side.text):
+            yield side.problem(
                 0,
-                f"{where} shows no field, so Anki never makes its card; show one, such as "
+                f"{side.where} shows no field, so Anki never makes its card; show one, such as "
                 f"{{{{{shorten(fields[0]) if fields else 'Field'}}}}}",
                 "check.empty-front",
-                "error",
             )
 
 
+# What a front may show besides fields (the others are never empty to Anki's card generation).
 _SHOWN_WITHOUT_FIELDS = SPECIAL_FIELDS - {"FrontSide"}
 
 
-def _may_show_something(front: str, fields: set[str]) -> bool:
-    """Whether a front shows some field or special field (Anki counts no text as a card)."""
+def _shows_something(front: str) -> bool:
+    """Whether a front shows some field (a field the note type may lack: reported as such) or a
+    special field, outside comments: Anki makes no card of a front that shows only text."""
     return any(
-        name in fields or name in _SHOWN_WITHOUT_FIELDS
+        name not in SPECIAL_FIELDS or name in _SHOWN_WITHOUT_FIELDS
         for name in shown_fields(front_requirement(front))
     )
 
 
 def _cloze_templates(note_type: DeclaredNoteType) -> Iterator[Problem]:
     label = f"note type '{shorten(note_type.name)}'"
-    if note_type.raw.get("cloze") is True:
-        if len(note_type.templates) > 1:
-            yield note_type.source.problem(
-                mark_of(note_type, "templates", 1),
-                f"cloze {label} has {len(note_type.templates)} templates: Anki makes a cloze "
-                "note's cards (one per deletion number) from the first alone; remove the others",
-                "check.cloze-template",
-            )
-        for (where, text, place), _ in zip(sides(note_type), range(2), strict=False):
-            if not cloze_fields(text):
-                yield place.problem(
-                    0,
-                    text,
-                    f"{where} has no {{{{cloze:Field}}}}: Anki shows no deletion on its cards "
-                    "(and its editor refuses such a note type); show the cloze text with "
-                    "{{cloze:Text}} on both sides",
+    if note_type.raw.get("cloze") is not True:
+        for side in sides(note_type):
+            found = cloze_fields(side.text) if side.kind != "css" else []
+            if found:
+                name, offset = found[0]
+                yield side.problem(
+                    offset,
+                    f"{side.where} uses {{{{cloze:{shorten(name)}}}}}, which shows deletions only "
+                    f"in a cloze note type; set cloze: true on {label}, or show the field with "
+                    f"{{{{{shorten(name)}}}}}",
                     "check.cloze-template",
-                    "error",
+                    "warning",
                 )
         return
-    for where, text, place in itertools.islice(sides(note_type), 2 * len(note_type.templates)):
-        found = cloze_fields(text)
-        if found:
-            name, offset = found[0]
-            yield place.problem(
-                offset,
-                text,
-                f"{where} uses {{{{cloze:{shorten(name)}}}}}, which shows deletions only in a "
-                f"cloze note type; set cloze: true on {label}, or show the field with "
-                f"{{{{{shorten(name)}}}}}",
+    if len(note_type.templates) > 1:
+        yield note_type.source.problem(
+            mark_of(note_type, "templates", 1),
+            f"cloze {label} has {len(note_type.templates)} templates: Anki makes a cloze note's "
+            "cards (one per deletion number) from the first alone; remove the others",
+            "check.cloze-template",
+        )
+    for side in sides(note_type):
+        if side.template == 0 and not cloze_fields(side.text):
+            yield side.problem(
+                0,
+                f"{side.where} has no {{{{cloze:Field}}}}: Anki shows no deletion on its cards "
+                "(and its editor refuses such a note type); show the cloze text with "
+                "{{cloze:Text}} on both sides",
                 "check.cloze-template",
-                "warning",
             )

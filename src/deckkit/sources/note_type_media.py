@@ -30,7 +30,7 @@ from deckkit.fieldtext.media import (
     resolve_reference,
 )
 from deckkit.filenames import anki_media_name
-from deckkit.problems import Problem, display_path, shorten
+from deckkit.problems import Problem, shorten
 from deckkit.sources.declared import DeclaredNoteType, mark_of
 from deckkit.sources.loader import LoadedSource, Mark, PathKey
 from deckkit.sources.note_type_view import View, cards_of, local_loads
@@ -43,6 +43,7 @@ class _Listing:
     """A file packed under a name, and where it was first listed or referred to."""
 
     target: Path
+    written: str  # as it was listed (or referred to)
     source: LoadedSource
     mark: Mark
 
@@ -99,20 +100,18 @@ def _listed(
         yield source.problem(mark, message, code)
         return None
     target = resolve_reference(entry, folder)
-    yield from _clash(source, mark, target, packed)
+    yield from _clash(_Listing(target, entry, source, mark), packed)
     return target.name
 
 
-def _clash(
-    source: LoadedSource, mark: Mark, target: Path, packed: Packed, name: str | None = None
-) -> Iterator[Problem]:
-    name = name or target.name
-    first = packed.setdefault(name, _Listing(target, source, mark))
-    if first.target != target and not _same_bytes(first.target, target):
-        yield source.problem(
-            mark,
-            f"'{shorten(display_path(target))}' and '{shorten(display_path(first.target))}' "
-            f"(at {first.source.display}:{first.mark.line}) are different files packed under one "
+def _clash(listing: _Listing, packed: Packed, name: str | None = None) -> Iterator[Problem]:
+    name = name or listing.target.name
+    first = packed.setdefault(name, listing)
+    if first.target != listing.target and not _same_bytes(first.target, listing.target):
+        yield listing.source.problem(
+            listing.mark,
+            f"'{shorten(listing.written)}' and '{shorten(first.written)}' (at "
+            f"{first.source.display}:{first.mark.line}) are different files packed under one "
             f"name, '{shorten(name)}': Anki keeps media in one folder, where one would replace "
             "the other; rename one of them",
             "check.media-name-clash",
@@ -128,7 +127,7 @@ def _same_bytes(one: Path, other: Path) -> bool:
 
 def _unlisted(note_type: DeclaredNoteType, listed: set[str]) -> Iterator[Problem]:
     reported: set[str] = set()
-    for where, text, place, finding in local_loads(note_type):
+    for side, finding in local_loads(note_type):
         name = unquote(finding.url.split("#")[0].split("?")[0]).removeprefix("./")
         if name in listed or name in reported:
             continue
@@ -140,10 +139,9 @@ def _unlisted(note_type: DeclaredNoteType, listed: set[str]) -> Iterator[Problem
             if "/" in name
             else ""
         )
-        yield place.problem(
+        yield side.problem(
             finding.start,
-            text,
-            f"{where} loads '{shorten(finding.url)}' ({finding.what}), which is not in its "
+            f"{side.where} loads '{shorten(finding.url)}' ({finding.what}), which is not in its "
             f"media: list the file under the note type's media, so that it is packed and Anki "
             f"finds it in its media folder{folders}",
             "check.template-media-unlisted",
@@ -179,7 +177,8 @@ def _field_media(source: LoadedSource, packed: Packed) -> Iterator[Problem]:
         seen.add(name)
         target = file_in_folder(name, folder)
         if target is not None:
-            yield from _clash(source, source.mark_of_value(path), target, packed, name)
+            listing = _Listing(target, name, source, source.mark_of_value(path))
+            yield from _clash(listing, packed, name)
 
 
 def _anki_names(source: LoadedSource, packed: Packed) -> Iterator[Problem]:

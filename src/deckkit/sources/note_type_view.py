@@ -12,7 +12,7 @@ from typing import Any
 from deckkit.anki_templates import classify_tag, template_tags
 from deckkit.cardtypes import DEFAULT_CARD_TYPE
 from deckkit.fieldtext.active import Finding, css_findings, html_findings
-from deckkit.problems import shorten
+from deckkit.problems import Problem, shorten
 from deckkit.sources.declared import (
     DeclaredNoteType,
     DeclaredNoteTypes,
@@ -86,29 +86,53 @@ def view_of(source: LoadedSource) -> View:
     return view
 
 
-def sides(note_type: DeclaredNoteType) -> Iterator[tuple[str, str, TextPlace]]:
-    """Each template side and the CSS: how a message names it, its text and where it is."""
+@dataclass(frozen=True)
+class Side:
+    """A template side or a note type's CSS: what it is, how a message names it, its text and
+    where it was written."""
+
+    kind: str  # "front", "back" or "css"
+    template: int  # the template's position from 0 (-1: the CSS)
+    where: str  # "the front template 1 of note type 'Vocab'"
+    text: str
+    place: TextPlace
+
+    def problem(self, offset: int, message: str, code: str, severity: str = "error") -> Problem:
+        """A problem at ``offset`` of the text."""
+        return self.place.problem(offset, self.text, message, code, severity)
+
+    def findings(self) -> Iterator[Finding]:
+        """What the text runs, loads from the network or from the media folder, or breaks out of."""
+        if self.kind == "css":
+            return css_findings(self.text, local=True)
+        return html_findings(self.text, template=True, local=True)
+
+
+def sides(note_type: DeclaredNoteType) -> Iterator[Side]:
+    """Each template side and the CSS, but those kept in a file that could not be read (a problem
+    of its own)."""
     label = f"note type '{shorten(note_type.name)}'"
     for position, (template, places) in enumerate(
         zip(note_type.templates, note_type.places, strict=True)
     ):
-        for side, text, place in zip(("front", "back"), template[1:], places, strict=True):
-            yield f"the {side} template {position + 1} of {label}", text, place
-    yield f"the CSS of {label}", note_type.css, note_type.css_place
+        for kind, text, place in zip(("front", "back"), template[1:], places, strict=True):
+            if _was_read(place):
+                where = f"the {kind} template {position + 1} of {label}"
+                yield Side(kind, position, where, text, place)
+    if _was_read(note_type.css_place):
+        yield Side("css", -1, f"the CSS of {label}", note_type.css, note_type.css_place)
 
 
-def local_loads(note_type: DeclaredNoteType) -> Iterator[tuple[str, str, TextPlace, Finding]]:
-    """Each local file the templates or CSS load, with where: for the media checks."""
-    for where, text, place in sides(note_type):
-        for finding in findings(where, text):
+def _was_read(place: TextPlace) -> bool:
+    return place.file is not None or not str(place.path[-1]).endswith("_file")
+
+
+def local_loads(note_type: DeclaredNoteType) -> Iterator[tuple[Side, Finding]]:
+    """Each local file the templates or CSS load, with the side loading it."""
+    for side in sides(note_type):
+        for finding in side.findings():
             if finding.kind == "local":
-                yield where, text, place, finding
-
-
-def findings(where: str, text: str) -> Iterator[Finding]:
-    if where.startswith("the CSS"):
-        return css_findings(text, local=True)
-    return html_findings(text, template=True, local=True)
+                yield side, finding
 
 
 def cloze_fields(template: str) -> list[tuple[str, int]]:

@@ -1,0 +1,155 @@
+"""Checks of declared note types and of the cards that give their fields: one example per kind of
+mistake, with its exact expected lines.
+
+Each case in ``tests/fixtures/note_types/bad/`` is a ``NAME.yaml`` file or a ``NAME/`` folder
+(a deck with its template, CSS and note-type files), with ``NAME.expected`` beside it: the exact
+lines of ``deckkit validate tests/fixtures/note_types/bad/NAME[.yaml]`` run from the repository
+root, warnings included. Templates and CSS kept in files are reported in those files.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import FIXTURES, REPO
+from deckkit import build, validate
+from deckkit.cli import main
+
+BAD = FIXTURES / "note_types" / "bad"
+GOOD = FIXTURES / "note_types" / "good"
+LINE = re.compile(
+    r"^(?P<path>[^:]+):(?P<line>\d+):(?P<column>\d+): (?:error|warning): .+ "
+    r"\[(?P<code>[a-z]+\.[a-z-]+)\]$"
+)
+# The problems the issue names, and Anki's rules for note types: each has an example here.
+REQUIRED_CODES = {
+    "check.unknown-field",
+    "check.required-field",
+    "check.unknown-note-type",
+    "check.note-type-kind",
+    "check.unknown-template-field",
+    "check.cloze-template",
+    "check.no-card",
+    "check.cloze-without-deletion",
+    "check.empty-front",
+    "check.field-name",
+    "check.duplicate-field",
+    "check.duplicate-template",
+    "check.template-name",
+    "check.sort-field",
+    "check.duplicate-note-type",
+    "check.media-missing",
+    "check.media-outside",
+    "check.template-media-unlisted",
+    "check.template-media-name",
+    "check.media-name-clash",
+    "check.media-name-changed",
+    "check.file-missing",
+    "check.template-syntax",
+    "check.script",
+    "check.remote-resource",
+}
+
+
+def cases() -> list[Path]:
+    return sorted(p for p in BAD.iterdir() if p.suffix == ".yaml" or p.is_dir())
+
+
+def name_of(case: Path) -> str:
+    return case.name.removesuffix(".yaml")
+
+
+def expected_lines(case: Path) -> list[str]:
+    return (BAD / f"{name_of(case)}.expected").read_text("utf-8").splitlines()
+
+
+@pytest.fixture(autouse=True)
+def at_repo_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(REPO)
+
+
+def run_validate(*args: str) -> tuple[int, list[str]]:
+    result = CliRunner().invoke(main, ["validate", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    assert "Traceback" not in result.output
+    return result.exit_code, result.stdout.splitlines()
+
+
+@pytest.mark.parametrize("case", cases(), ids=name_of)
+def test_each_case_gives_exactly_its_expected_lines(case: Path) -> None:
+    code, lines = run_validate(case.relative_to(REPO).as_posix())
+    assert lines == expected_lines(case)
+    has_errors = any(": error: " in line for line in lines)
+    assert code == (1 if has_errors else 0)
+
+
+def test_every_case_has_an_expected_file_and_every_expected_file_a_case() -> None:
+    assert {name_of(case) for case in cases()} == {p.stem for p in BAD.glob("*.expected")}
+
+
+def test_every_required_problem_has_an_example() -> None:
+    codes = set()
+    for case in cases():
+        for line in expected_lines(case):
+            match = LINE.match(line)
+            assert match, line
+            assert match["path"].startswith(case.relative_to(REPO).as_posix())
+            codes.add(match["code"])
+    assert codes >= REQUIRED_CODES, sorted(REQUIRED_CODES - codes)
+
+
+@pytest.mark.parametrize("case", cases(), ids=name_of)
+def test_every_problem_points_inside_its_file(case: Path) -> None:
+    for problem in validate([case]).problems:
+        lines = (REPO / problem.path).read_text("utf-8").splitlines()
+        assert 1 <= problem.line <= len(lines), problem.as_text()
+        assert 1 <= problem.column <= len(lines[problem.line - 1]) + 1, problem.as_text()
+
+
+def test_a_problem_in_a_template_file_points_at_its_tag() -> None:
+    (problem,) = [
+        p
+        for p in validate([BAD / "template-files"]).problems
+        if p.path.endswith("front.html") and p.code == "check.unknown-template-field"
+    ]
+    line = (REPO / problem.path).read_text("utf-8").splitlines()[problem.line - 1]
+    assert line[problem.column - 1 :].startswith("{{Readng}}")
+    assert "did you mean 'Reading'?" in problem.message
+
+
+def test_a_tag_inside_an_html_comment_is_not_read_as_anki_does_not() -> None:
+    messages = [p.message for p in validate([BAD / "template-files"]).problems]
+    assert not any("Old field" in message for message in messages)
+
+
+def test_a_deck_sees_the_problems_of_the_note_type_file_it_uses() -> None:
+    problems = validate([BAD / "shared" / "japanese.yaml"]).problems
+    assert {p.path.rsplit("/", 1)[-1] for p in problems} == {
+        "japanese.yaml",
+        "course.notetypes.yaml",
+    }
+
+
+def test_a_note_type_declared_alike_in_two_files_is_one_note_type() -> None:
+    problems = validate([BAD / "shared" / "history.yaml"]).problems
+    assert problems  # the note-type file's own: a template file it names is missing
+    assert "check.duplicate-note-type" not in {p.code for p in problems}
+
+
+def test_good_note_types_validate_without_a_problem() -> None:
+    result = validate([GOOD])
+    assert result.problems == ()
+
+
+def test_a_build_refuses_a_card_that_would_make_no_anki_card(tmp_path: Path) -> None:
+    source = tmp_path / "no-card.yaml"
+    shutil.copy(BAD / "no-card.yaml", source)
+    result = build([source], tmp_path / "out")
+    assert not result.ok
+    assert "check.no-card" in {p.code for p in result.problems}
+    assert not (tmp_path / "out").exists()
