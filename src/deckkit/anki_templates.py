@@ -107,10 +107,15 @@ def front_requirement(template: str) -> Section:
 
     Sections are matched as Anki matches them; a closing tag that closes nothing open is left
     out (Anki cannot render such a template at all: the syntax check reports it), and sections
-    left open end with the template.
+    left open end with the template. What cannot change the answer is left out, so that a note
+    walks no more of it than it must: a section holding no replacement, and a section inside
+    another of the same field (always open there, its content is the outer one's; or, the other
+    way round, never open).
     """
     root = Section()
-    stack: list[tuple[str, Section]] = [("", root)]
+    # (field, section written into, polarity: "#", "^", or "" for a section read into another)
+    stack: list[tuple[str, Section, str]] = [("", root, "")]
+    polarity: dict[str, list[str]] = {}  # each field's open sections, innermost last
     for tag in template_tags(template):
         kind, key = classify_tag(tag.inner)
         if kind == "":
@@ -118,12 +123,25 @@ def front_requirement(template: str) -> Section:
                 stack[-1][1].fields.add(key)
         elif kind == "/":
             if len(stack) > 1 and stack[-1][0] == key:
-                stack.pop()
+                _close(stack, polarity)
         else:
-            section = Section()
-            stack[-1][1].inner.append((kind == "^", key, section))
-            stack.append((key, section))
+            enclosing = polarity.get(key)
+            if enclosing:  # inside a section of the same field: open with it, or never
+                section = stack[-1][1] if enclosing[-1] == kind else Section()
+                stack.append((key, section, ""))
+            else:
+                section = Section()
+                stack[-1][1].inner.append((kind == "^", key, section))
+                stack.append((key, section, kind))
+            polarity.setdefault(key, []).append(kind)
     return root
+
+
+def _close(stack: list[tuple[str, Section, str]], polarity: dict[str, list[str]]) -> None:
+    key, section, kind = stack.pop()
+    polarity[key].pop()
+    if kind and not section.fields and not section.inner:
+        stack[-1][1].inner.pop()  # it was the last one added there: nothing in it shows
 
 
 def renders(front: Section, nonempty: Collection[str]) -> bool:

@@ -11,7 +11,7 @@ card gives, so that a card costs what it gives, whatever the number of its note 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from deckkit.anki_templates import Section, front_requirement, renders, special_fields_shown
@@ -39,6 +39,9 @@ class _Shape:
     fronts: list[Section]
     cloze_fields: list[str]  # the fields its cloze filter shows
     mentioned: list[str]  # the fields its fronts name, in the note type's order
+    named: frozenset[str]  # the same, as a set
+    # Whether a note makes a card, by the fields of ``named`` it fills: many notes fill the same.
+    makes_cards: dict[frozenset[str], bool] = field(default_factory=dict)
 
 
 def check_cards(view: View) -> Iterator[Problem]:
@@ -96,6 +99,7 @@ def _shape(view: View, declared: DeclaredNoteType | None, builtin: NoteType | No
         fronts=[front_requirement(front) for _name, front, _back in templates],
         cloze_fields=[n for n, _ in cloze_fields(templates[0][1])] if templates else [],
         mentioned=[f for f in fields if f in named],
+        named=frozenset(named),
     )
 
 
@@ -207,8 +211,12 @@ def _fields_card(
                 "check.cloze-without-deletion",
             )
         return
-    nonempty = filled | special_fields_shown(shape.known, tagged=tagged)
-    if any(renders(front, nonempty) for front in shape.fronts):
+    tags = {"Tags"} if tagged and "Tags" not in shape.known else set()  # {{Tags}} shows them
+    shown = frozenset(filled & shape.named) | tags
+    if shown not in shape.makes_cards:
+        nonempty = shown | special_fields_shown(shape.known, tagged=tagged)
+        shape.makes_cards[shown] = any(renders(front, nonempty) for front in shape.fronts)
+    if shape.makes_cards[shown]:
         return
     to_fill = [name for name in shape.mentioned if name not in filled]
     if not shape.mentioned:
