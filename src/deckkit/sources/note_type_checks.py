@@ -31,7 +31,7 @@ from deckkit.anki_templates import (
     shown_fields,
     template_field_names,
 )
-from deckkit.notetypes import NOTE_TYPES_BY_NAME, template_syntax_problem
+from deckkit.notetypes import NOTE_TYPES, NOTE_TYPES_BY_NAME, template_syntax_problem
 from deckkit.problems import Problem, shorten
 from deckkit.sources.declared import DeclaredNoteType, mark_of
 from deckkit.sources.loader import LoadedSource
@@ -61,8 +61,10 @@ def check_declared_note_types(source: LoadedSource) -> Iterator[Problem]:
 
 def _check_declarations(view: View) -> Iterator[Problem]:
     first: dict[str, DeclaredNoteType] = {}
+    by_id: dict[int, DeclaredNoteType] = {}
     for note_type in view.declared.note_types:
         yield from _duplicate_name(view, note_type, first)
+        yield from _duplicate_id(view, note_type, by_id)
         yield from _field_names(note_type)
         yield from _sort_field(view, note_type)
         yield from _template_names(note_type)
@@ -107,6 +109,53 @@ def _duplicate_name(
         f"note type name '{shorten(name)}' is also declared at {there.source.display}:"
         f"{mark_of(there, 'name').line}, which {view.source.display} uses too; give each note "
         "type a deck uses its own name, or declare it once in a note-type file",
+        "check.duplicate-note-type",
+    )
+
+
+_DECKKIT_IDS = {note_type.id: note_type.name for note_type in NOTE_TYPES.values()}
+
+
+def _duplicate_id(
+    view: View, note_type: DeclaredNoteType, first: dict[int, DeclaredNoteType]
+) -> Iterator[Problem]:
+    """An id given twice among the note types a deck sees (the deck's own are check_note_types'
+    to report, in the words used here for a note-type file's)."""
+    anki_id = note_type.raw.get("id")
+    if not isinstance(anki_id, int) or isinstance(anki_id, bool):
+        return  # one derived from the name: a name given twice is reported as such
+    mark, own = mark_of(note_type, "id"), note_type.source is view.source
+    if anki_id in _DECKKIT_IDS:
+        if not own:
+            yield note_type.source.problem(
+                mark,
+                f"note type id {anki_id} is deckkit's own '{_DECKKIT_IDS[anki_id]}'; remove this "
+                "note type and the cards' 'note_type' naming it",
+                "check.duplicate-note-type",
+            )
+        return
+    other = first.setdefault(anki_id, note_type)
+    if (
+        other is note_type
+        or other.raw.get("name") == note_type.raw.get("name")  # reported as a name given twice
+        or _same_declaration(other, note_type)
+    ):
+        return
+    if other.source.path == note_type.source.path:
+        if not own:
+            yield note_type.source.problem(
+                mark,
+                f"note type id {anki_id} is already declared at line {mark_of(other, 'id').line}; "
+                "declare each Anki note type once and name it from every card using it",
+                "check.duplicate-note-type",
+            )
+        return
+    here, there = (other, note_type) if other.source is view.source else (note_type, other)
+    yield here.source.problem(
+        mark_of(here, "id"),
+        f"note type id {anki_id} is also the id of note type '{shorten(there.name)}' at "
+        f"{there.source.display}:{mark_of(there, 'id').line}, which {view.source.display} uses "
+        "too: Anki would take them for one note type; give each its own id",
         "check.duplicate-note-type",
     )
 
