@@ -9,16 +9,24 @@ root, warnings included. Templates and CSS kept in files are reported in those f
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
 
 import pytest
+from anki.collection import Collection
 from click.testing import CliRunner
 
-from conftest import FIXTURES, REPO
+from conftest import FIXTURES, REPO, import_apkg
 from deckkit import build, validate
 from deckkit.cli import main
+from deckkit.exporters.apkg import write_apkg
+from deckkit.filenames import anki_media_name
+from deckkit.model import deck_from_source
+from deckkit.sources.loader import load_source
+from deckkit.sources.note_type_checks import anki_field_name
+from deckkit.stamps import Stamps
 
 BAD = FIXTURES / "note_types" / "bad"
 GOOD = FIXTURES / "note_types" / "good"
@@ -153,3 +161,75 @@ def test_a_build_refuses_a_card_that_would_make_no_anki_card(tmp_path: Path) -> 
     assert not result.ok
     assert "check.no-card" in {p.code for p in result.problems}
     assert not (tmp_path / "out").exists()
+
+
+# --- what the checks say Anki does, Anki does ---------------------------------------------------
+
+
+def built_without_checks(source: Path, target: Path) -> Path:
+    """The package of a source as the build would write it, its problems not looked at."""
+    write_apkg(deck_from_source(load_source(source)), target, Stamps(default=1_700_000_000))
+    return target
+
+
+def test_anki_renames_the_fields_and_templates_the_checks_refuse(
+    tmp_path: Path, collection: Collection
+) -> None:
+    import_apkg(collection, built_without_checks(BAD / "names.yaml", tmp_path / "names.apkg"))
+    vocab = collection.models.by_name("Vocab")
+    assert vocab is not None
+    declared = ["Word: kanji", "#Tag", " Meaning", "word", "WORD"]
+    assert [anki_field_name(name) for name in declared] == [
+        "Word kanji",
+        "Tag",
+        "Meaning",
+        "word",
+        "WORD",
+    ]
+    # As check.field-name says, and check.duplicate-field: Anki makes the second 'word' unique.
+    assert [f["name"] for f in vocab["flds"]] == ["Word kanji", "Tag", "Meaning", "word", "WORD+"]
+    assert [t["name"] for t in vocab["tmpls"]] == ["Card 1", "card 1+", "The best card"]
+
+
+def test_anki_shows_no_deletion_on_a_cloze_note_type_without_the_cloze_filter(
+    tmp_path: Path, collection: Collection
+) -> None:
+    package = built_without_checks(BAD / "cloze-templates.yaml", tmp_path / "cloze.apkg")
+    import_apkg(collection, package)
+    (card_id,) = collection.find_cards('"note:Broken cloze"')
+    question = collection.get_card(card_id).question()
+    assert "{{c1::Paris}}" in question
+    assert "[...]" not in question
+
+
+STORED_OTHERWISE = [
+    "diagram[1].png",
+    "x\u00a0y.png",
+    "what?.png",
+    "trailing.",
+    "CON.png",
+    "e\u0301t\u0301e\u0301.png",  # NFD, as a Mac writes names
+    "n" * 125 + ".png",
+]
+
+
+def test_anki_stores_media_under_the_names_the_check_gives(
+    tmp_path: Path, collection: Collection
+) -> None:
+    (tmp_path / "media").mkdir()
+    cards = []
+    for index, name in enumerate([*STORED_OTHERWISE, "plain.png"]):
+        (tmp_path / "media" / name).write_bytes(f"file {index}".encode())
+        reference = name.replace("&", "&amp;").replace('"', "&quot;")
+        cards.append({"id": f"c{index}", "front": f'<img src="{reference}">', "back": "b"})
+    deck = {"deck": "Names", "id": "names", "exactly_as_written": True, "cards": cards}
+    source = tmp_path / "names.yaml"
+    source.write_text(json.dumps(deck, ensure_ascii=False), encoding="utf-8")
+    warned = [p for p in validate([source]).problems if p.code == "check.media-name-changed"]
+    assert len(warned) == len(STORED_OTHERWISE)
+    result = build([source], tmp_path / "out", formats=["apkg"])
+    assert result.ok, result.problems
+    import_apkg(collection, tmp_path / "out" / "names.apkg")
+    stored = {path.name for path in Path(collection.media.dir()).iterdir()}
+    assert stored == {anki_media_name(name) for name in [*STORED_OTHERWISE, "plain.png"]}
+    assert all(anki_media_name(name) != name for name in STORED_OTHERWISE)
