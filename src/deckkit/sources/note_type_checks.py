@@ -52,8 +52,7 @@ def check_declared_note_types(source: LoadedSource) -> Iterator[Problem]:
     """Every problem of the note types a source sees and of the cards naming them."""
     if not isinstance(source.data, dict):
         return
-    view = view_of(source)
-    yield from view.declared.problems
+    view = view_of(source)  # what reading the files found: checks.check_note_type_files
     yield from _check_declarations(view)
     yield from check_cards(view)
     yield from check_media_of_note_types(view)
@@ -61,10 +60,9 @@ def check_declared_note_types(source: LoadedSource) -> Iterator[Problem]:
 
 def _check_declarations(view: View) -> Iterator[Problem]:
     first: dict[str, DeclaredNoteType] = {}
-    by_id: dict[int, DeclaredNoteType] = {}
     for note_type in view.declared.note_types:
         yield from _duplicate_name(view, note_type, first)
-        yield from _duplicate_id(view, note_type, by_id)
+        yield from _deckkit_id(view, note_type)
         yield from _field_names(note_type)
         yield from _sort_field(view, note_type)
         yield from _template_names(note_type)
@@ -116,48 +114,17 @@ def _duplicate_name(
 _DECKKIT_IDS = {note_type.id: note_type.name for note_type in NOTE_TYPES.values()}
 
 
-def _duplicate_id(
-    view: View, note_type: DeclaredNoteType, first: dict[int, DeclaredNoteType]
-) -> Iterator[Problem]:
-    """An id given twice among the note types a deck sees (the deck's own are check_note_types'
-    to report, in the words used here for a note-type file's)."""
+def _deckkit_id(view: View, note_type: DeclaredNoteType) -> Iterator[Problem]:
+    """deckkit's own id in a note-type file a deck uses (in the deck itself, check_note_types
+    says so in the same words; one id declared two ways is check.conflicting-note-type)."""
     anki_id = note_type.raw.get("id")
-    if not isinstance(anki_id, int) or isinstance(anki_id, bool):
-        return  # one derived from the name: a name given twice is reported as such
-    mark, own = mark_of(note_type, "id"), note_type.source is view.source
-    if anki_id in _DECKKIT_IDS:
-        if not own:
-            yield note_type.source.problem(
-                mark,
-                f"note type id {anki_id} is deckkit's own '{_DECKKIT_IDS[anki_id]}'; remove this "
-                "note type and the cards' 'note_type' naming it",
-                "check.duplicate-note-type",
-            )
-        return
-    other = first.setdefault(anki_id, note_type)
-    if (
-        other is note_type
-        or other.raw.get("name") == note_type.raw.get("name")  # reported as a name given twice
-        or _same_declaration(other, note_type)
-    ):
-        return
-    if other.source.path == note_type.source.path:
-        if not own:
-            yield note_type.source.problem(
-                mark,
-                f"note type id {anki_id} is already declared at line {mark_of(other, 'id').line}; "
-                "declare each Anki note type once and name it from every card using it",
-                "check.duplicate-note-type",
-            )
-        return
-    here, there = (other, note_type) if other.source is view.source else (note_type, other)
-    yield here.source.problem(
-        mark_of(here, "id"),
-        f"note type id {anki_id} is also the id of note type '{shorten(there.name)}' at "
-        f"{there.source.display}:{mark_of(there, 'id').line}, which {view.source.display} uses "
-        "too: Anki would take them for one note type; give each its own id",
-        "check.duplicate-note-type",
-    )
+    if note_type.source is not view.source and anki_id in _DECKKIT_IDS:
+        yield note_type.source.problem(
+            mark_of(note_type, "id"),
+            f"note type id {anki_id} is deckkit's own '{_DECKKIT_IDS[anki_id]}'; remove this note "
+            "type and the cards' 'note_type' naming it",
+            "check.duplicate-note-type",
+        )
 
 
 def _same_declaration(one: DeclaredNoteType, other: DeclaredNoteType) -> bool:
