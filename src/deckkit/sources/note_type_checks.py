@@ -31,6 +31,7 @@ from deckkit.anki_templates import (
     shown_fields,
     template_field_names,
 )
+from deckkit.fieldtext.media import resolve_reference
 from deckkit.notetypes import NOTE_TYPES, NOTE_TYPES_BY_NAME, template_syntax_problem
 from deckkit.problems import Problem, shorten
 from deckkit.sources.declared import DeclaredNoteType, mark_of
@@ -136,8 +137,6 @@ def _same_declaration(one: DeclaredNoteType, other: DeclaredNoteType) -> bool:
 
 
 def _content(note_type: DeclaredNoteType) -> tuple[object, ...]:
-    from deckkit.fieldtext.media import resolve_reference
-
     raw = note_type.raw
     folder = note_type.source.path.parent
     plain = {k: v for k, v in raw.items() if k not in ("templates", "css_file", "css", "media")}
