@@ -192,6 +192,9 @@ def test_a_template_that_ends_its_template_element_is_a_warning(in_tmp: Path) ->
         "kept.yaml:21:43: warning: the back template 1 of note type 'Theirs' contains "
         "'</template>', which ends the element a page holds it in early, so that what follows "
         "is read as the page's own HTML; remove it [check.breakout]",
+        "kept.yaml:21:63: warning: the back template 1 of note type 'Theirs' loads 'x' "
+        "(<img src>), which is not in its media: list the file under the note type's media, so "
+        "that it is packed and Anki finds it in its media folder [check.template-media-unlisted]",
         "kept.yaml:21:65: warning: the back template 1 of note type 'Theirs' contains a script "
         "(<script>, an on...= handler or javascript:), which Anki runs when showing the card; "
         "remove it unless you wrote it yourself [check.script]",

@@ -48,9 +48,37 @@ def names_a_device(name: str) -> bool:
     return name.partition(".")[0].casefold() in _DEVICE_NAMES
 
 
+# What Anki's normalize_filename (rslib/src/media/files.rs) drops from a media file's name, after
+# putting it in NFC: these characters, ASCII controls and unassigned code points.
+_ANKI_DROPS = re.compile(r'[\[\]<>:"/?*^\\|\x00-\x1f\x7f]')
+_ANKI_DEVICE = re.compile(r"^(CON|PRN|AUX|NUL|COM[1-9]|LPT[1-9])(\.|$)", re.IGNORECASE)
+
+
+def anki_media_name(name: str) -> str:
+    """The name Anki stores a media file under when it imports one called ``name``: in NFC,
+    without the characters it drops, no-break spaces made spaces, ``_`` after a Windows device
+    name or a trailing dot or space, cut to 120 bytes (its stem and extension each cut)."""
+    name = unicodedata.normalize("NFC", name)
+    name = _ANKI_DROPS.sub("", name)
+    name = "".join(c for c in name if unicodedata.category(c) != "Cn").replace("\u00a0", " ")
+    name = _ANKI_DEVICE.sub(r"\1_\2", name)
+    if name.endswith((" ", ".")):
+        name += "_"
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        stem, dot, extension = name.rpartition(".")
+        if not dot:
+            stem, extension = extension, ""
+        extension = _cut_to_bytes(extension, 10)
+        stem = _cut_to_bytes(stem, MAX_NAME_BYTES - len(extension.encode("utf-8")) - 2)
+        name = f"{stem}.{extension}" if extension else stem
+        if name.endswith((" ", ".")):
+            name += "_"
+    return name
+
+
 def clash_key(name: str) -> str:
     """What two names must differ in to be two files on every system (case, Unicode form)."""
     return unicodedata.normalize("NFC", name).casefold()
 
 
-__all__ = ["MAX_NAME_BYTES", "clash_key", "names_a_device", "portable_name"]
+__all__ = ["MAX_NAME_BYTES", "anki_media_name", "clash_key", "names_a_device", "portable_name"]

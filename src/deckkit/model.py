@@ -88,7 +88,7 @@ class Deck:
         """For each card, the ordinals of the Anki cards its note makes (see
         ``notetypes.card_ordinals``): worked out once for the .apkg, the summary and the preview."""
         return tuple(
-            card_ordinals(note_type_for(card.type, card.note_type), fields)
+            card_ordinals(note_type_for(card.type, card.note_type), fields, tagged=bool(card.tags))
             for card, fields in zip(self.cards, self.fields, strict=True)
         )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from html import escape
@@ -22,6 +22,18 @@ from importlib import resources
 
 import genanki
 
+from deckkit.anki_templates import SPECIAL_FIELDS as SPECIAL_FIELDS
+from deckkit.anki_templates import (
+    Section,
+    front_requirement,
+    nonempty_fields,
+    renders,
+    shown_fields,
+)
+from deckkit.anki_templates import TemplateTag as TemplateTag
+from deckkit.anki_templates import classify_tag as classify_tag
+from deckkit.anki_templates import template_field_names as template_field_names
+from deckkit.anki_templates import template_tags as template_tags
 from deckkit.cardtypes import (
     LETTERS,
     Basic,
@@ -337,43 +349,29 @@ def concepts_html(concepts: tuple[str, ...]) -> str:
     return f'<div class="concepts"><div class="count">{heading}</div><ul>{items}</ul></div>'
 
 
-def card_ordinals(note_type: NoteType, fields: Sequence[str]) -> list[int]:
+def card_ordinals(note_type: NoteType, fields: Sequence[str], *, tagged: bool = False) -> list[int]:
     """The ordinals (from 0) of the Anki cards a note with these field values makes.
 
     Cloze: one card per deletion number found in any field (Anki looks at every field, not only
     the ones its template shows), counting ``{{c1,2::...}}`` and nested deletions as Anki does
     (genanki sees neither), or card 1 alone when there is none. deckkit's other note types: every
     template, since each shows a field that validation keeps filled. An original note type's
-    templates may be conditional (Anki's "optional reversed card"): genanki's rule decides,
-    worked out once per note type by rendering its templates.
+    templates may be conditional (Anki's "optional reversed card"): each front is tried as Anki
+    tries it (:mod:`deckkit.anki_templates`; ``tagged``: the note has tags, shown by ``{{Tags}}``).
     """
     if note_type.is_cloze:
         numbers = set().union(*(cloze_numbers(value) for value in fields))
         return sorted(number - 1 for number in numbers) or [0]
     if note_type.is_original:
-        if not any(fields):
-            return []  # Anki makes no card of a note whose fields are all empty
-        return [
-            ordinal
-            for ordinal, needs_all, required in _card_requirements(note_type)
-            if (all if needs_all else any)(fields[index] for index in required)
-        ]
+        nonempty = nonempty_fields(note_type.fields, fields, tagged=tagged)
+        return [i for i, front in enumerate(fronts(note_type)) if renders(front, nonempty)]
     return list(range(len(note_type.templates)))
 
 
 @lru_cache(maxsize=64)
-def _card_requirements(note_type: NoteType) -> tuple[tuple[int, bool, tuple[int, ...]], ...]:
-    """genanki's rule for which cards a note makes, worked out once per note type: for each
-    template in order, whether all or any of some fields must be filled, and which.
-
-    The rule of ``genanki.Note.cards`` (its model's ``_req``), applied here without making a
-    genanki note per card: that took a tenth of a second for 8,853 notes.
-    """
-    # Which cards a note makes does not depend on mod.
-    model = _plain_model(_as_anki_reads_it(note_type), mod=0)
-    return tuple(
-        (ordinal, kind == "all", tuple(required)) for ordinal, kind, required in model._req
-    )
+def fronts(note_type: NoteType) -> tuple[Section, ...]:
+    """Each template's front, reduced once per note type (see deckkit.anki_templates)."""
+    return tuple(front_requirement(front) for _name, front, _back in note_type.templates)
 
 
 def _as_anki_reads_it(note_type: NoteType) -> NoteType:
@@ -411,11 +409,28 @@ def _tag_name(inner: str) -> str:
 def genanki_model(note_type: NoteType, *, mod: int) -> genanki.Model:
     """The genanki model for a note type, with a fixed modification time."""
     model = _plain_model(note_type, mod=mod)
+    if note_type.is_original:
+        model.__dict__["_req"] = _shown_fields_req(note_type)
+        return model
     as_anki_reads_it = _as_anki_reads_it(note_type)
     if as_anki_reads_it is not note_type:
         # genanki's list of the fields each card needs, from the templates as Anki reads them.
         model.__dict__["_req"] = _plain_model(as_anki_reads_it, mod=mod)._req
     return model
+
+
+def _shown_fields_req(note_type: NoteType) -> list[list[object]]:
+    """A note type's ``req`` for genanki to write: each template with the fields its front shows.
+
+    genanki's own takes time in the square of the number of fields and fails on some fronts Anki
+    renders; Anki works ``req`` out again when it imports a note type (``prepare_for_update`` in
+    rslib/src/notetype/mod.rs) and takes the package's cards as they are.
+    """
+    position = {name: index for index, name in reversed(list(enumerate(note_type.fields)))}
+    return [
+        [ordinal, "any", sorted(position[name] for name in shown_fields(front) if name in position)]
+        for ordinal, front in enumerate(fronts(note_type))
+    ]
 
 
 def _plain_model(note_type: NoteType, *, mod: int) -> genanki.Model:
@@ -456,50 +471,6 @@ class _FixedModModel(genanki.Model):  # type: ignore[misc]
         data["mod"] = self.fixed_mod
         data["latexsvg"] = self.latex_svg
         return data
-
-
-@dataclass(frozen=True)
-class TemplateTag:
-    """One ``{{...}}`` of a card template: where it stands and what is inside."""
-
-    start: int
-    end: int
-    inner: str
-
-
-def template_tags(template: str) -> Iterator[TemplateTag]:
-    """Every ``{{...}}`` of a template, as Anki reads them: each ends at the first ``}}``.
-
-    Linear in the template's length (a regex ``{{(.*?)}}`` reads to the end from every ``{{``
-    that is never closed: a stranger's template of many ``{{`` took minutes).
-    """
-    position = 0
-    while (start := template.find("{{", position)) != -1:
-        end = template.find("}}", start + 2)
-        if end == -1:
-            return  # no '}}' after this '{{': nothing later is a tag either
-        yield TemplateTag(start, end + 2, template[start + 2 : end])
-        position = end + 2
-
-
-# Anki's special fields, offered to every template (rslib/src/template.rs and card rendering).
-SPECIAL_FIELDS = frozenset(
-    ["FrontSide", "Tags", "Type", "Deck", "Subdeck", "Card", "CardFlag", "CardID"]
-)
-
-
-def template_field_names(template: str) -> Iterator[tuple[str, int]]:
-    """Each note field a template names, with the offset of its tag, in order: ``{{Word}}``,
-    ``{{text:Word}}``, ``{{cloze:Text}}``, ``{{#Word}}``...; not Anki's special fields."""
-    for tag in template_tags(template):
-        inner = tag.inner.strip()
-        if inner[:1] in ("#", "^", "/"):
-            inner = inner[1:].strip()
-        elif inner[:1] in ("!", "="):
-            continue  # a comment, or a delimiter change Anki does not support anyway
-        name = inner.rpartition(":")[2].strip()  # filters first: {{hint:text:Word}}
-        if name and name not in SPECIAL_FIELDS:
-            yield name, tag.start
 
 
 def template_syntax_problem(template: str) -> tuple[str, int] | None:

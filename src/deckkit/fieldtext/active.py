@@ -22,6 +22,8 @@ references decoded, tabs and line breaks inside a URL ignored):
   ``<source>`` are media references (deckkit.fieldtext.media), reported as such in a field.
 - **Break-outs**: ``</template`` in a template and ``</style`` in CSS end the element a page holds
   them in, and what follows is read as the page's own HTML.
+- **Local files** (only when asked, for a note type's templates and CSS): a URL without a scheme
+  in those same attributes and CSS, which Anki loads from its media folder (``_font.woff2``).
 
 In a field only the elements deckkit keeps count (a ``<`` that opens no known tag is escaped as
 text: :func:`deckkit.fieldtext.markup.escape_bare_markup`); a template is not escaped, so all count.
@@ -38,7 +40,7 @@ from typing import Literal
 
 from deckkit.fieldtext.markup import KNOWN_TAGS
 
-FindingKind = Literal["script", "remote", "breakout"]
+FindingKind = Literal["script", "remote", "breakout", "local"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Finding:
     kind: FindingKind
     start: int
     what: str  # e.g. "<script>", "an onload handler", "<iframe src>", "CSS url()"
-    url: str = ""  # the remote URL, for kind "remote"
+    url: str = ""  # the URL, for kind "remote" or "local"
 
 
 # A tag's start; and one attribute of it (or its end), read as a browser reads attributes. A
@@ -91,8 +93,9 @@ _CSS_LOAD = re.compile(
 _CSS_SCRIPT = re.compile(r"expression\s*\(|javascript:|vbscript:|-moz-binding|behavior\s*:", re.I)
 
 
-def html_findings(text: str, *, template: bool = False) -> Iterator[Finding]:
-    """The scripts, remote resources (and, in a ``template``, break-outs) of an HTML text.
+def html_findings(text: str, *, template: bool = False, local: bool = False) -> Iterator[Finding]:
+    """The scripts, remote resources (and, in a ``template``, break-outs) of an HTML text; with
+    ``local``, the local files it loads too.
 
     In a field (``template`` False) only the tags deckkit keeps count: known elements with a
     ``>`` after them.
@@ -119,7 +122,7 @@ def html_findings(text: str, *, template: bool = False) -> Iterator[Finding]:
             cursor = attribute.end()
             if attribute.group("end"):
                 break
-            yield from _attribute_findings(name, attribute, media_checked=not template)
+            yield from _attribute_findings(name, attribute, media_checked=not template, local=local)
         if name == "script":
             yield Finding("script", tag.start(), "<script>")
             closing = _SCRIPT_END.search(text, cursor)
@@ -127,14 +130,14 @@ def html_findings(text: str, *, template: bool = False) -> Iterator[Finding]:
         elif name == "style":
             closing = _STYLE_END.search(text, cursor)
             stop = len(text) if closing is None else closing.start()
-            yield from css_findings(text[cursor:stop], offset=cursor, what="<style>")
+            yield from css_findings(text[cursor:stop], offset=cursor, what="<style>", local=local)
             position = stop
         else:
             position = cursor
 
 
 def _attribute_findings(
-    element: str, attribute: re.Match[str], *, media_checked: bool
+    element: str, attribute: re.Match[str], *, media_checked: bool, local: bool
 ) -> Iterator[Finding]:
     name = attribute.group("name").lower()
     for group in ("dq", "sq", "bare"):
@@ -155,7 +158,7 @@ def _attribute_findings(
         yield Finding("script", attribute.start("name"), f"<{element} {name}>, a page of its own")
         return
     if name == "style":
-        yield from css_findings(unescape(value), offset=start, what="style attribute")
+        yield from css_findings(unescape(value), offset=start, what="style attribute", local=local)
         return
     if media_checked and element in _MEDIA_ELEMENTS and _MEDIA_ATTRIBUTE.fullmatch(name):
         return  # a field's media reference: the media check reports a remote one
@@ -170,6 +173,8 @@ def _attribute_findings(
     remote = next((candidate for candidate in urls if is_remote(candidate)), None)
     if remote is not None:
         yield Finding("remote", start, f"<{element} {name}>", remote)
+    elif local:
+        yield from (Finding("local", start, f"<{element} {name}>", u) for u in urls if is_local(u))
 
 
 def _url(value: str) -> str:
@@ -188,8 +193,18 @@ def is_remote(url: str) -> bool:
     return scheme is not None and scheme.group(1).lower() not in _LOCAL_SCHEMES | _SCRIPT_SCHEMES
 
 
-def css_findings(css: str, *, offset: int = 0, what: str = "CSS") -> Iterator[Finding]:
-    """The scripts, remote resources and ``</style`` break-outs of CSS.
+def is_local(url: str) -> bool:
+    """True for a URL naming a file beside the page (Anki's media folder for a card): no scheme,
+    not a link within the page, not a template's ``{{Field}}``."""
+    url = _URL_NOISE.sub("", url).strip(" \f")
+    return bool(url) and url[0] not in "#/\\" and "{{" not in url and not _SCHEME.match(url)
+
+
+def css_findings(
+    css: str, *, offset: int = 0, what: str = "CSS", local: bool = False
+) -> Iterator[Finding]:
+    """The scripts, remote resources and ``</style`` break-outs of CSS (with ``local``, the local
+    files it loads too).
 
     Positions are ``offset`` plus the index in ``css``; where comments or escapes had to be
     undone first, a finding points at the start of ``css``.
@@ -210,9 +225,11 @@ def css_findings(css: str, *, offset: int = 0, what: str = "CSS") -> Iterator[Fi
     for load in _CSS_LOAD.finditer(plain):
         function = load.group("function")
         url = load.group("url") if function else load.group("import_url")
+        kind = f"CSS {function.lower()}()" if function else "@import"
         if url and is_remote(url):
-            kind = f"CSS {function.lower()}()" if function else "@import"
             yield Finding("remote", where(load.start()), f"{kind} in {what}", url)
+        elif local and url and is_local(url):
+            yield Finding("local", where(load.start()), f"{kind} in {what}", url)
 
 
 def _unescaped(match: re.Match[str]) -> str:

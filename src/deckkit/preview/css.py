@@ -16,12 +16,15 @@ The CSS is otherwise kept character for character (after the input preprocessing
 and the CSS parser apply anyway: CR LF, CR and FF become LF, NUL becomes U+FFFD), so that
 balanced CSS is unchanged. ``</style`` is written ``<\\/style`` (the same to CSS) so that it cannot
 end the ``<style>`` element. Remote resources it names (``url()``, ``@import``) are left to the
-page's Content-Security-Policy, which blocks them.
+page's Content-Security-Policy, which blocks them. A ``url()`` naming one of the deck's own files
+(a note type's font or picture, which Anki finds in its media folder by its name) is written as
+the page's copy of it, when the caller says where that is (``local_url``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 _NEWLINES = re.compile(r"\r\n?|\f")
 _END_OF_STYLE = re.compile(r"</(style)", re.IGNORECASE)
@@ -32,18 +35,30 @@ _CLOSER = {"{": "}", "(": ")", "[": "]"}
 _NON_PRINTABLE = {chr(c) for c in (*range(0x09), 0x0B, *range(0x0E, 0x20), 0x7F)}
 
 
-def scoped_css(css: str, scope: str = "") -> str:
+# What a url() of the CSS names (decoded), to the page's URL of it, or None to leave it as written.
+LocalUrl = Callable[[str], "str | None"]
+
+
+def scoped_css(css: str, scope: str = "", local_url: LocalUrl | None = None) -> str:
     """``css`` as one ``@scope`` rule for a ``<style>`` element: ``scope`` is its selector, or
     empty for the element's parent."""
     prelude = f"@scope ({scope}) " if scope else "@scope "
-    body = _END_OF_STYLE.sub(r"<\\/\1", balanced_css(css))
+    body = _END_OF_STYLE.sub(r"<\\/\1", balanced_css(css, local_url))
     return f"{prelude}{{\n{body}\n}}"
 
 
-def balanced_css(css: str) -> str:
+def balanced_css(css: str, local_url: LocalUrl | None = None) -> str:
     """``css`` with each ``}`` that closes no block of its own made a comment, and what it leaves
-    open at its end closed: it can be wrapped in a block and never leave it."""
-    return _Balancer(_NEWLINES.sub("\n", css).replace("\0", "\ufffd")).run()
+    open at its end closed: it can be wrapped in a block and never leave it. With ``local_url``,
+    each ``url()`` it maps to an address is written as that address (a CSS string)."""
+    balancer = _Balancer(_NEWLINES.sub("\n", css).replace("\0", "\ufffd"))
+    balancer.local_url = local_url
+    return balancer.run()
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a double-quoted CSS string."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\a ") + '"'
 
 
 def _is_name_start(char: str) -> bool:
@@ -72,6 +87,8 @@ class _Balancer:
         self.blanked: list[int] = []  # positions of the '}' that close no block of the CSS
         self.cut_last = False  # the text ends with a '\' escaping nothing: it would escape ours
         self.suffix = ""  # what closes a comment, string or url( left open at the end
+        self.local_url: LocalUrl | None = None
+        self.urls: list[tuple[int, int, str]] = []  # each url()'s argument: start, end, value
 
     def char(self, offset: int = 0) -> str:
         index = self.at + offset
@@ -83,6 +100,10 @@ class _Balancer:
         out = list(self.text[: len(self.text) - 1] if self.cut_last else self.text)
         for position in self.blanked:
             out[position] = "/**/"
+        for start, end, value in self.urls if self.local_url else ():
+            address = self.local_url(value) if self.local_url else None
+            if address is not None:
+                out[start:end] = [_css_string(address), *[""] * (end - start - 1)]
         return "".join(out) + self.suffix + "".join(reversed(self.closers))
 
     # --- CSS Syntax 4.3.1, "consume a token" ----------------------------------------------------
@@ -231,48 +252,65 @@ class _Balancer:
             if not (_is_quote(first) or (_is_space(first) and _is_quote(second))):
                 self.url()
                 return
+            self.closers.append(")")  # url("..."): a function whose argument is a string
+            while _is_space(self.char()):
+                self.at += 1
+            start, quote = self.at, self.char()
+            value = self.string(quote)
+            if self.at - start >= 2 and self.text[self.at - 1] == quote and not self.suffix:
+                self.urls.append((start, self.at, value))
+            return
         self.closers.append(")")  # a function: its arguments are a ( block
 
-    def string(self, quote: str) -> None:
+    def string(self, quote: str) -> str:
+        """Reads a string token; returns its value."""
+        value: list[str] = []
         self.at += 1
         while True:
             char = self.char()
             if not char:
                 self.suffix = quote
-                return
+                return "".join(value)
             if char == quote:
                 self.at += 1
-                return
+                return "".join(value)
             if char == "\n":
-                return  # a bad string: the newline ends it and is read again
+                return "".join(value)  # a bad string: the newline ends it and is read again
             self.at += 1
-            if char == "\\":
-                if not self.char():
-                    self.cut_last = True
-                    self.suffix = quote
-                    return
-                if self.char() == "\n":
-                    self.at += 1  # an escaped newline: the string goes on
-                else:
-                    self.escaped()  # a hex escape takes one white space after it, a newline too
+            if char != "\\":
+                value.append(char)
+            elif not self.char():
+                self.cut_last = True
+                self.suffix = quote
+                return "".join(value)
+            elif self.char() == "\n":
+                self.at += 1  # an escaped newline: the string goes on
+            else:
+                value.append(self.escaped())  # a hex escape takes one white space after it
 
     def url(self) -> None:
         while _is_space(self.char()):
             self.at += 1
+        start = self.at
+        value: list[str] = []
         while True:
             char = self.char()
             if not char:
                 self.suffix = ")"
                 return
             if char == ")":
-                self.at += 1
+                self.end_url(start, self.at, value)
                 return
             if char in _WHITESPACE:
+                blank = self.at
                 while _is_space(self.char()):
                     self.at += 1
-                if self.char() in (")", ""):
-                    continue
-                self.bad_url()
+                if self.char() == ")":
+                    self.end_url(start, blank, value)
+                elif self.char():
+                    self.bad_url()
+                else:
+                    self.suffix = ")"
                 return
             if char in "\"'(" or char in _NON_PRINTABLE:
                 self.bad_url()
@@ -282,9 +320,16 @@ class _Balancer:
                     self.bad_url()
                     return
                 self.at += 1
-                self.escaped()
+                value.append(self.escaped())
                 continue
+            value.append(char)
             self.at += 1
+
+    def end_url(self, start: int, end: int, value: list[str]) -> None:
+        """At the ')' of a url( token whose address is text[start:end]."""
+        if end > start:
+            self.urls.append((start, end, "".join(value)))
+        self.at += 1
 
     def bad_url(self) -> None:
         while True:

@@ -27,7 +27,7 @@ from deckkit.model import Card, Deck
 from deckkit.notetypes import CSS, AnkiNoteType
 from deckkit.preview.cards import PreviewCard, preview_cards
 from deckkit.preview.css import scoped_css
-from deckkit.preview.sanitise import safe_html
+from deckkit.preview.sanitise import media_url, safe_html
 
 GENERATOR = "deckkit preview"
 SCRIPTS = ("errors.js", "preview.js")  # the only scripts the page runs
@@ -102,7 +102,7 @@ def page_html(decks: Sequence[Deck]) -> str:
 /* deckkit's note type styling, exactly as in the .apkg */
 {CSS}
 </style>
-{_original_styles(decks)}<style>{_asset("preview.css")}</style>
+{_original_styles(decks, media)}<style>{_asset("preview.css")}</style>
 </head>
 <body>
 <header class="dk-bar">
@@ -121,9 +121,10 @@ def page_html(decks: Sequence[Deck]) -> str:
 """
 
 
-def _original_styles(decks: Sequence[Deck]) -> str:
+def _original_styles(decks: Sequence[Deck], media: Collection[str]) -> str:
     """Each original note type's CSS, applied only to its own cards (after deckkit's, so that it
-    wins where both style the same thing)."""
+    wins where both style the same thing), loading the deck's files it names from the page's
+    media folder."""
     styles = {}
     for deck in decks:
         for note_type in deck.note_types:
@@ -134,7 +135,7 @@ def _original_styles(decks: Sequence[Deck]) -> str:
                 scope = f'.dk-card[data-note-type="{key}"]'
                 styles[key] = (
                     f'<style>\n/* note type "{name}", as in the .apkg */\n'
-                    f"{scoped_css(note_type.css, scope)}\n</style>\n"
+                    f"{scoped_css(note_type.css, scope, media_url(media))}\n</style>\n"
                 )
     return "".join(styles.values())
 

@@ -21,7 +21,8 @@ out again from its tokens, keeping only:
 - ``href`` only as a link within the page (``#...``); another link keeps its text and shows its
   address as a tooltip, and is not followed;
 - a ``<style>`` element's CSS, wrapped in ``@scope { ... }`` so that it styles its own card
-  side only (:func:`deckkit.preview.css.scoped_css`).
+  side only (:func:`deckkit.preview.css.scoped_css`), its ``url()`` of a file of the page's own
+  media folder written ``media/<name>`` (:func:`media_url`).
 
 Text and attribute values are escaped, every element opened is closed and only elements opened
 here are closed: no end tag in the output can close anything outside the side (the
@@ -41,8 +42,9 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from html import escape
+from urllib.parse import quote, unquote
 
-from deckkit.preview.css import scoped_css
+from deckkit.preview.css import LocalUrl, scoped_css
 from deckkit.preview.html_tokens import FOREIGN, StartTag, Text, tokens
 
 MEDIA_DIR = "media"
@@ -102,6 +104,18 @@ def safe_html(html: str, media: Collection[str]) -> str:
         else:
             sanitiser.end(token.name)
     return sanitiser.result()
+
+
+def media_url(media: Collection[str]) -> LocalUrl:
+    """What the page loads for a URL of a card's CSS that names one of the deck's files (as Anki
+    finds them, by name, in its media folder: ``_font.woff2``, ``./_font.woff2``): the page's
+    copy, ``media/<name>``; None for anything else."""
+
+    def url(value: str) -> str | None:
+        name = unquote(value.strip()).removeprefix("./")
+        return f"{MEDIA_DIR}/{quote(name)}" if name in media else None
+
+    return url
 
 
 def _marker(css_class: str, text: str, title: str) -> str:
@@ -189,7 +203,8 @@ class _Sanitiser:
 
     def end_style(self) -> None:
         if self.style is not None:
-            self.out.append(f"<style>{scoped_css(''.join(self.style))}</style>")
+            css = scoped_css("".join(self.style), local_url=media_url(self.media))
+            self.out.append(f"<style>{css}</style>")
             self.style = None
 
     def attributes(self, tag: str, given: dict[str, str]) -> dict[str, str] | None:

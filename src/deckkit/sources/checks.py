@@ -3,7 +3,6 @@ what it cannot read, so one run reports every problem of a file."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
@@ -28,12 +27,12 @@ from deckkit.fieldtext.media import (
     reference_problem,
 )
 from deckkit.filenames import names_a_device
-from deckkit.notetypes import NOTE_TYPES, template_syntax_problem
+from deckkit.notetypes import NOTE_TYPES
 from deckkit.problems import Problem, shorten
 from deckkit.sources.declared import declared_note_types
 from deckkit.sources.loader import LoadedSource
-from deckkit.sources.positions import ValuePositions
-from deckkit.sources.text_checks import check_field_text, check_note_type_code, template_sides
+from deckkit.sources.note_type_checks import check_declared_note_types
+from deckkit.sources.text_checks import check_field_text
 
 
 def _cards(source: LoadedSource) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -345,83 +344,6 @@ def check_portable_deck_id(source: LoadedSource) -> Iterator[Problem]:
         )
 
 
-def check_template_syntax(source: LoadedSource) -> Iterator[Problem]:
-    """A kept note type's templates must be ones Anki can render: every ``{{#Field}}`` section
-    closed by its ``{{/Field}}``, innermost first (Anki shows an error on every card otherwise)."""
-    positions = ValuePositions(source)
-    for index, note_type in _note_types(source):
-        for path, text, side in template_sides(index, note_type):
-            found = template_syntax_problem(text)
-            if found is None:
-                continue
-            message, offset = found
-            yield source.problem(
-                positions.mark(path, text, offset),
-                f"{side} of note type '{shorten(str(note_type.get('name')))}': {message}",
-                "check.template-syntax",
-            )
-
-
-def check_card_note_types(source: LoadedSource) -> Iterator[Problem]:
-    """A card's `note_type` must name a declared note type of the card's own type, and the note
-    type needs a field for every key the card fills (or that text would be lost)."""
-    declared: dict[str, dict[str, Any]] = {}
-    for _index, note_type in _note_types(source):
-        if isinstance(note_type.get("name"), str):
-            declared.setdefault(note_type["name"], note_type)  # a second one is reported
-    for index, card in _cards(source):
-        name = card.get("note_type")
-        if not isinstance(name, str) or _card_type(card) not in ROLE_CARD_TYPES:
-            continue  # multiple-choice and open cards cannot have one: the schema says so
-        mark = source.mark_of_value(("cards", index, "note_type"))
-        found = declared.get(name)
-        if found is None:
-            known = _some_names(declared)
-            yield source.problem(
-                mark,
-                f"note type '{name}' is not declared under note_types (declared: {known}); "
-                "declare it there or remove the card's note_type",
-                "check.unknown-note-type",
-            )
-            continue
-        kind, card_type = found.get("kind"), _card_type(card)
-        if isinstance(kind, str) and kind != card_type:
-            yield source.problem(
-                mark,
-                f"note type '{name}' carries {kind.replace('_', '-')} cards, not "
-                f"{card_type.replace('_', '-')} ones; name a note type of kind {card_type} "
-                "or remove the card's note_type",
-                "check.note-type-kind",
-            )
-            continue
-        roles = {field.get("role") for _p, field in _fields(found)}
-        for key in CARD_TYPES[card_type].roles:
-            value = card.get(key)
-            if (
-                key not in roles
-                and key not in CARD_TYPES[card_type].must_show  # reported at the note type
-                and isinstance(value, str)
-                and not is_blank(value)
-            ):
-                yield source.problem(
-                    source.mark_of_value(("cards", index, key)),
-                    f"note type '{name}' has no field for '{key}', so this text would be lost; "
-                    f"remove it or give a field of '{name}' the role {key}",
-                    "check.note-type-kind",
-                )
-
-
-_NAMES_SHOWN = 10
-
-
-def _some_names(names: Iterable[str]) -> str:
-    """The first few names, quoted: a stranger's deck may declare thousands of note types, and
-    every card naming an unknown one would otherwise quote them all."""
-    listed = list(itertools.islice(names, _NAMES_SHOWN + 1))
-    shown = ", ".join(f"'{shorten(name)}'" for name in listed[:_NAMES_SHOWN]) or "none"
-    return shown + (", ..." if len(listed) > _NAMES_SHOWN else "")
-
-
 def check_note_type_files(source: LoadedSource) -> Iterator[Problem]:
     """The files a source's note types are read from (note-type files, templates, CSS) must
     exist inside the source's folder and be readable."""
@@ -438,11 +360,9 @@ CHECKS: Sequence[Check] = (
     check_media,
     check_field_text,
     check_note_types,
-    check_note_type_code,
-    check_template_syntax,
     check_portable_deck_id,
-    check_card_note_types,
     check_note_type_files,
+    check_declared_note_types,
 )
 
 

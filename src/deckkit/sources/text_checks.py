@@ -1,15 +1,16 @@
 """Checks of what a source's text holds: characters Anki cannot store, and HTML or CSS that runs
-code, reaches the network or leaves an element open, in the fields and in the templates and CSS
-of kept note types. Each problem points at the character at fault (deckkit.sources.positions)."""
+code, reaches the network or leaves an element open, in the fields (and, through
+:func:`code_problems`, in note types' templates and CSS: deckkit.sources.note_type_checks). Each
+problem points at the character at fault (deckkit.sources.positions)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from deckkit.cardtypes import LIST_KEYS, TEXT_KEYS
-from deckkit.fieldtext.active import Finding, css_findings, html_findings
+from deckkit.fieldtext.active import Finding, html_findings
 from deckkit.fieldtext.markup import unclosed_tags
 from deckkit.problems import Problem, shorten
 from deckkit.sources.loader import LoadedSource, PathKey
@@ -116,75 +117,39 @@ def _html_problems(
 
 
 def _remote(source: LoadedSource, mark: Any, where: str, finding: Finding) -> Problem:
-    return source.problem(
-        mark,
+    return source.problem(mark, remote_message(where, finding), "check.remote-resource", "warning")
+
+
+def remote_message(where: str, finding: Finding) -> str:
+    """What a warning about a remote resource says: what loads it, what it loads, what to do."""
+    return (
         f"{where} loads '{shorten(finding.url, _URL_SHOWN)}' from the network ({finding.what}): "
         "Anki fetches it each time the card is shown, telling its server, and the preview "
-        "does not; download it beside the source, or remove it",
-        "check.remote-resource",
-        "warning",
+        "does not; download it beside the source, or remove it"
     )
 
 
-def template_sides(index: int, note_type: dict[str, Any]) -> Iterator[tuple[PathKey, str, str]]:
-    """Each template side of the kept note type at ``index`` that holds text: its path, its text
-    and how a message names it ("the front template 1")."""
-    templates = note_type.get("templates")
-    for position, template in enumerate(templates if isinstance(templates, list) else []):
-        if not isinstance(template, dict):
-            continue
-        for side in ("front", "back"):
-            text = template.get(side)
-            if isinstance(text, str):
-                path: PathKey = ("note_types", index, "templates", position, side)
-                yield path, text, f"the {side} template {position + 1}"
+ProblemAt = Callable[[int, str, str, str], Problem]  # (offset, message, code, severity)
 
 
-def check_note_type_code(source: LoadedSource) -> Iterator[Problem]:
-    """A kept note type's templates and CSS run in Anki like a field's HTML: scripts, remote
-    resources and markup that breaks out of its element are warnings, as in fields."""
-    data = source.data
-    declared = data.get("note_types") if isinstance(data, dict) else None
-    if not isinstance(declared, list):
-        return
-    positions = ValuePositions(source)
-    for index, note_type in enumerate(declared):
-        if not isinstance(note_type, dict):
-            continue
-        name = note_type.get("name")
-        label = f"note type '{shorten(name)}'" if isinstance(name, str) else "a note type"
-        for path, text, side in template_sides(index, note_type):
-            found = html_findings(text, template=True)
-            yield from _code_problems(source, positions, path, text, f"{side} of {label}", found)
-        css = note_type.get("css")
-        if isinstance(css, str):
-            found = css_findings(css)
-            path = ("note_types", index, "css")
-            yield from _code_problems(source, positions, path, css, f"the CSS of {label}", found)
-
-
-def _code_problems(
-    source: LoadedSource,
-    positions: ValuePositions,
-    path: PathKey,
-    text: str,
-    where: str,
-    findings: Iterator[Finding],
+def code_problems(
+    where: str, findings: Iterable[Finding], problem_at: ProblemAt
 ) -> Iterator[Problem]:
-    """One problem for each kind of finding: its first."""
+    """The problems of a template's or CSS's code: one for each kind of finding (its first),
+    placed by ``problem_at``. ``where`` names the text: "the front template 1 of note type 'X'"."""
     seen: set[str] = set()
     for finding in findings:
-        if finding.kind in seen:
+        if finding.kind in seen or finding.kind == "local":
             continue
         seen.add(finding.kind)
-        mark = positions.mark(path, text, finding.start)
         if finding.kind == "script":
-            yield source.problem(mark, f"{where} {_SCRIPT_MESSAGE}", "check.script", "warning")
+            yield problem_at(finding.start, f"{where} {_SCRIPT_MESSAGE}", "check.script", "warning")
         elif finding.kind == "remote":
-            yield _remote(source, mark, where, finding)
+            message = remote_message(where, finding)
+            yield problem_at(finding.start, message, "check.remote-resource", "warning")
         else:
-            yield source.problem(
-                mark,
+            yield problem_at(
+                finding.start,
                 f"{where} contains '{finding.what}', which ends the element a page holds it in "
                 "early, so that what follows is read as the page's own HTML; remove it",
                 "check.breakout",
