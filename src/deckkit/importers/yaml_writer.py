@@ -66,6 +66,8 @@ def _body(data: dict[str, Any]) -> str:
     body = re.sub(r"(?<!\ncards:)\n(  - id: )", r"\n\n\1", body).replace(
         "\ncards:\n", "\n\ncards:\n", 1
     )
+    # A blank line before the lists of files after the cards.
+    body = re.sub(r"\n(media|missing_media):\n", r"\n\n\1:\n", body)
     if "note_types" in data:
         body = re.sub(r"(?<!\nnote_types:)\n(  - name: )", r"\n\n\1", body).replace(
             "\nnote_types:\n", "\n\nnote_types:\n", 1
@@ -83,10 +85,17 @@ def _header(data: dict[str, Any], origin: str) -> list[str]:
         "# A card's `guid` is the identity of the Anki note it came from: keep it, so that",
         "# importing the rebuilt deck updates that note and its history instead of adding a copy.",
     ]
+    if data.get("exactly_as_written"):
+        header += [
+            "# Its text is Anki's, byte for byte (`exactly_as_written`), and its media are the",
+            "# files of media/ under their names in Anki; deckkit.lock holds each note's time in",
+            "# the package, so that the first build changes nothing in a learner's collection.",
+        ]
     if "note_types" in data:
         header += [
             "# A card's `note_type` names the Anki note type it had, kept under `note_types` at",
             "# the end: Anki updates a note only from a note of the same note type. Keep their ids",
-            "# and field and template names; raise `mod` to ship changed templates or styling.",
+            "# and field and template names; changed templates or styling reach learners by the",
+            "# time deckkit.lock gives them.",
         ]
     return header
