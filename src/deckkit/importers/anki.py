@@ -28,7 +28,7 @@ from typing import Any
 from deckkit.atomic import scratch_folder
 from deckkit.budgets import NOTES
 from deckkit.errors import CannotImport, ImportTooLarge
-from deckkit.importers.package import checked_copy
+from deckkit.importers.package import checked_copy, left_out_media
 from deckkit.importers.reading import decode, read_bytes, read_start
 from deckkit.importers.types import Collected, NoteTypeInfo, ReadOptions, Skipped, SourceNote
 from deckkit.model import FIELD_OPTIONS, TEMPLATE_OPTIONS
@@ -149,7 +149,10 @@ def read_anki_package(path: Path, scratch: Path, *, collection_package: bool = F
         if notes > NOTES.cap():  # before reading them: each costs deckkit a few kilobytes
             raise ImportTooLarge(NOTES.refusal(str(path), found=notes))
         collected = _collected_from(col, deckkit_ids={t.id: kind for kind, t in NOTE_TYPES.items()})
-        return replace(collected, note_types_are_original=True)
+        left_out = scratch / "left-out-media"
+        left_out.mkdir()
+        unused = left_out_media(package, Path(col.media.dir()), left_out)
+        return replace(collected, note_types_are_original=True, unused_media=tuple(unused))
     finally:
         col.close()
 

@@ -133,16 +133,18 @@ class FlatMedia:
         return list(dict.fromkeys(name for names in self.missing.values() for name in names))
 
 
-def package_files(media_dir: Path | None, extra: Iterable[Path] = ()) -> dict[str, Path]:
-    """Every regular file of a package's media folder (and ``extra`` files found elsewhere), by
-    its name, in name order; nothing but plain files directly inside the folder."""
+def package_files(
+    media_dir: Path | None, extra: Iterable[tuple[str, Path]] = ()
+) -> dict[str, Path]:
+    """Every regular file of a package's media folder, and the ``extra`` ones found elsewhere
+    (name, file), by name, in name order; nothing but plain files directly inside the folder."""
     found: dict[str, Path] = {}
     if media_dir is not None and media_dir.is_dir():
         for entry in media_dir.iterdir():
             if entry.is_file() and not entry.is_symlink():
                 found[entry.name] = entry
-    for path in extra:
-        found.setdefault(path.name, path)
+    for name, path in extra:
+        found.setdefault(name, path)
     return dict(sorted(found.items()))
 
 

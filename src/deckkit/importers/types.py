@@ -63,8 +63,8 @@ class Collected:
     notices: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()  # what the reader itself could not read
     # Files of the package that Anki's importer left out (no note refers to them), extracted by
-    # deckkit so that every file of the package is kept; each a plain file name in its folder.
-    unused_media: tuple[Path, ...] = ()
+    # deckkit so that every file of the package is kept: (name in the package, file).
+    unused_media: tuple[tuple[str, Path], ...] = ()
 
 
 @dataclass(frozen=True)

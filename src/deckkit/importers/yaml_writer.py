@@ -30,8 +30,20 @@ class _SourceDumper(yaml.SafeDumper):
         super().increase_indent(flow, False)
 
 
+# Characters a YAML reader takes for line breaks or drops, which PyYAML writes as they are in
+# plain, quoted and block scalars (a field's NEL came back as a space): only double quotes,
+# where they are escaped, keep them.
+_NOT_LITERAL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+
+
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
-    style = "|" if "\n" in value else None
+    style: str | None = None
+    if _NOT_LITERAL.search(value):
+        style = '"'
+    elif "\n" in value and not value.endswith("\n\n"):
+        # A `|` block; not one keeping several final line breaks (`|+`), which would also keep
+        # the blank line written after it between cards.
+        style = "|"
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
