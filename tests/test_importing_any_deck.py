@@ -16,19 +16,33 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 import time
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import genanki
 import pytest
 import yaml
 from anki.collection import Collection, DeckIdLimit, ExportAnkiPackageOptions
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import import_apkg
 from deckkit.cli import main
+from deckkit.filenames import portable_name
+
+# Stages inside an import, for what a package from Anki cannot hold: planned notes written and
+# read back by the build's own loader and model.
+from deckkit.importers.plan import plan_import
+from deckkit.importers.types import Collected, NoteTypeInfo, SourceNote
+from deckkit.importers.write import write_plan
+from deckkit.model import deck_from_source
+from deckkit.sources.loader import load_source
 
 DAY = 86_400
 # The LaTeX of a field as Anki reads `[$]x^2[/$]`, and the name of the image Anki makes of it.
@@ -66,9 +80,9 @@ def _note_type(
     **config: Any,
 ) -> dict[str, Any]:
     model = col.models.new(name)
-    for given in fields:
-        field = col.models.new_field(given["name"])
-        field.update(given)
+    for options in fields:
+        field = col.models.new_field(options["name"])
+        field.update(options)
         col.models.add_field(model, field)
     for template_name, front, back, browser_front in templates:
         template = col.models.new_template(template_name)
@@ -404,3 +418,142 @@ def test_the_sources_declare_each_note_type_as_anki_has_it(
     assert by_type["Basic"]["front"] == "chat"  # a card shape that gives back every field
     lock = json.loads(Path("deckkit.lock").read_text("utf-8"))
     assert sorted(lock["notes"]) == ["course", "course-maths", "course-vocab"]
+
+
+# --- media: names kept, renamed only when they must be ------------------------------------------
+
+PLAIN = genanki.Model(
+    1_600_000_101,
+    "Plain with a script",
+    fields=[{"name": "Front"}, {"name": "Back"}, {"name": "Notes"}],
+    templates=[
+        {
+            "name": "Card 1",
+            "qfmt": '{{Front}}<script src="_x.js"></script>',
+            "afmt": "{{FrontSide}}<hr id=answer>{{Back}}{{Notes}}",
+        }
+    ],
+)
+PACKAGE_MEDIA = {
+    "Photo.png": b"upper-case photo",
+    "photo.png": b"lower-case photo",  # one file with Photo.png on macOS and Windows
+    "pic.png": b"the package's picture",
+    "_x.js": b"window.x = 1;",
+    "_orphan.css": b".nobody { loads: me }",
+    "notes.txt": b"no note refers to me",
+}
+
+
+def genanki_media_package(folder: Path) -> Path:
+    """A package another tool wrote (genanki), carrying files Anki itself would not make: names
+    that differ only in case, and files no note refers to."""
+    deck = genanki.Deck(2_000_000_101, "Pictures")
+    deck.add_note(
+        genanki.Note(
+            PLAIN,
+            ['<img src="Photo.png"><img src="photo.png">', '<img src="pic.png">', "List<T>"],
+            guid="g-pictures",
+        )
+    )
+    files = []
+    for name, data in PACKAGE_MEDIA.items():
+        (_folder(folder / "files") / name).write_bytes(data)
+        files.append(str(folder / "files" / name))
+    target = folder / "pictures.apkg"
+    genanki.Package(deck, media_files=files).write_to_file(str(target), timestamp=1_700_000_000)
+    return target
+
+
+def test_media_keep_their_names_but_where_two_files_would_be_one(
+    tmp_path: Path, collection: Collection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    package = genanki_media_package(tmp_path)
+    import_apkg(collection, package)
+    before = held(collection)
+    monkeypatch.chdir(tmp_path)
+    _folder(Path("sources/media"))
+    Path("sources/media/pic.png").write_bytes(b"another deck's picture")  # already there
+    said = deckkit("import", package, "-o", "sources")
+    assert [line for line in said if line.startswith("media")] == [
+        "media: 6 file(s) extracted into sources/media under their names in the package",
+        "media renamed, references rewritten: 'photo.png' → media/photo-2.png (another file of "
+        "the package differs from it only in case)",
+        "media renamed, references rewritten: 'pic.png' → media/pic-2.png (a different file is "
+        "already media/pic.png)",
+    ]
+    assert Path("sources/media/pic.png").read_bytes() == b"another deck's picture"
+    data = yaml.safe_load(Path("sources/pictures.yaml").read_text("utf-8"))
+    assert data["cards"][0]["fields"] == {
+        "Front": '<img src="Photo.png"><img src="photo-2.png">',  # only the renamed ones
+        "Back": '<img src="pic-2.png">',
+        "Notes": "List<T>",
+    }
+    assert data["media"] == ["media/_orphan.css", "media/notes.txt"]  # loaded by nothing
+    assert data["note_types"][0]["media"] == ["media/_x.js"]  # its template loads it
+    # The same import again finds its own files: nothing new is renamed or written.
+    assert deckkit("import", package, "-o", "sources")[1:] == said[1:]
+
+    (built,) = build_apkg()
+    with zipfile.ZipFile(built) as archive:
+        names = set(json.loads(archive.read("media")).values())
+    assert names == {"Photo.png", "photo-2.png", "pic-2.png", "_x.js", "_orphan.css", "notes.txt"}
+    log = import_apkg(collection, built)
+    assert (len(log.new), len(log.updated), len(log.conflicting)) == (0, 0, 0)
+    assert held(collection).notes == before.notes
+
+
+def test_names_from_a_package_never_leave_the_media_folder(tmp_path: Path) -> None:
+    """Names are a stranger's data: whatever they spell, each file is written inside media/."""
+    (tmp_path / "in").mkdir()
+    hostile = ["../escape.txt", "a/b.png", "..", "con", "COM1.txt", "x" * 300 + ".png", "a\\b"]
+    unused = []
+    for index, name in enumerate(hostile):
+        path = tmp_path / "in" / str(index)
+        path.write_bytes(name.encode())
+        unused.append((name, path))
+    info = NoteTypeInfo(id=1_500_000_000_001, name="T", fields=("A",), templates=(("{{A}}", ""),))
+    note = SourceNote("g", info, (f'<img src="{hostile[0]}">',), (), "D")
+    collected = Collected(notes=(note,), note_types_are_original=True, unused_media=tuple(unused))
+    written = write_plan(plan_import(collected), tmp_path / "out")
+    media = tmp_path / "out" / "media"
+    assert len(written.media) == len(hostile)
+    for path in written.media:
+        assert path.parent == media
+        assert portable_name(path.name) == path.name
+    assert {path.read_bytes().decode() for path in written.media} == set(hostile)
+    assert {p.relative_to(tmp_path) for p in tmp_path.rglob("*") if p.is_file()} == {
+        *(Path("in") / str(i) for i in range(len(hostile))),
+        *(p.relative_to(tmp_path) for p in written.media),
+        Path("out/d.yaml"),
+        Path("out/deck.schema.json"),
+    }
+    # The reference names no file of the package: it is kept as written, as a missing file.
+    assert source_data(tmp_path / "out" / "d.yaml")["missing_media"] == ["../escape.txt"]
+
+
+_ANY_TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=40)
+
+
+@settings(max_examples=60, deadline=None)
+@given(texts=st.lists(_ANY_TEXT, min_size=1, max_size=4))
+def test_any_field_text_comes_back_from_the_written_source_byte_for_byte(
+    texts: list[str],
+) -> None:
+    info = NoteTypeInfo(
+        id=1_500_000_000_002,
+        name="Any",
+        fields=tuple(f"F{i}" for i in range(len(texts) + 1)),
+        templates=(("{{F0}}", ""),),
+    )
+    note = SourceNote("g", info, ("x", *texts), (), "D", mod=1)
+    with tempfile.TemporaryDirectory() as folder:
+        written = write_plan(
+            plan_import(Collected(notes=(note,), note_types_are_original=True)), Path(folder)
+        )
+        deck = deck_from_source(load_source(written.decks[0].path))
+        assert deck.fields == (("x", *texts),)
+
+
+def source_data(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = load_source(path).data
+    return data
