@@ -17,7 +17,8 @@ and is recorded in the deck's ``missing_media``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +55,9 @@ class FlatMedia:
     missing: dict[str, list[str]] = field(default_factory=dict)  # deck → names it lacks
     _found: dict[str, Path | None] = field(default_factory=dict)
     _deck: str = ""
+    # The next number to try for each name, so that thousands of names that differ only in case
+    # are numbered in linear time, not by trying 2, 3... again for each.
+    _next: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         taken: set[str] = set()
@@ -77,11 +81,12 @@ class FlatMedia:
         stem, dot, extension = safe.rpartition(".")
         if not dot or not stem:
             stem, extension = safe, ""
-        number = 2
+        number = self._next.get(clash_key(safe), 2)
         candidate = safe
         while clash_key(candidate) in taken or not self._free(candidate, path):
             candidate = f"{stem}-{number}" + (f".{extension}" if extension else "")
             number += 1
+        self._next[clash_key(safe)] = number
         return candidate, reason
 
     def _free(self, name: str, path: Path) -> bool:
@@ -160,18 +165,17 @@ def existing_media(output_dir: Path) -> dict[str, Path]:
     }
 
 
-def template_media(texts: Iterable[str], names: Sequence[str]) -> list[str]:
-    """Which of the file ``names`` the templates and CSS ``texts`` load, in the order of ``names``.
+def template_media(texts: Iterable[str], names: AbstractSet[str]) -> list[str]:
+    """Which of the file ``names`` the templates and CSS ``texts`` load, in name order.
 
     Read as Anki's exporter reads them (a name in quotes, after ``src=``, in ``url()`` or
     ``[sound:]``), in linear time: the texts are cut at those delimiters once and the pieces
     looked up, never searched once per name.
     """
-    wanted = set(names)
-    pieces: set[str] = set()
+    found: set[str] = set()
     for text in texts:
-        pieces.update(piece for piece in _AROUND_A_NAME.split(text) if piece in wanted)
-    return [name for name in names if name in pieces]
+        found.update(piece for piece in _AROUND_A_NAME.split(text) if piece in names)
+    return sorted(found)
 
 
 def _why_not_portable(name: str) -> str:

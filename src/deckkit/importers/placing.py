@@ -30,7 +30,7 @@ def place_media(
     if flat is None or not decks:
         return {}
     unreferenced = flat.unreferenced()
-    for_templates = [name for name in unreferenced if name.startswith(TEMPLATE_FILE_PREFIX)]
+    for_templates = {name for name in unreferenced if name.startswith(TEMPLATE_FILE_PREFIX)}
     by_note_type: dict[NoteTypeInfo, list[str]] = {}
     named: set[str] = set()
     for info in dict.fromkeys(k.info for declared in kept for k in declared):
