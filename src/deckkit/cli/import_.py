@@ -204,7 +204,7 @@ def _lock_lines(result: ImportResult) -> list[str]:
         decks = ", ".join(f"'{name}'" for name in lock.left_out)
         lines.append(
             f"note: no times recorded for {decks}, which have errors: fix them and import again, "
-            "or its first build will replace the learner's notes"
+            "or the first build gives their notes new times and replaces the learner's"
         )
     return lines
 
