@@ -33,15 +33,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import import_apkg
+from deckkit import validate
 from deckkit.cli import main
 from deckkit.filenames import portable_name
 
 # Stages inside an import, for what a package from Anki cannot hold: planned notes written and
 # read back by the build's own loader and model.
+from deckkit.importers.locking import record_times
 from deckkit.importers.plan import plan_import
 from deckkit.importers.types import Collected, NoteTypeInfo, SourceNote
 from deckkit.importers.write import write_plan
 from deckkit.model import deck_from_source
+from deckkit.problems import Problem, display_path
 from deckkit.sources.loader import load_source
 
 DAY = 86_400
@@ -557,3 +560,20 @@ def test_any_field_text_comes_back_from_the_written_source_byte_for_byte(
 def source_data(path: Path) -> dict[str, Any]:
     data: dict[str, Any] = load_source(path).data
     return data
+
+
+def test_a_deck_with_errors_gets_no_times_until_it_is_fixed(tmp_path: Path) -> None:
+    """Its build would fail: its notes' times wait for an import of the fixed deck. Reaches
+    inside (deckkit.importers.locking): no package Anki reads makes sources with errors."""
+    info = NoteTypeInfo(id=1_500_000_000_003, name="T", fields=("A",), templates=(("{{A}}", ""),))
+    notes = tuple(SourceNote(f"g{deck}", info, ("a",), (), deck, mod=7) for deck in ("D", "E"))
+    plan = plan_import(Collected(notes=notes, note_types_are_original=True))
+    written = write_plan(plan, tmp_path / "sources")
+    broken = Problem(display_path(written.decks[0].path), 1, 1, "broken", "check.x")
+    lock = record_times(
+        tmp_path / "deckkit.lock", plan.decks, validate([tmp_path]).sources, [broken]
+    )
+    assert (lock.notes, lock.note_types, lock.left_out) == (1, 1, ("D",))
+    times = json.loads((tmp_path / "deckkit.lock").read_text("utf-8"))["notes"]
+    assert list(times) == ["e"]
+    assert times["e"]["a"]["mod"] == 7

@@ -106,7 +106,7 @@ def import_command(
     \b
     Examples:
       deckkit import shared-deck.apkg -o sources/
-      deckkit import build/my-deck.apkg -o restored/ --lockfile restored.lock
+      deckkit import build/my-deck.apkg -o restored/ --lockfile deckkit.lock
       deckkit import notes.csv -o sources/ --media-dir ~/.local/share/Anki2/User/collection.media
       deckkit import vocab.txt --term-separator comma --card-separator semicolon
     """
