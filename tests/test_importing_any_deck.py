@@ -274,6 +274,9 @@ def test_a_learner_sees_nothing_change_until_the_author_edits(
     edited = learner.get_note(learner.find_notes('"Word:写真"')[0])
     edited["Meaning"] = "photograph (my mnemonic: sha-shin)"
     learner.update_note(edited)  # a learner's edit, after the deck's own times
+    in_ms = learner.get_note(learner.find_notes('"Front:2 < 3?"')[0])
+    in_ms["Notes"] = "my note"  # and of a note stamped in milliseconds (now in seconds: older)
+    learner.update_note(in_ms)
     before = held(learner)
 
     monkeypatch.chdir(tmp_path)
@@ -298,9 +301,10 @@ def test_a_learner_sees_nothing_change_until_the_author_edits(
         "the first build changes nothing in a learner's collection; commit it with the sources"
     ) in said
     assert (
-        "note: 2 note(s) have modification times in milliseconds (some tools write them); the "
-        "lockfile keeps them as they are, the learner's notes have them too, and an edit later "
-        "gets that time plus one, still newer to Anki"
+        "note: 2 note(s) have modification times in milliseconds (some tools write them, and "
+        "learners hold them so); the lockfile keeps them in seconds, marked ms: the first build "
+        "is older than the learner's notes and their edits, and an edit of yours is stamped in "
+        "milliseconds, newer to Anki"
     ) in said
     assert (
         "note: 1 media file(s) referenced but not in the package: gone.png; they are recorded "
@@ -338,6 +342,7 @@ def test_a_learner_sees_nothing_change_until_the_author_edits(
         ("List<T>", "", "a list of T & more, generic"),
     }
     assert learner.get_note(edited.id)["Meaning"] == "photograph (my mnemonic: sha-shin)"
+    assert learner.get_note(in_ms.id)["Notes"] == "my note"
     assert again.cards == before.cards
 
 
@@ -358,9 +363,12 @@ def test_a_fresh_collection_gets_from_the_rebuilt_deck_what_it_got_from_the_orig
     assert {guid: note[2] for guid, note in got.notes.items()} == {
         guid: note[2] for guid, note in expected.notes.items()
     }
+    # Every note's time; one stamped in milliseconds comes in seconds (older than the learner's
+    # copy in milliseconds, so that it changes nothing there).
     assert {guid: note[3] for guid, note in got.notes.items()} == {
-        guid: note[3] for guid, note in expected.notes.items()
-    }  # every note's time, milliseconds too
+        guid: mod // 1000 if mod >= 10**11 else mod
+        for guid, (_mid, _fields, _tags, mod) in expected.notes.items()
+    }
     assert {guid: [c[0] for c in cards] for guid, cards in got.cards.items()} == {
         guid: [c[0] for c in cards] for guid, cards in expected.cards.items()
     }  # the same cards: both of the note asking for its reverse card

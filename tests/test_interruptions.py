@@ -38,8 +38,10 @@ from deckkit.atomic import BUSY_NAME
 from deckkit.cli import entry as console_entry
 from deckkit.cli import interrupt as ctrl_c
 
-ENV = {**os.environ, "PYTHONPATH": str(REPO / "src")}
 FUTURE = 4_000_000_000  # seconds since the epoch, in 2096: later than any build's clock
+# The builds' clock: the lockfile is moved to FUTURE, and a build whose clock reads earlier than
+# its lockfile is refused (deckkit.errors.ClockBehind).
+ENV = {**os.environ, "PYTHONPATH": str(REPO / "src"), "SOURCE_DATE_EPOCH": str(FUTURE)}
 CARDS = 30_000
 SUFFIXES = (".apkg", ".csv", ".quizlet.txt")
 TEMP_SUFFIX = ".tmp"

@@ -56,7 +56,7 @@ NUMBER_SCHEMAS = {
 
 def test_the_schema_has_the_patterns_and_ranges_tested_here() -> None:
     assert len(STRING_SCHEMAS) == 3  # slug (deck and card ids), tag, guid
-    assert len(NUMBER_SCHEMAS) == 3  # a note type's id and mod, a field's font size
+    assert len(NUMBER_SCHEMAS) == 4  # a note type's id and mod, a field's and a template's size
 
 
 # Characters the regex dialects read differently (line breaks, Python-only and JavaScript-only

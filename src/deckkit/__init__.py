@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from deckkit.errors import (
         CannotImport,
+        ClockBehind,
         DeckkitError,
         LockfileError,
         LockOutdated,
@@ -54,6 +55,7 @@ _PUBLIC = {
     "OutputFolderError": "deckkit.errors",
     "LockfileError": "deckkit.errors",
     "LockOutdated": "deckkit.errors",
+    "ClockBehind": "deckkit.errors",
     "CannotImport": "deckkit.errors",
     "UnknownImportFormat": "deckkit.errors",
     "TargetExists": "deckkit.errors",
@@ -62,6 +64,7 @@ _PUBLIC = {
 __all__ = [
     "BuildResult",
     "CannotImport",
+    "ClockBehind",
     "DeckSummary",
     "DeckkitError",
     "ImportResult",

@@ -76,8 +76,30 @@ class LockOutdated(DeckkitError):
         self.changed = list(changed)
 
 
+class ClockBehind(DeckkitError):
+    """The build's clock reads earlier than times the lockfile already holds: notes changed now
+    would look older than earlier builds' notes, and Anki would skip them; nothing was written."""
+
+    def __init__(self, lockfile: Path, now: int, newest: int) -> None:
+        super().__init__(
+            f"the clock reads {_utc(now)}, earlier than the newest time in {lockfile} "
+            f"({_utc(newest)}): a note changed now would look older than it is, and Anki would "
+            "skip it in learners' collections; set the system clock (or SOURCE_DATE_EPOCH) right"
+        )
+        self.lockfile = lockfile
+        self.now = now
+        self.newest = newest
+
+
+def _utc(seconds: int) -> str:
+    import time
+
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(seconds))
+
+
 __all__ = [
     "CannotImport",
+    "ClockBehind",
     "DeckkitError",
     "ImportTooLarge",
     "InputTooLarge",

@@ -6,7 +6,8 @@ either overwrite a learner's own edits of untouched notes or silently skip real 
 needs memory across builds which must not live in ``build/`` (a fresh clone has none), so it is a
 small JSON file committed beside ``sources/``: for every note a hash of its content and the time
 that content was first built, and the same for every note type (deckkit's and those the sources
-declare, whose entries also hold the hash of their fields' and templates' names).
+declare, whose entries also hold the hash of their fields' and templates' names, and the names:
+a build refuses a change of them that Anki would not carry to learners, and says what changed).
 
 Lockfiles are edited and merged by people, so one is read strictly (:func:`lock_from_text`): deck
 and card ids must be ids as the schema defines them (one becomes a file name when ``deckkit
@@ -23,7 +24,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from json.encoder import encode_basestring
 from pathlib import Path
@@ -32,7 +33,13 @@ from typing import Any
 from deckkit.budgets import LOCKFILE, read_capped
 from deckkit.errors import LockfileError, LockfileTooLarge
 from deckkit.model import Card, Deck
-from deckkit.notetypes import NOTE_TYPES, NoteType, note_type_for, original_note_type
+from deckkit.notetypes import (
+    NOTE_TYPES,
+    NoteType,
+    note_type_for,
+    original_note_type,
+    schema_hash,
+)
 from deckkit.sources.schema import deck_schema
 from deckkit.stamps import Stamps
 
@@ -51,12 +58,22 @@ class Entry:
     """A content hash and the time that content was first built.
 
     A note type's entry also holds its ``schema`` (:meth:`deckkit.notetypes.NoteType.schema`),
-    so that a build can tell a change of fields or templates from a change of styling.
+    so that a build can tell a change of fields or templates from a change of styling, and the
+    field and template names that hash was made from, so that it can say which changed.
+
+    A note imported from a deck whose tool stamped notes in milliseconds (``ms``): learners hold
+    it with a time a thousand times larger than Anki's own seconds. Its entry keeps the original
+    time in seconds, so that a rebuild of the unchanged note is older than both the learner's
+    untouched copy and any edit the learner made; a change of it is stamped in milliseconds
+    (:func:`_next`), so that it is newer than the learner's copy and reaches them.
     """
 
     hash: str
     mod: int
     schema: str | None = None
+    fields: tuple[str, ...] | None = None  # with ``templates``, or neither (older lockfiles)
+    templates: tuple[str, ...] | None = None
+    ms: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,19 +98,28 @@ def note_hash(deck: Deck, card: Card, fields: Iterable[str]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def _next(old: Entry | None, new_hash: str, now: int, schema: str | None = None) -> Entry:
-    if old is not None and old.hash == new_hash:
-        return old if old.schema == schema else Entry(old.hash, old.mod, schema)
+def _next(old: Entry | None, fresh: Entry, now: int) -> Entry:
+    """``fresh`` (whose own ``mod`` is not used) at the old time when its hash is the old one,
+    else at a newer time."""
+    if old is not None and old.hash == fresh.hash:
+        return replace(fresh, mod=old.mod, ms=old.ms)
+    if old is None:
+        return replace(fresh, mod=now)
     # Never go back in time, even if the clock did: the new content must look newer than the old.
     # (Up to the largest time a lockfile may hold, so that the file written can be read back.)
-    mod = now if old is None else min(max(now, old.mod + 1), MAX_MOD)
-    return Entry(new_hash, mod, schema)
+    # A note learners hold with a time in milliseconds is only updated by a larger time.
+    later = now * 1000 if old.ms else now
+    return replace(fresh, mod=min(max(later, old.mod + 1), MAX_MOD), ms=old.ms)
+
+
+# Note times from this on are milliseconds: 10**11 seconds is the year 5138, 10**11 ms is 1973.
+MS_TIMES = 10**11
 
 
 def deck_entries(old: dict[str, Entry], deck: Deck, now: int) -> dict[str, Entry]:
     """A deck's entries after building it: changed notes get ``now``, unchanged keep their time."""
     return {
-        card.id: _next(old.get(card.id), note_hash(deck, card, fields), now)
+        card.id: _next(old.get(card.id), Entry(note_hash(deck, card, fields), 0), now)
         for card, fields in zip(deck.cards, deck.fields, strict=True)
     }
 
@@ -102,7 +128,7 @@ def note_type_entries(lock: Lock, now: int) -> dict[str, Entry]:
     """The note types' entries: a changed template or styling gets ``now``."""
     return {
         str(note_type.id): _next(
-            lock.note_types.get(str(note_type.id)), note_type.fingerprint(), now
+            lock.note_types.get(str(note_type.id)), Entry(note_type.fingerprint(), 0), now
         )
         for note_type in NOTE_TYPES.values()
     }
@@ -119,9 +145,30 @@ def declared_note_type_entries(lock: Lock, deck: Deck, now: int) -> dict[str, En
         key = str(note_type.id)
         old = lock.note_types.get(key)
         if old is None and declared.mod is not None:
-            old = Entry(note_type.fingerprint(), declared.mod, note_type.schema())
-        entries[key] = _next(old, note_type.fingerprint(), now, note_type.schema())
+            old = note_type_entry(note_type, declared.mod)
+        entries[key] = _next(old, note_type_entry(note_type, 0), now)
     return entries
+
+
+def newest_time(lock: Lock) -> int:
+    """The newest time, in seconds, of any note or note type in the lock (0 for none)."""
+    times = [entry.mod for entry in lock.note_types.values()]
+    for entries in lock.notes.values():
+        times += [e.mod // 1000 if e.mod >= MS_TIMES else e.mod for e in entries.values()]
+    return max(times, default=0)
+
+
+def note_type_entry(note_type: NoteType, mod: int) -> Entry:
+    """A declared note type's entry at time ``mod``: its fingerprint, its schema and the field
+    and template names that make it (what ``deckkit import`` writes for the note types it keeps,
+    so that the first build finds the lockfile as it would write it)."""
+    return Entry(
+        note_type.fingerprint(),
+        mod,
+        note_type.schema(),
+        note_type.fields,
+        note_type.template_names,
+    )
 
 
 def stale_notes(lock: Lock, fresh: Lock) -> list[str]:
@@ -190,12 +237,29 @@ def _entry_lines(entries: dict[str, Entry], *, indent: int) -> list[str]:
     quote = encode_basestring
     lines = [
         f'{space}{quote(key)}: {{"hash": {quote(entry.hash)}, "mod": {entry.mod:d}'
-        + ("}," if entry.schema is None else f', "schema": {quote(entry.schema)}}},')
+        f"{_extra(entry)}}},"
         for key, entry in ((key, entries[key]) for key in sorted(entries))
     ]
     if lines:
         lines[-1] = lines[-1][:-1]  # no comma after the last entry
     return lines
+
+
+def _extra(entry: Entry) -> str:
+    """What an entry holds besides its hash and time, as lockfile text."""
+    if entry.schema is not None:
+        return _shape_text(entry)
+    return ', "ms": true' if entry.ms else ""
+
+
+def _shape_text(entry: Entry) -> str:
+    """A note type entry's schema, and the names it was made from when the entry has them."""
+    text = f', "schema": {encode_basestring(str(entry.schema))}'
+    if entry.fields is not None and entry.templates is not None:
+        fields = ", ".join(map(encode_basestring, entry.fields))
+        templates = ", ".join(map(encode_basestring, entry.templates))
+        text += f', "fields": [{fields}], "templates": [{templates}]'
+    return text
 
 
 def deck_lines(entries: dict[str, Entry]) -> list[str]:
@@ -207,7 +271,9 @@ def lock_from_text(text: str) -> Lock:
     """Parse a lockfile; raises LockfileError with a reason when it is not one.
 
     Strict: a JSON object with ``version`` 1, ``note_types`` (note type id → entry) and
-    ``notes`` (deck id → card id → entry), each entry ``{"hash": hex, "mod": 0..2**53}``.
+    ``notes`` (deck id → card id → entry), each entry ``{"hash": hex, "mod": 0..2**53}``; a note
+    type's entry may add ``"schema": hex``, and with it ``"fields"`` and ``"templates"``: the
+    lists of names that schema is the hash of.
     """
     try:
         data: Any = json.loads(text, parse_constant=_no_constant)
@@ -223,50 +289,83 @@ def lock_from_text(text: str) -> Lock:
     if unknown:
         raise LockfileError(f"unknown key {_shown(unknown[0])} in the lockfile")
     note_types = _entries(
-        data.get("note_types"), "note_types", _NOTE_TYPE_ID.fullmatch, schema=True
+        data.get("note_types"), "note_types", _NOTE_TYPE_ID.fullmatch, optional="schema"
     )
     notes = _object(data.get("notes"), "notes")
     decks: dict[str, dict[str, Entry]] = {}
     for deck_id, cards in notes.items():
         if not is_slug(deck_id):
             raise LockfileError(f"deck id {_shown(deck_id)} is not an id ({SLUG_RULE})")
-        decks[deck_id] = _entries(cards, f"notes.{deck_id}", is_slug)
+        decks[deck_id] = _entries(cards, f"notes.{deck_id}", is_slug, optional="ms")
     return Lock(notes=decks, note_types=note_types)
 
 
 def _entries(
-    value: Any, where: str, key_ok: Callable[[str], object], *, schema: bool = False
+    value: Any, where: str, key_ok: Callable[[str], object], *, optional: str
 ) -> dict[str, Entry]:
     """The entries of one JSON object, each checked; the first wrong one raises LockfileError.
 
-    ``schema``: a note type's entry may also hold its schema hash."""
+    Besides ``hash`` and ``mod``, an entry may hold one ``optional`` key: a note type's
+    ``schema`` (a hexadecimal string), a note's ``ms`` (true)."""
     entries: dict[str, Entry] = {}
     hash_ok = _HASH.fullmatch
     for key, entry in _object(value, where).items():
         # The usual case in a few type checks: a 100,000-card lock is read in a tenth of a second.
-        if type(entry) is dict and len(entry) == 2 and key_ok(key):
+        if type(entry) is dict and key_ok(key):
             digest, mod = entry.get("hash"), entry.get("mod")
             if type(digest) is str and hash_ok(digest) and type(mod) is int and 0 <= mod <= MAX_MOD:
-                entries[key] = Entry(digest, mod)
-                continue
-        elif schema and type(entry) is dict and len(entry) == 3 and key_ok(key):
-            digest, mod, shape = entry.get("hash"), entry.get("mod"), entry.get("schema")
-            if (
-                type(digest) is str
-                and hash_ok(digest)
-                and type(mod) is int
-                and 0 <= mod <= MAX_MOD
-                and type(shape) is str
-                and hash_ok(shape)
-            ):
-                entries[key] = Entry(digest, mod, shape)
-                continue
-        raise LockfileError(_wrong_entry(where, key, entry, key_ok, schema=schema))
+                if len(entry) == 2:
+                    entries[key] = Entry(digest, mod)
+                    continue
+                if optional == "ms" and len(entry) == 3 and entry.get("ms") is True:
+                    entries[key] = Entry(digest, mod, ms=True)
+                    continue
+            if optional == "schema" and len(entry) in (3, 5):
+                found = _note_type_entry(entry)
+                if found is not None:
+                    entries[key] = found
+                    continue
+        raise LockfileError(_wrong_entry(where, key, entry, key_ok, optional=optional))
     return entries
 
 
+def _note_type_entry(entry: dict[str, Any]) -> Entry | None:
+    """A note type's entry with its schema (and the names it was made from), or None if wrong."""
+    digest, mod, shape = entry.get("hash"), entry.get("mod"), entry.get("schema")
+    if not (
+        type(digest) is str
+        and _HASH.fullmatch(digest)
+        and type(mod) is int
+        and 0 <= mod <= MAX_MOD
+        and type(shape) is str
+        and _HASH.fullmatch(shape)
+    ):
+        return None
+    if len(entry) == 3:
+        return Entry(digest, mod, shape)
+    fields, templates = _names(entry.get("fields")), _names(entry.get("templates"))
+    if fields is None or templates is None or not _made_from(shape, fields, templates):
+        return None
+    return Entry(digest, mod, shape, fields, templates)
+
+
+def _names(value: Any) -> tuple[str, ...] | None:
+    """A list of field or template names (non-empty strings, at least one), or None."""
+    if type(value) is not list or not value:
+        return None
+    if not all(type(name) is str and name for name in value):
+        return None
+    return tuple(value)
+
+
+def _made_from(shape: str, fields: tuple[str, ...], templates: tuple[str, ...]) -> bool:
+    """Whether a schema is the hash of these names (of a standard or of a cloze note type): a
+    hand edit or a bad merge of the names must not make a build misreport what changed."""
+    return shape in (schema_hash(fields, templates, cloze=c) for c in (False, True))
+
+
 def _wrong_entry(
-    where: str, key: str, entry: Any, key_ok: Callable[[str], object], *, schema: bool = False
+    where: str, key: str, entry: Any, key_ok: Callable[[str], object], *, optional: str
 ) -> str:
     """What is wrong with an entry that the quick check refused."""
     place = f"{where}.{key}" if key_ok(key) else where
@@ -275,7 +374,8 @@ def _wrong_entry(
         return f"{_shown(key)} in {where} is not an id ({rule})"
     if type(entry) is not dict:
         return f"{place} is not an object with a hash and a mod"
-    unknown = sorted(set(entry) - {"hash", "mod", *(["schema"] if schema else [])})
+    allowed = _SHAPE_KEYS if optional == "schema" else ("ms",)
+    unknown = sorted(set(entry) - {"hash", "mod", *allowed})
     if unknown:
         return f"unknown key {_shown(unknown[0])} in {place}"
     digest, mod = entry.get("hash"), entry.get("mod")
@@ -285,7 +385,26 @@ def _wrong_entry(
         return f"the mod of {place} is not a whole number from 0 to 2**53: {_shown(mod)}"
     if "mod" not in entry or "hash" not in entry:
         return f"{place} is not an object with a hash and a mod"
-    return f"the schema of {place} is not a hexadecimal string: {_shown(entry.get('schema'))}"
+    if optional == "ms":
+        return f"the ms of {place} is not true: {_shown(entry.get('ms'))}"
+    shape = entry.get("schema")
+    if "schema" not in entry:
+        return f"{place} has names of fields and templates but no schema"
+    if type(shape) is not str or not _HASH.fullmatch(shape):
+        return f"the schema of {place} is not a hexadecimal string: {_shown(shape)}"
+    for key in ("fields", "templates"):
+        if key not in entry:
+            other = "templates" if key == "fields" else "fields"
+            return f"{place} has {other} but no {key}: give both, or neither"
+        if _names(entry[key]) is None:
+            return f"the {key} of {place} are not a list of names: {_shown(entry[key])}"
+    return (
+        f"the fields and templates of {place} are not the names its schema was made from "
+        "(remove both to have the next build write them again)"
+    )
+
+
+_SHAPE_KEYS = ("schema", "fields", "templates")  # what a note type's entry may add
 
 
 def _object(value: Any, where: str) -> dict[str, Any]:

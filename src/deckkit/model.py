@@ -51,6 +51,14 @@ class Card:
     level: str | None
     note_type: AnkiNoteType | None = None  # None: deckkit's own note type for the card type
 
+    @property
+    def kind(self) -> str:
+        """What summaries and the preview call the card: its card type, or for a card giving
+        its fields by name, the name of its note type."""
+        if self.type == FIELDS_CARD_TYPE and self.note_type is not None:
+            return self.note_type.name
+        return self.type
+
 
 @dataclass(frozen=True)
 class Deck:
@@ -129,7 +137,7 @@ def deck_from_source(source: LoadedSource) -> Deck:
 
     deck_tags = tuple(data.get("tags") or ())
     declared = declared_note_types(source)
-    note_types = tuple(_note_type(d) for d in declared.note_types)
+    note_types = tuple(anki_note_type(d) for d in declared.note_types)
     by_name = {**_BUILTIN_BY_NAME, **{note_type.name: note_type for note_type in note_types}}
     cards = tuple(_card(data["id"], raw, deck_tags, html, by_name) for raw in data["cards"])
     for note_type in note_types:
@@ -162,10 +170,15 @@ FIELD_OPTIONS = {
     "collapsed": "collapsed",
     "exclude_from_search": "excludeFromSearch",
 }
-TEMPLATE_OPTIONS = {"browser_front": "bqfmt", "browser_back": "bafmt"}
+TEMPLATE_OPTIONS = {
+    "browser_front": "bqfmt",
+    "browser_back": "bafmt",
+    "browser_font": "bfont",
+    "browser_font_size": "bsize",
+}
 
 
-def _note_type(declared: DeclaredNoteType) -> AnkiNoteType:
+def anki_note_type(declared: DeclaredNoteType) -> AnkiNoteType:
     """A declared note type: its text exactly as written (or as its files hold it)."""
     raw = declared.raw
     kind = raw.get("kind")

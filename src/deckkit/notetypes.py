@@ -37,7 +37,6 @@ from deckkit.cardtypes import (
 from deckkit.fieldtext.cloze import cloze_numbers
 from deckkit.fieldtext.media import MediaFile
 
-
 # What a note type's field or template carries besides its name, as Anki's JSON keys and values
 # (``font``, ``size``, ``rtl``, ``description``, ``plainText``...; ``bqfmt``, ``bafmt``): only the
 # options a declaration gives, so a note type without any is written exactly as before.
@@ -126,8 +125,18 @@ class NoteType:
         """A hash of what Anki treats as the note type's schema: its field names, its template
         names and whether it is a cloze note type. Anki refuses to update a note type (and its
         notes) across a change of these with its default import options."""
-        payload = json.dumps([self.fields, [name for name, _f, _b in self.templates], self.is_cloze])
-        return hashlib.sha256(payload.encode()).hexdigest()[:20]
+        return schema_hash(self.fields, self.template_names, cloze=self.is_cloze)
+
+    @property
+    def template_names(self) -> tuple[str, ...]:
+        """The names of its card templates, in order."""
+        return tuple(name for name, _front, _back in self.templates)
+
+
+def schema_hash(fields: Sequence[str], templates: Sequence[str], *, cloze: bool) -> str:
+    """The hash :meth:`NoteType.schema` gives for these field names, template names and kind."""
+    payload = json.dumps([list(fields), list(templates), cloze])
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
 _EXTRA = '{{#Extra}}<div class="extra">{{Extra}}</div>{{/Extra}}'
@@ -393,10 +402,12 @@ def genanki_model(note_type: NoteType, *, mod: int) -> genanki.Model:
 
 
 def _plain_model(note_type: NoteType, *, mod: int) -> genanki.Model:
-    fields = [{"name": name} for name in note_type.fields]
+    fields: list[dict[str, object]] = [{"name": name} for name in note_type.fields]
     for field, options in zip(fields, note_type.field_options, strict=False):
         field.update(options)
-    templates = [{"name": n, "qfmt": q, "afmt": a} for n, q, a in note_type.templates]
+    templates: list[dict[str, object]] = [
+        {"name": n, "qfmt": q, "afmt": a} for n, q, a in note_type.templates
+    ]
     for template, options in zip(templates, note_type.template_options, strict=False):
         template.update(options)
     latex_pre, latex_post, latex_svg = note_type.latex

@@ -17,6 +17,7 @@ import click
 from deckkit.cli.common import EXIT_PROBLEMS
 from deckkit.cli.terminal import echo_lines, safe_line
 from deckkit.errors import (
+    ClockBehind,
     DeckkitError,
     LockOutdated,
     OutputFolderError,
@@ -40,6 +41,8 @@ def _import_formats(error: DeckkitError) -> str:
 ADVICE: dict[type[DeckkitError], Advice] = {
     OutputFolderError: "choose another with -o",
     LockOutdated: "run 'deckkit build' without --frozen and commit {error.lockfile}",
+    ClockBehind: "to build anyway, pass --clock-behind (a changed note then gets its previous "
+    "time plus one second, so that it still reaches learners)",
     TargetExists: "use --force to replace them",
     UnknownImportFormat: _import_formats,
 }

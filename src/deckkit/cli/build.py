@@ -46,6 +46,19 @@ from deckkit.problems import display_path
     is_flag=True,
     help="For CI: fail, writing nothing, if the sources changed but the lockfile was not updated.",
 )
+@click.option(
+    "--clock-behind",
+    is_flag=True,
+    help="Build although the clock reads earlier than times the lockfile holds.",
+)
+@click.option(
+    "--accept-note-type-change",
+    "accept_note_type_changes",
+    metavar="NAME",
+    multiple=True,
+    help="Carry fields or templates appended to this declared note type; learners then import "
+    'the deck once with Anki\'s "Merge note types" (the build says so). Repeat for several.',
+)
 @STRICT
 @click.option(
     "-j",
@@ -60,6 +73,8 @@ def build_command(
     formats: tuple[str, ...],
     lockfile: Path,
     frozen: bool,
+    clock_behind: bool,
+    accept_note_type_changes: tuple[str, ...],
     strict: bool,
     jobs: int | None,
 ) -> None:
@@ -74,6 +89,7 @@ def build_command(
       deckkit build sources/ -o dist/
       deckkit build --format apkg --format csv
       deckkit build --frozen       # in CI: the committed deckkit.lock must be up to date
+      deckkit build --accept-note-type-change Vocab   # Vocab has a new field at its end
     """
     bar = ProgressBar()
     with library_errors():
@@ -84,10 +100,12 @@ def build_command(
                 formats=formats or tuple(EXPORTERS),
                 lockfile=lockfile,
                 frozen=frozen,
+                clock_behind=clock_behind,
                 strict=strict,
                 jobs=jobs,
                 on_deck=bar.advance,
                 on_start=bar.start,
+                accept_note_type_changes=accept_note_type_changes,
             )
         finally:
             bar.close()
@@ -115,4 +133,5 @@ def summary(result: BuildResult) -> list[str]:
         lines.append(f"Quizlet import of {deck_id}: {separators.describe()}")
     if any(p.suffix == ".csv" for p in result.written):
         lines.append("Anki: import the .apkg first; the .csv uses its note types.")
+    lines += [accepted.instructions() for accepted in result.note_type_changes]
     return lines

@@ -197,8 +197,9 @@ def _lock_lines(result: ImportResult) -> list[str]:
     if lock.millisecond_notes:
         lines.append(
             f"note: {lock.millisecond_notes} note(s) have modification times in milliseconds "
-            "(some tools write them); the lockfile keeps them as they are, the learner's notes "
-            "have them too, and an edit later gets that time plus one, still newer to Anki"
+            "(some tools write them, and learners hold them so); the lockfile keeps them in "
+            "seconds, marked ms: the first build is older than the learner's notes and their "
+            "edits, and an edit of yours is stamped in milliseconds, newer to Anki"
         )
     if lock.left_out:
         decks = ", ".join(f"'{name}'" for name in lock.left_out)

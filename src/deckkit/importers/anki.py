@@ -352,7 +352,7 @@ def _note_type_info(model: dict[str, Any], deckkit_ids: dict[int, str]) -> NoteT
             for f in ordered_fields
         ),
         template_options=tuple(
-            tuple((key, str(t.get(key) or "")) for key in TEMPLATE_OPTIONS.values())
+            tuple((key, t[key]) for key in TEMPLATE_OPTIONS.values() if key in t)
             for t in ordered_templates
         ),
         sort_field=int(model.get("sortf") or 0),

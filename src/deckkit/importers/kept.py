@@ -76,7 +76,7 @@ def declaration(kept: Kept, name: str, media: Sequence[str] = ()) -> dict[str, A
     ]
     if 0 < info.sort_field < len(info.fields):
         data["sort_field"] = info.fields[info.sort_field]
-    browser = info.template_options or ((),) * len(info.templates)
+    browser = info.template_options or ((),) * len(info.templates)  # formats, font, size
     data["templates"] = [
         {"name": template_name, "front": front, "back": back, **_browser(given)}
         for template_name, (front, back), given in zip(names, info.templates, browser, strict=True)
@@ -131,13 +131,17 @@ def _build_field_defaults() -> dict[str, object]:
     return {**anki, **field}
 
 
-def _browser(given: Any) -> dict[str, str]:
-    """A template's browser formats, those that are not empty."""
-    return {
-        _BROWSER_KEYS[key]: value
-        for key, value in given
-        if key in _BROWSER_KEYS and isinstance(value, str) and value
-    }
+def _browser(given: Any) -> dict[str, Any]:
+    """A template's browser options (formats, font and size), those the build would otherwise
+    write differently (genanki writes empty formats and font, and size 0)."""
+    written: dict[str, Any] = {}
+    for anki_key, value in given:
+        key = _BROWSER_KEYS.get(anki_key)
+        if key is None:
+            continue
+        if (isinstance(value, str) and value) or (type(value) is int and 0 < value <= 1000):
+            written[key] = value
+    return written
 
 
 def conversion(note_type: NoteTypeInfo, roles: Roles, kind: str) -> Conversion:

@@ -9,8 +9,10 @@ loader and model) with the note's time in the package, and for each note type it
 fingerprint, schema and time in the package. A note edited in the sources afterwards gets a new
 hash, and the build gives it a newer time: only that note reaches learners.
 
-Some tools write note times in milliseconds. Such a time is kept as it is: it is the learner's
-note's time too, and a later edit gets that time plus one, still newer to Anki.
+Some tools write note times in milliseconds, which learners then hold. Such a note's entry keeps
+its time in seconds, marked ``ms`` (:class:`deckkit.lockfile.Entry`): the unchanged note is older
+than the learner's copy and than any edit the learner made, and a change of it is stamped in
+milliseconds, newer than both.
 """
 
 from __future__ import annotations
@@ -22,14 +24,20 @@ from deckkit.atomic import replace_text
 from deckkit.errors import CannotImport
 from deckkit.importers.plan import DeckOut
 from deckkit.importers.types import LockWritten
-from deckkit.lockfile import MAX_MOD, Entry, Lock, lock_to_text, note_hash, read_lockfile
+from deckkit.lockfile import (
+    MAX_MOD,
+    MS_TIMES,
+    Entry,
+    Lock,
+    lock_to_text,
+    note_hash,
+    note_type_entry,
+    read_lockfile,
+)
 from deckkit.model import Deck, deck_from_source
 from deckkit.notetypes import original_note_type
 from deckkit.problems import Problem
 from deckkit.sources.loader import LoadedSource
-
-# A note time beyond this is in milliseconds: in seconds it is the year 5138.
-MILLISECONDS = 10**11
 
 
 def record_times(
@@ -63,7 +71,7 @@ def record_times(
         note_types.update(declared)
         declared_ids.update(declared)
         counted[0] += len(entries)
-        counted[1] += sum(1 for entry in entries.values() if entry.mod > MILLISECONDS)
+        counted[1] += sum(1 for entry in entries.values() if entry.ms)
     try:
         replace_text(lockfile, lock_to_text(Lock(notes=notes, note_types=note_types)))
     except OSError as error:
@@ -72,11 +80,16 @@ def record_times(
 
 
 def note_entries(deck: Deck, mods: Mapping[str, int]) -> dict[str, Entry]:
-    """Each note's entry: its hash as the build computes it, its time in the package."""
-    return {
-        card.id: Entry(note_hash(deck, card, fields), _storable(mods.get(card.id, 0)))
-        for card, fields in zip(deck.cards, deck.fields, strict=True)
-    }
+    """Each note's entry: its hash as the build computes it, its time in the package (in seconds,
+    marked ``ms``, for a time in milliseconds)."""
+    entries = {}
+    for card, fields in zip(deck.cards, deck.fields, strict=True):
+        digest, mod = note_hash(deck, card, fields), mods.get(card.id, 0)
+        if mod >= MS_TIMES:
+            entries[card.id] = Entry(digest, _storable(mod // 1000), ms=True)
+        else:
+            entries[card.id] = Entry(digest, _storable(mod))
+    return entries
 
 
 def note_type_entries(deck: Deck, mods: Mapping[int, int]) -> dict[str, Entry]:
@@ -85,9 +98,7 @@ def note_type_entries(deck: Deck, mods: Mapping[int, int]) -> dict[str, Entry]:
     for declared in deck.note_types:
         if declared.id in mods:
             note_type = original_note_type(declared)
-            entries[str(note_type.id)] = Entry(
-                note_type.fingerprint(), _storable(mods[declared.id]), note_type.schema()
-            )
+            entries[str(note_type.id)] = note_type_entry(note_type, _storable(mods[declared.id]))
     return entries
 
 

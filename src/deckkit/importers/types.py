@@ -32,7 +32,7 @@ class NoteTypeInfo:
     template_names: tuple[str, ...] = ()
     css: str = ""
     field_options: tuple[Options, ...] = ()  # per field: Anki's options, all of them
-    template_options: tuple[Options, ...] = ()  # per template: its browser formats
+    template_options: tuple[Options, ...] = ()  # per template: its browser formats and font
     sort_field: int = 0
     latex: tuple[str | None, str | None, bool] = (None, None, False)  # pre, post, svg
 

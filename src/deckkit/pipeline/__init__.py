@@ -36,11 +36,13 @@ def build(
     formats: Iterable[str] = tuple(EXPORTERS),
     lockfile: Path | None = None,
     frozen: bool = False,
-    clock: Callable[[], float] = time.time,
+    clock: Callable[[], float] | None = None,
+    clock_behind: bool = False,
     jobs: int | None = None,
     strict: bool = False,
     on_deck: Callable[[DeckSummary], None] | None = None,
     on_start: Callable[[list[Path]], None] | None = None,
+    accept_note_type_changes: Iterable[str] = (),
 ) -> BuildResult:
     """Validate, then export every deck in every format; writes nothing unless all is valid.
 
@@ -49,8 +51,15 @@ def build(
     Without one, every note of a source gets the source file's modification time. Sources
     unchanged since the last build into ``output_dir`` are not rebuilt. ``jobs`` caps the
     processes used (default: one per core). ``on_start`` receives the sources about to be built,
-    ``on_deck`` each deck once built (for progress reports). Raises
+    ``on_deck`` each deck once built (for progress reports). With a lockfile, a declared note
+    type whose fields or templates changed since the last build is refused (a problem at its
+    declaration), unless its name is in ``accept_note_type_changes`` and the change only appends
+    fields or templates: the result's ``note_type_changes`` then say what learners must do. Raises
     :class:`~deckkit.errors.UsageError` for a request that cannot be carried out.
+
+    The build's "now" is ``clock()`` when given, else ``SOURCE_DATE_EPOCH`` when that is set
+    (the reproducible-builds convention), else the system clock. A now earlier than the newest
+    time in the lockfile raises :class:`~deckkit.errors.ClockBehind` unless ``clock_behind``.
     """
     chosen = tuple(dict.fromkeys(formats))
     unknown = [name for name in chosen if name not in EXPORTERS]
@@ -67,12 +76,14 @@ def build(
                 sources,
                 output_dir,
                 formats=chosen,
-                now=int(clock()),
+                now=build_time(clock),
+                clock_behind=clock_behind,
                 strict=strict,
                 lockfile=lockfile,
                 frozen=frozen,
                 created_output_dir=created,
                 jobs=cores,
+                accept_note_type_changes=frozenset(accept_note_type_changes),
             )
         except BaseException:
             if created is not None:
@@ -81,6 +92,20 @@ def build(
         if on_start:
             on_start(plan.to_build)
         return _build_planned(plan, cores, on_deck)
+
+
+def build_time(clock: Callable[[], float] | None) -> int:
+    """The build's "now": ``clock()``, else ``SOURCE_DATE_EPOCH``, else the system clock."""
+    if clock is not None:
+        return int(clock())
+    given = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not given:
+        return int(time.time())
+    if not given.isdigit() or len(given) > 12:
+        raise UsageError(
+            f"SOURCE_DATE_EPOCH is {given[:30]!r}, not a time: it must be whole seconds since 1970"
+        )
+    return int(given)
 
 
 def _refuse_output_inside_sources(output_dir: Path, paths: Sequence[Path]) -> None:

@@ -45,6 +45,9 @@ class CachedDeck:
     outputs: dict[str, tuple[int, int]]  # file name → (size, mtime in ns)
     separators: tuple[str, str] | None
     warnings: tuple[tuple[str, int, int, str, str], ...] = ()  # (path, line, column, message, code)
+    # The note types it declares or reads from note-type files (a NoteTypeAnchor each: id,
+    # fingerprint, name, declaring file, index): for the check across decks when it is not rebuilt.
+    note_types: tuple[tuple[int, str, str, str, int], ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -70,15 +73,21 @@ def settings_key(formats: Iterable[str], lock_mode: bool, strict: bool) -> str:
 
 
 def source_fingerprint(
-    settings: str, source_bytes: bytes, media: Iterable[Path], stamps_key: str
+    settings: str,
+    source_bytes: bytes,
+    media: Iterable[Path],
+    stamps_key: str,
+    note_types: Iterable[tuple[int, str, str, str, int]] = (),
 ) -> str:
-    """A hash of everything one deck's outputs are made from."""
+    """A hash of everything one deck's outputs are made from, and of the note types it declares
+    as the cache records them (``CachedDeck.note_types``: a damaged record means a rebuild)."""
     digest = hashlib.sha256(settings.encode())
     digest.update(hashlib.sha256(source_bytes).digest())
     for path in media:
         digest.update(str(path).encode())
         digest.update(_file_digest(path))
     digest.update(stamps_key.encode())
+    digest.update(json.dumps(list(note_types)).encode())
     return digest.hexdigest()
 
 
@@ -139,6 +148,7 @@ def _cached_deck(entry: Any) -> CachedDeck:
         },
         separators=None if separators is None else _pair(separators),
         warnings=tuple(_warning(w) for w in _list(entry.get("warnings", []))),
+        note_types=tuple(_note_type(n) for n in _list(entry.get("note_types", []))),
     )
 
 
@@ -150,6 +160,11 @@ def _two_counts(value: Any) -> tuple[int, int]:
 def _warning(value: Any) -> tuple[str, int, int, str, str]:
     path, line, column, message, code = _list(value)
     return (_text(path), _count(line), _count(column), _text(message), _text(code))
+
+
+def _note_type(value: Any) -> tuple[int, str, str, str, int]:
+    note_type_id, fingerprint, name, path, index = _list(value)
+    return (_count(note_type_id), _text(fingerprint), _text(name), _text(path), _count(index))
 
 
 def _pair(value: Any) -> tuple[str, str]:

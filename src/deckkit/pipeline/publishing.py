@@ -1,7 +1,8 @@
 """Finishing a build: every source's outcome gathered, then all outputs published together, or
 none.
 
-Problems across sources (two decks with one id) are found here, once every outcome is in. Only
+Problems across sources (two decks with one id, one note type declared two ways) are found
+here, once every outcome is in. Only
 when no source has an error (and a ``frozen`` lockfile is up to date) are the staged files moved
 over the old outputs, the lockfile updated and the cache saved; otherwise everything staged is
 removed and the earlier outputs stay as they were.
@@ -26,9 +27,11 @@ from deckkit.lockfile import Lock, lock_to_text, stale_notes
 from deckkit.pipeline.cache import CACHE_NAME, CachedDeck, cache_text, output_state
 from deckkit.pipeline.plan import BuildPlan, cache_key
 from deckkit.pipeline.results import BuildResult, DeckSummary
+from deckkit.pipeline.schema_changes import accepted_changes
 from deckkit.pipeline.source_build import SourceOutcome
 from deckkit.problems import Problem, display_path, sort_problems
 from deckkit.sources.checks import DeckIdAnchor, duplicate_ids
+from deckkit.sources.note_type_conflicts import NoteTypeAnchor, conflicting_note_types
 
 Outcomes = Mapping[Path, SourceOutcome]
 
@@ -72,8 +75,8 @@ def publish_build(plan: BuildPlan, outcomes: Outcomes, verdict: Verdict) -> Buil
 
 
 def all_problems(plan: BuildPlan, outcomes: Outcomes) -> list[Problem]:
-    """Every source's problems (an unchanged source's remembered warnings too), and deck ids
-    used by two sources."""
+    """Every source's problems (an unchanged source's remembered warnings too), deck ids used by
+    two sources, and note types declared differently by two."""
     problems = [p for outcome in outcomes.values() for p in outcome.problems]
     problems += [
         Problem(*warning, severity="warning")
@@ -81,17 +84,21 @@ def all_problems(plan: BuildPlan, outcomes: Outcomes) -> list[Problem]:
         for warning in cached.warnings
     ]
     anchors: list[DeckIdAnchor] = []
+    note_types: list[NoteTypeAnchor] = []
     for path in plan.sources:
         if path in plan.reused:
             cached = plan.reused[path]
             line, column = cached.id_position
             anchors.append((cached.deck_id, display_path(path), line, column))
+            note_types += cached.note_types
         else:
             outcome = outcomes[path]
             if outcome.deck_id is not None and outcome.deck_id_anchor is not None:
                 display, line, column = outcome.deck_id_anchor
                 anchors.append((outcome.deck_id, display, line, column))
+            note_types += outcome.note_types
     problems += duplicate_ids(anchors)
+    problems += conflicting_note_types(note_types)
     return sort_problems(problems)
 
 
@@ -158,6 +165,17 @@ def _build_result(
                 summaries.append(outcome.summary)
             if outcome.separators and outcome.deck_id:
                 separators[outcome.deck_id] = outcome.separators
+    carried = [
+        (outcome.deck_id, change)
+        for outcome in outcomes.values()
+        if outcome.deck_id is not None
+        for change in outcome.note_type_changes
+    ]
     return BuildResult(
-        tuple(problems), tuple(summaries), tuple(written), tuple(unchanged), separators
+        tuple(problems),
+        tuple(summaries),
+        tuple(written),
+        tuple(unchanged),
+        separators,
+        accepted_changes(carried, plan.output_dir, plan.formats),
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckkit.exporters import Separators
+from deckkit.pipeline.schema_changes import AcceptedChange
 from deckkit.problems import Problem
 
 
@@ -35,6 +36,9 @@ class BuildResult:
     written: tuple[Path, ...] = ()
     unchanged: tuple[Path, ...] = ()
     quizlet_separators: dict[str, Separators] = field(default_factory=dict)
+    # Changes of declared note types' fields or templates the build carried, with what learners
+    # must do (`accept_note_type_changes`).
+    note_type_changes: tuple[AcceptedChange, ...] = ()
 
     @property
     def ok(self) -> bool:

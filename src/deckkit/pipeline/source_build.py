@@ -23,15 +23,17 @@ from deckkit.lockfile import (
     declared_note_type_entries,
     stamps_from,
 )
-from deckkit.model import Card, Deck, deck_from_source
+from deckkit.model import Deck, deck_from_source
 from deckkit.pipeline.cache import CachedDeck, source_fingerprint
 from deckkit.pipeline.forking import can_fork, run_forked
-from deckkit.pipeline.plan import BuildPlan, mtime_stamps, stamps_key
+from deckkit.pipeline.plan import BuildPlan, deck_note_types, mtime_stamps, stamps_key
 from deckkit.pipeline.results import DeckSummary
-from deckkit.problems import Problem
+from deckkit.pipeline.schema_changes import SchemaChange, check_schema_changes
+from deckkit.problems import Problem, display_path
 from deckkit.sources.checks import source_problems
 from deckkit.sources.declared import is_note_type_file
 from deckkit.sources.loader import LoadedSource, gc_paused, load_source
+from deckkit.sources.note_type_conflicts import NoteTypeAnchor, note_type_anchors
 from deckkit.sources.schema import schema_problems
 from deckkit.sources.validation import located_problems
 from deckkit.stamps import Stamps
@@ -57,6 +59,8 @@ class SourceOutcome:
     cached: CachedDeck | None = None
     separators: Separators | None = None
     lock_lines: list[str] | None = None  # deck_lines(entries), made once for two uses
+    note_types: tuple[NoteTypeAnchor, ...] = ()  # the note types it declares, for the cross check
+    note_type_changes: tuple[SchemaChange, ...] = ()  # changes of their schema it carries
 
 
 def build_source_in_worker(plan: BuildPlan, path: Path) -> SourceOutcome:
@@ -110,13 +114,24 @@ def export_checked(
         anchor = (source.display, mark.line, mark.column)
     else:
         deck_id = None
-    if any(p.severity == "error" for p in problems) or is_note_type_file(data):
-        # A note-type file is checked (its decks read it) but has no outputs of its own.
+    if any(p.severity == "error" for p in problems):
         return SourceOutcome(path, tuple(problems), deck_id, anchor)
+    anchors = tuple(note_type_anchors(source))
+    if is_note_type_file(data):
+        # A note-type file is checked (its decks read it) but has no outputs of its own.
+        return SourceOutcome(path, tuple(problems), deck_id, anchor, note_types=anchors)
     deck = deck_from_source(source)
     entries = None
     declared: dict[str, Entry] = {}
+    carried: list[SchemaChange] = []
     if plan.lock is not None:
+        accepted = plan.accept_note_type_changes
+        lockfile = display_path(plan.lockfile) if plan.lockfile else "the lockfile"
+        refused, carried = check_schema_changes(
+            source, deck, plan.lock, accepted, lockfile=lockfile
+        )
+        if refused:
+            return SourceOutcome(path, (*problems, *refused), deck_id, anchor, note_types=anchors)
         entries = deck_entries(plan.lock.notes.get(deck.id, {}), deck, plan.now)
         declared = declared_note_type_entries(plan.lock, deck, plan.now)
         stamps = stamps_from(entries, {**plan.note_types, **declared}, deck)
@@ -128,20 +143,21 @@ def export_checked(
         id=deck.id,
         name=deck.name,
         source=path,
-        notes_by_type=dict(Counter(map(summary_type, deck.cards))),
+        notes_by_type=dict(Counter(card.kind for card in deck.cards)),
         anki_cards=sum(map(len, deck.card_ordinals)),
     )
     # Every file the outputs are made from besides the source: media, note-type files, templates.
     media = tuple(dict.fromkeys([*(str(m.source) for m in deck.media), *map(str, deck.files)]))
     lock_lines = deck_lines(entries) if entries is not None else None
-    # As the next build's plan will see them: the lockfile's note types, this deck's updated.
-    known_note_types = {**(plan.lock.note_types if plan.lock else {}), **plan.note_types, **declared}
+    # As the next build's plan will see them: deckkit's note types, and this deck's updated.
+    known_note_types = deck_note_types(plan.note_types, declared, declared)
     cached = CachedDeck(
         fingerprint=source_fingerprint(
             plan.settings,
             path.read_bytes(),
             (Path(m) for m in media),
-            stamps_key(path, known_note_types if plan.lock else plan.note_types, lock_lines),
+            stamps_key(path, known_note_types, lock_lines),
+            anchors,
         ),
         deck_id=deck.id,
         name=deck.name,
@@ -152,6 +168,7 @@ def export_checked(
         outputs={},  # filled in once the files are published
         separators=(separators.term, separators.card) if separators else None,
         warnings=tuple((p.path, p.line, p.column, p.message, p.code) for p in problems),
+        note_types=anchors,
     )
     return SourceOutcome(
         path=path,
@@ -165,14 +182,9 @@ def export_checked(
         cached=cached,
         separators=separators,
         lock_lines=lock_lines,
+        note_types=anchors,
+        note_type_changes=tuple(carried),
     )
-
-
-def summary_type(card: Card) -> str:
-    """How a build's summary counts a note: by card type, or a declared note type's name."""
-    if card.note_type is not None and card.note_type.kind is None:
-        return card.note_type.name
-    return card.type
 
 
 def _export(plan: BuildPlan, deck: Deck, stamps: Stamps) -> Staged:

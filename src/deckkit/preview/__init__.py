@@ -42,6 +42,7 @@ inline SVG and MathML (marked), links (they keep their text and show their addre
 
 from __future__ import annotations
 
+import filecmp
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ from deckkit.preview.page import GENERATOR, page_html
 from deckkit.preview.sanitise import MEDIA_DIR
 from deckkit.preview.templates import render_template, reveal_cloze_text
 from deckkit.problems import Problem
+from deckkit.sources.declared import is_note_type_file
 from deckkit.sources.validation import ValidationResult, validate
 
 PAGE_NAME = "index.html"
@@ -86,7 +88,11 @@ def write_preview(
     validation: ValidationResult = validate(paths, strict=strict)
     if not validation.ok:
         return PreviewResult(validation.problems)
-    decks = [deck_from_source(source) for source in validation.sources]
+    decks = [
+        deck_from_source(source)
+        for source in validation.sources
+        if not is_note_type_file(source.data)  # read by the decks naming it; no cards of its own
+    ]
     html = page_html(decks)
     page = output_dir / PAGE_NAME
     prepare_output_dir(output_dir)
@@ -113,8 +119,13 @@ def _refuse_foreign_page(page: Path) -> None:
 
 
 def _copy_media(source: Path, target: Path) -> None:
-    # Packed names carry a hash of the content: a file already there under that name is the same.
-    if target.is_file() and target.stat().st_size == source.stat().st_size:
+    # A file already there with the same content is left alone (most names carry a hash of the
+    # content, but template media and decks kept as Anki had them keep their own names).
+    if (
+        target.is_file()
+        and target.stat().st_size == source.stat().st_size
+        and filecmp.cmp(target, source, shallow=False)
+    ):
         return
     write_atomically(target, lambda temp: shutil.copyfile(source, temp))
 

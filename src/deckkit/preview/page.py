@@ -72,7 +72,7 @@ def page_html(decks: Sequence[Deck]) -> str:
     tags = sorted({t for c in cards for t in _shown_tags(c.card)}, key=str.casefold)
     levels = [lv for lv in LEVELS if any(c.card.level == lv for c in cards)]
     levels += sorted({c.card.level for c in cards if c.card.level and c.card.level not in LEVELS})
-    types = list(dict.fromkeys(c.card.type for c in cards))
+    types = list(dict.fromkeys(c.card.kind for c in cards))
     deck_options = [(d.id, d.name) for d in decks]
     summary = f"{_count(len(cards), 'card')} from {_count(len(decks), 'deck')}"
     filters = (
@@ -153,7 +153,7 @@ def _article(preview: PreviewCard, media: Collection[str]) -> str:
         "data-deck": preview.deck.id,
         "data-card": card.id,
         "data-ordinal": str(preview.ordinal + 1),
-        "data-type": card.type,
+        "data-type": card.kind,
         "data-level": card.level or "",
         "data-tags": " ".join(tags),
     }
@@ -163,7 +163,7 @@ def _article(preview: PreviewCard, media: Collection[str]) -> str:
     which = f" · {preview.template_name}" if preview.count > 1 else ""
     meta = [
         f'<span class="dk-deck" title="deck">{escape(preview.deck.name)}</span>',
-        f'<span class="dk-pill dk-type">{escape(card.type.replace("_", " "))}</span>',
+        f'<span class="dk-pill dk-type">{escape(card.kind.replace("_", " "))}</span>',
     ]
     if card.level:
         meta.append(

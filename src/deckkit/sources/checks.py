@@ -30,6 +30,7 @@ from deckkit.fieldtext.media import (
 from deckkit.filenames import names_a_device
 from deckkit.notetypes import NOTE_TYPES, template_syntax_problem
 from deckkit.problems import Problem, shorten
+from deckkit.sources.declared import declared_note_types
 from deckkit.sources.loader import LoadedSource
 from deckkit.sources.positions import ValuePositions
 from deckkit.sources.text_checks import check_field_text, check_note_type_code, template_sides
@@ -176,7 +177,9 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
     fields: list[tuple[tuple[Any, ...], Any]] = []
     as_written = isinstance(data, dict) and data.get("exactly_as_written") is True
     missing = data.get("missing_media") if isinstance(data, dict) else None
-    known_missing = {m for m in missing if isinstance(m, str)} if isinstance(missing, list) else set()
+    known_missing = (
+        {m for m in missing if isinstance(m, str)} if isinstance(missing, list) else set()
+    )
     if isinstance(data, dict):
         fields.append((("description",), data.get("description")))
     for index, card in _cards(source):
@@ -419,6 +422,12 @@ def _some_names(names: Iterable[str]) -> str:
     return shown + (", ..." if len(listed) > _NAMES_SHOWN else "")
 
 
+def check_note_type_files(source: LoadedSource) -> Iterator[Problem]:
+    """The files a source's note types are read from (note-type files, templates, CSS) must
+    exist inside the source's folder and be readable."""
+    yield from declared_note_types(source).problems
+
+
 Check = Callable[[LoadedSource], Iterator[Problem]]
 CHECKS: Sequence[Check] = (
     check_duplicate_card_ids,
@@ -433,6 +442,7 @@ CHECKS: Sequence[Check] = (
     check_template_syntax,
     check_portable_deck_id,
     check_card_note_types,
+    check_note_type_files,
 )
 
 

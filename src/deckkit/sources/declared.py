@@ -171,7 +171,9 @@ def _file_named(
         problem = (f"{what} '{shorten(name)}' is larger than a source may be", "check.file-size")
     message, code = problem
     if code == "check.media-missing":
-        message = f"{what} '{shorten(name)}' does not exist (looked for {display_path(folder)}/{name})"
+        message = (
+            f"{what} '{shorten(name)}' does not exist (looked for {display_path(folder)}/{name})"
+        )
         code = "check.file-missing"
     elif code == "check.media-outside":
         message = message.replace("media", what, 1)
@@ -193,10 +195,13 @@ def _declared(
     base: PathKey = ("note_types", index)
     files: list[Path] = []
 
-    def text(inline: str, file_key: str, path: PathKey, holder: Mapping[str, Any]) -> tuple[str, TextPlace]:
+    def text(
+        inline: str, file_key: str, path: PathKey, holder: Mapping[str, Any]
+    ) -> tuple[str, TextPlace]:
         if file_key in holder and isinstance(holder[file_key], str):
             where = (*path, file_key)
-            target = _file_named(source, where, holder[file_key], found, what="file")
+            what = "CSS file" if inline == "css" else "template file"
+            target = _file_named(source, where, holder[file_key], found, what=what)
             if target is None:
                 return "", TextPlace(source, where)
             files.append(target)

@@ -15,6 +15,7 @@ from deckkit.problems import Problem, sort_problems
 from deckkit.sources.checks import duplicate_deck_ids, source_problems
 from deckkit.sources.discovery import discover_sources
 from deckkit.sources.loader import LoadedSource, gc_paused, load_source
+from deckkit.sources.note_type_conflicts import conflicting_declarations
 from deckkit.sources.schema import schema_problems
 
 
@@ -70,10 +71,14 @@ def validate(paths: Sequence[Path] = (), *, strict: bool = False) -> ValidationR
     """
     with gc_paused():
         sources: list[LoadedSource] = []
+        valid: list[LoadedSource] = []  # whose note types the check across files may read
         problems: list[Problem] = []
         for path in discover_sources(paths):
             source, found = check_source(path, strict=strict)
             sources.append(source)
+            if not any(p.severity == "error" for p in found):
+                valid.append(source)
             problems += found
         problems += duplicate_deck_ids(sources)
+        problems += conflicting_declarations(valid)
         return ValidationResult(tuple(sources), tuple(sort_problems(problems)))
