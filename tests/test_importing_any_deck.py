@@ -585,3 +585,31 @@ def test_a_deck_with_errors_gets_no_times_until_it_is_fixed(tmp_path: Path) -> N
     times = json.loads((tmp_path / "deckkit.lock").read_text("utf-8"))["notes"]
     assert list(times) == ["e"]
     assert times["e"]["a"]["mod"] == 7
+
+
+def test_a_note_type_stamped_in_milliseconds_builds_and_its_changes_reach_learners(
+    tmp_path: Path, collection: Collection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    author = Collection(str(_folder(tmp_path / "ms-author") / "collection.anki2"))
+    try:
+        basic = author.models.copy(author.models.by_name("Basic"))  # a name learners lack
+        deck = author.decks.id("Stamped")
+        note = author.new_note(basic)
+        note["Front"], note["Back"] = "a", "b"
+        author.add_note(note, deck)
+        author.db.execute(
+            "update notetypes set mtime_secs = 1700000000123 where id = ?", basic["id"]
+        )
+        package = export_package(author, deck, tmp_path / "stamped.apkg")
+    finally:
+        author.close()
+    import_apkg(collection, package)
+    monkeypatch.chdir(tmp_path)
+    deckkit("import", package, "-o", "sources")
+    log = import_apkg(collection, build_apkg()[0])  # builds: the clock is not behind
+    assert (len(log.new), len(log.updated)) == (0, 0)
+    assert collection.models.get(basic["id"])["mod"] == 1_700_000_000_123
+    source = Path("sources/stamped.yaml")
+    source.write_text(source.read_text("utf-8").replace("color: black;", "color: navy;"), "utf-8")
+    import_apkg(collection, build_apkg()[0])
+    assert "color: navy;" in collection.models.get(basic["id"])["css"]
