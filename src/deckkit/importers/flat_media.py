@@ -181,7 +181,10 @@ def template_media(texts: Iterable[str], names: AbstractSet[str]) -> list[str]:
 def _why_not_portable(name: str) -> str:
     if names_a_device(name):
         return "Windows reserves the name for a device"
-    return "not a name every system can hold: Windows refuses some characters and trailing dots"
+    return (
+        "not a name every system can hold: Windows refuses some characters and trailing dots, "
+        "Anki names longer than 120 bytes"
+    )
 
 
 def _same_bytes(one: Path, other: Path) -> bool:
