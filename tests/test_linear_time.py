@@ -327,6 +327,37 @@ def test_mapping_a_note_type_of_thousands_of_fields_takes_linear_time(tmp_path: 
     assert_linear(setup, "roles_for(note_type)", 2_500, tmp_path)
 
 
+def test_finding_the_files_a_stranger_s_templates_load_takes_linear_time(tmp_path: Path) -> None:
+    """Which of a package's ``_`` files its templates and CSS load: thousands of files, and CSS
+    of thousands of unclosed ``url(_`` (a pattern reading lazily to a ')' read on to the end
+    from each). Reaches inside (deckkit.importers.flat_media), timed alone."""
+    setup = """
+        from deckkit.importers.flat_media import template_media
+        names = {f"_f{i}.woff2" for i in range(size)}
+        css = "url(_" * size + "".join(f'url("_f{i}.woff2")' for i in range(0, size, 7))
+    """
+    call = "assert len(template_media([css, '{{Front}}'], names)) == len(range(0, size, 7))"
+    assert_linear(setup, call, 100_000, tmp_path)
+
+
+def test_naming_thousands_of_files_that_differ_only_in_case_takes_linear_time(
+    tmp_path: Path,
+) -> None:
+    """Files one on macOS and Windows are renamed: each numbered from where the last stopped.
+    Reaches inside (deckkit.importers.flat_media), timed alone."""
+    setup = """
+        import itertools
+        from deckkit.importers.flat_media import FlatMedia
+        folder = Path("media")
+        folder.mkdir(exist_ok=True)
+        spellings = itertools.product(*(("a", "A") for _ in range(size.bit_length())))
+        names = ("".join(letters) + ".png" for letters in itertools.islice(spellings, size))
+        files = {name: folder / "x" for name in names}
+    """
+    call = "assert len(FlatMedia(folder, dict(sorted(files.items()))).renamed) == len(files) - 1"
+    assert_linear(setup, call, 2_000, tmp_path)
+
+
 def many_note_types(size: int) -> str:
     """A source declaring ``size`` note types, whose ``size`` cards each name an undeclared one."""
     lines = ["deck: Attack", "id: attack", "cards:"]

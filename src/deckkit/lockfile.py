@@ -153,8 +153,10 @@ def declared_note_type_entries(lock: Lock, deck: Deck, now: int) -> dict[str, En
 
 
 def newest_time(lock: Lock) -> int:
-    """The newest time, in seconds, of any note or note type in the lock (0 for none)."""
-    times = [entry.mod for entry in lock.note_types.values()]
+    """The newest time, in seconds, of any note or note type in the lock (0 for none). A note
+    type too may have a time in milliseconds (``deckkit import`` keeps it as the package has it:
+    its learners hold it so, and a change of it gets that time plus one)."""
+    times = [e.mod // 1000 if e.mod >= MS_TIMES else e.mod for e in lock.note_types.values()]
     for entries in lock.notes.values():
         times += [e.mod // 1000 if e.mod >= MS_TIMES else e.mod for e in entries.values()]
     return max(times, default=0)

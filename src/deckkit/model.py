@@ -160,7 +160,7 @@ def deck_from_source(source: LoadedSource) -> Deck:
 
 _BUILTIN_BY_NAME = {t.name: builtin_as_declared(t) for t in NOTE_TYPES.values()}
 # Anki's JSON key for each field option a declaration may give.
-_FIELD_OPTIONS = {
+FIELD_OPTIONS = {
     "font": "font",
     "size": "size",
     "rtl": "rtl",
@@ -170,7 +170,7 @@ _FIELD_OPTIONS = {
     "collapsed": "collapsed",
     "exclude_from_search": "excludeFromSearch",
 }
-_TEMPLATE_OPTIONS = {
+TEMPLATE_OPTIONS = {
     "browser_front": "bqfmt",
     "browser_back": "bafmt",
     "browser_font": "bfont",
@@ -187,14 +187,14 @@ def anki_note_type(declared: DeclaredNoteType) -> AnkiNoteType:
     required = []
     for name, given in field_options(raw):
         fields.append((name, given.get("role") if kind else None))
-        options.append(tuple((_FIELD_OPTIONS[k], given[k]) for k in _FIELD_OPTIONS if k in given))
+        options.append(tuple((FIELD_OPTIONS[k], given[k]) for k in FIELD_OPTIONS if k in given))
         if given.get("required"):
             required.append(name)
     names = [name for name, _role in fields]
     sort_field = raw.get("sort_field")
     templates = raw.get("templates") or []
     template_options = tuple(
-        tuple((_TEMPLATE_OPTIONS[k], t[k]) for k in _TEMPLATE_OPTIONS if k in t) for t in templates
+        tuple((TEMPLATE_OPTIONS[k], t[k]) for k in TEMPLATE_OPTIONS if k in t) for t in templates
     )
     folder = declared.source.path.parent
     return AnkiNoteType(
@@ -269,3 +269,9 @@ def _content(kind: str, raw: dict[str, Any], html: Any) -> Content:
             answer=html(raw.get("answer")),
         )
     raise ValueError(f"unknown card type {kind!r}")  # unreachable after validation
+
+
+def content_as_written(kind: str, keys: dict[str, Any]) -> Content:
+    """A card's content from its keys, taken as they are (a deck ``exactly_as_written``, media
+    aside): ``deckkit import`` checks with it that a card gives back its note's fields."""
+    return _content(kind, keys, lambda value: "" if value is None else str(value))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from deckkit.cardtypes import FIELDS_CARD_TYPE
 from deckkit.cli.advice import library_errors
 from deckkit.cli.common import EXIT_CLEAN, EXIT_PROBLEMS
 from deckkit.cli.reporters import REPORT_FORMAT, REPORTERS
@@ -19,6 +20,7 @@ from deckkit.importers import (
     import_file,
     parse_separator,
 )
+from deckkit.lockfile import DEFAULT_LOCKFILE
 from deckkit.problems import display_path
 
 
@@ -44,8 +46,11 @@ from deckkit.problems import display_path
 @click.option(
     "--lockfile",
     type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="deckkit.lock of the sources FILE was built from: their cards get back their ids.",
+    default=Path(DEFAULT_LOCKFILE),
+    show_default=True,
+    help="The lockfile `deckkit build` uses: the notes' times in an Anki package are recorded "
+    "in it (so the first build changes nothing for learners); a deck built from sources gets "
+    "back its card ids from it.",
 )
 @click.option("--force", is_flag=True, help="Replace existing files in the output folder.")
 @click.option(
@@ -91,11 +96,12 @@ def import_command(
     pip install 'deckkit[anki]'.
 
     Every card keeps its note's GUID (key `guid`) and, from an Anki package, its note type (key
-    `note_type`, declared under `note_types`), so importing the rebuilt deck into the collection it
-    came from updates those notes. Notes whose note type cannot be mapped to a card type are
-    reported, not lost. The written sources are validated: --format prints their problems as
-    text, json or github (then stdout holds only the problems and the summary goes to stderr).
-    Exit status: 0 written, 1 the written sources have problems, 2 usage error.
+    `note_type`, declared under `note_types`, whatever its fields and templates), its field text
+    byte for byte (`exactly_as_written`) and its media under their names, and the lockfile gets
+    each note's time in the package: importing the rebuilt deck into the collection it came from
+    changes nothing until a source is edited. The written sources are validated: --format prints
+    their problems as text, json or github (then stdout holds only the problems and the summary
+    goes to stderr). Exit status: 0 written, 1 the written sources have problems, 2 usage error.
 
     \b
     Examples:
@@ -128,7 +134,9 @@ def import_command(
 def summary(result: ImportResult) -> list[str]:
     """What the import wrote and what it left out, for people: the lines to print."""
     by_type = result.cards_by_type()
-    kinds = ", ".join(f"{count} {kind}" for kind, count in sorted(by_type.items()))
+    kinds = ", ".join(
+        f"{count} {_KIND_NAMES.get(kind, kind)}" for kind, count in sorted(by_type.items())
+    )
     lines = [
         f"imported {len(result.decks)} deck(s) from {display_path(result.source)} "
         f"({FORMAT_NAMES[result.format]}): {sum(by_type.values())} cards"
@@ -144,7 +152,11 @@ def summary(result: ImportResult) -> list[str]:
             lines.append(f"  {display_path(result.schema)}")
     if result.media:
         media_dir = display_path(result.output_dir / "media")
-        lines.append(f"media: {len(result.media)} file(s) extracted into {media_dir}")
+        how = " under their names in the package" if result.lock or result.renamed else ""
+        lines.append(f"media: {len(result.media)} file(s) extracted into {media_dir}{how}")
+    lines += [
+        f"media renamed, references rewritten: {renamed.describe()}" for renamed in result.renamed
+    ]
     lines += [skipped.describe() for skipped in result.skipped]
     if result.kept:
         kept = ", ".join(
@@ -161,10 +173,40 @@ def summary(result: ImportResult) -> list[str]:
             "Change Note Type (review history is kept):"
         )
         lines += [f"  {conversion.describe()}" for conversion in result.conversions]
+    lines += _lock_lines(result)
     lines += [f"note: {_with_options(notice)}" for notice in result.notices]
     if result.decks:
         folder = display_path(result.output_dir)
         lines.append(f"next: deckkit validate {folder} && deckkit build {folder}")
+    return lines
+
+
+_KIND_NAMES = {FIELDS_CARD_TYPE: "by field name"}
+
+
+def _lock_lines(result: ImportResult) -> list[str]:
+    """What the import recorded in the lockfile, and what that means for learners."""
+    lock = result.lock
+    if lock is None:
+        return []
+    lines = [
+        f"lockfile: {display_path(lock.path)} records the times in the package of "
+        f"{lock.notes} note(s) and {lock.note_types} note type(s): the first build changes "
+        "nothing in a learner's collection; commit it with the sources"
+    ]
+    if lock.millisecond_notes:
+        lines.append(
+            f"note: {lock.millisecond_notes} note(s) have modification times in milliseconds "
+            "(some tools write them, and learners hold them so); the lockfile keeps them in "
+            "seconds, marked ms: the first build is older than the learner's notes and their "
+            "edits, and an edit of yours is stamped in milliseconds, newer to Anki"
+        )
+    if lock.left_out:
+        decks = ", ".join(f"'{name}'" for name in lock.left_out)
+        lines.append(
+            f"note: no times recorded for {decks}, which have errors: fix them and import again, "
+            "or the first build gives their notes new times and replaces the learner's"
+        )
     return lines
 
 

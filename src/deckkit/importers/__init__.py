@@ -15,7 +15,9 @@ from pathlib import Path
 
 from deckkit.errors import CannotImport, UnknownImportFormat
 from deckkit.importers.anki import AnkiPackageReader, AnkiTextReader
+from deckkit.importers.flat_media import existing_media
 from deckkit.importers.ids import existing_deck_ids, lockfile_ids
+from deckkit.importers.locking import record_times
 from deckkit.importers.plan import plan_import
 from deckkit.importers.quizlet import SEPARATORS_ADVICE, QuizletReader, parse_separator
 from deckkit.importers.types import (
@@ -75,6 +77,10 @@ def import_file(
     Only a regular file is read, within the caps of :mod:`deckkit.budgets` (set by environment
     variables): over a cap, :class:`~deckkit.errors.ImportTooLarge` is raised before anything
     is written.
+
+    ``lockfile``: its ids are given back to the cards of a deck deckkit built (when it exists),
+    and, for an Anki package, each note's and note type's time in the package is recorded in it
+    (created if need be, other entries kept: :mod:`.locking`).
     """
     if not path.exists():  # one that is not a regular file is refused by its reader, unread
         raise CannotImport(f"no such file: {path}")
@@ -86,9 +92,20 @@ def import_file(
     reserved = existing_deck_ids(output_dir)
     options = ReadOptions(term_separator or "\t", card_separator or "\n", deck_name, media_dir)
     with READERS[chosen].read(path, options) as collected:
-        plan = plan_import(collected, lock_ids=lock_ids, reserved_ids=reserved, origin=path.name)
+        plan = plan_import(
+            collected,
+            lock_ids=lock_ids,
+            reserved_ids=reserved,
+            origin=path.name,
+            existing_media=existing_media(output_dir),
+        )
         written = write_plan(plan, output_dir, force=force)
-    problems = validate([deck.path for deck in written.decks]).problems if written.decks else ()
+        with_times = collected.note_types_are_original  # a package's notes have their times
+    validation = validate([deck.path for deck in written.decks]) if written.decks else None
+    problems = validation.problems if validation else ()
+    lock = None
+    if lockfile is not None and with_times and validation is not None:
+        lock = record_times(lockfile, plan.decks, validation.sources, problems)
     return ImportResult(
         source=path,
         format=chosen,
@@ -101,6 +118,9 @@ def import_file(
         problems=tuple(problems),
         conversions=plan.conversions,
         kept=plan.kept,
+        renamed=plan.renamed,
+        missing_media=plan.missing_media,
+        lock=lock,
     )
 
 

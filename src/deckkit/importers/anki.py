@@ -28,9 +28,10 @@ from typing import Any
 from deckkit.atomic import scratch_folder
 from deckkit.budgets import NOTES
 from deckkit.errors import CannotImport, ImportTooLarge
-from deckkit.importers.package import checked_copy
+from deckkit.importers.package import checked_copy, left_out_media
 from deckkit.importers.reading import decode, read_bytes, read_start
 from deckkit.importers.types import Collected, NoteTypeInfo, ReadOptions, Skipped, SourceNote
+from deckkit.model import FIELD_OPTIONS, TEMPLATE_OPTIONS
 from deckkit.notetypes import NOTE_TYPES
 
 INSTALL_ANKI = "pip install 'deckkit[anki]'"
@@ -148,7 +149,10 @@ def read_anki_package(path: Path, scratch: Path, *, collection_package: bool = F
         if notes > NOTES.cap():  # before reading them: each costs deckkit a few kilobytes
             raise ImportTooLarge(NOTES.refusal(str(path), found=notes))
         collected = _collected_from(col, deckkit_ids={t.id: kind for kind, t in NOTE_TYPES.items()})
-        return replace(collected, note_types_are_original=True)
+        left_out = scratch / "left-out-media"
+        left_out.mkdir()
+        unused = left_out_media(package, Path(col.media.dir()), left_out)
+        return replace(collected, note_types_are_original=True, unused_media=tuple(unused))
     finally:
         col.close()
 
@@ -298,8 +302,8 @@ def _collected_from(col: Any, *, deckkit_ids: dict[int, str]) -> Collected:
     note_types: dict[int, NoteTypeInfo] = {}
     notes = []
     used_decks: set[int] = set()
-    for nid, guid, mid, tags, flds in col.db.all(
-        "select id, guid, mid, tags, flds from notes order by id"
+    for nid, guid, mid, mod, tags, flds in col.db.all(
+        "select id, guid, mid, mod, tags, flds from notes order by id"
     ):
         mid = int(mid)
         if mid not in note_types:
@@ -313,6 +317,7 @@ def _collected_from(col: Any, *, deckkit_ids: dict[int, str]) -> Collected:
                 fields=tuple(str(flds).split("\x1f")),
                 tags=tuple(col.tags.split(tags)),
                 deck=deck_names.get(did, "Default"),
+                mod=int(mod),
             )
         )
     descriptions = {}
@@ -324,10 +329,10 @@ def _collected_from(col: Any, *, deckkit_ids: dict[int, str]) -> Collected:
 
 
 def _note_type_info(model: dict[str, Any], deckkit_ids: dict[int, str]) -> NoteTypeInfo:
-    fields = tuple(str(f["name"]) for f in sorted(model["flds"], key=lambda f: f["ord"]))
-    templates = tuple(
-        (str(t["qfmt"]), str(t["afmt"])) for t in sorted(model["tmpls"], key=lambda t: t["ord"])
-    )
+    ordered_fields = sorted(model["flds"], key=lambda f: f["ord"])
+    ordered_templates = sorted(model["tmpls"], key=lambda t: t["ord"])
+    fields = tuple(str(f["name"]) for f in ordered_fields)
+    templates = tuple((str(t["qfmt"]), str(t["afmt"])) for t in ordered_templates)
     kind = deckkit_ids.get(int(model["id"]))
     # Only while the fields are still deckkit's: a note type edited in Anki is read by structure.
     if kind is not None and fields != NOTE_TYPES[kind].fields:
@@ -340,11 +345,27 @@ def _note_type_info(model: dict[str, Any], deckkit_ids: dict[int, str]) -> NoteT
         is_cloze=int(model.get("type", 0)) == 1,
         deckkit_kind=kind,
         mod=int(model.get("mod") or 0),
-        template_names=tuple(
-            str(t["name"]) for t in sorted(model["tmpls"], key=lambda t: t["ord"])
-        ),
+        template_names=tuple(str(t["name"]) for t in ordered_templates),
         css=str(model.get("css") or ""),
+        field_options=tuple(
+            tuple((key, f[key]) for key in FIELD_OPTIONS.values() if key in f)
+            for f in ordered_fields
+        ),
+        template_options=tuple(
+            tuple((key, t[key]) for key in TEMPLATE_OPTIONS.values() if key in t)
+            for t in ordered_templates
+        ),
+        sort_field=int(model.get("sortf") or 0),
+        latex=(
+            _text_or_none(model.get("latexPre")),
+            _text_or_none(model.get("latexPost")),
+            bool(model.get("latexsvg")),
+        ),
     )
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _reason(error: BaseException) -> str:

@@ -82,9 +82,10 @@ def existing_deck_ids(output_dir: Path) -> set[str]:
 
 
 def lockfile_ids(lockfile: Path) -> dict[str, tuple[str, str]]:
-    """GUID → (deck id, card id) for every note of a deckkit lockfile."""
-    if not lockfile.is_file():
-        raise CannotImport(f"no such lockfile: {lockfile}")
+    """GUID → (deck id, card id) for every note of a deckkit lockfile (none when there is no
+    lockfile yet: an import of a package makes one)."""
+    if lockfile.exists() and not lockfile.is_file():
+        raise CannotImport(f"lockfile {lockfile} is not a file")
     lock = read_lockfile(lockfile)
     return {
         note_guid(deck_id, card_id): (deck_id, card_id)

@@ -123,17 +123,25 @@ def _is_section(template: str, name: str) -> bool:
     return bool(re.search(r"\{\{#\s*" + re.escape(name) + r"\s*\}\}", template))
 
 
-def card_content(roles: Roles, fields: Sequence[str]) -> tuple[str, dict[str, Any]] | str:
-    """(card type, source keys) for one note, or why it cannot be imported."""
+def card_content(
+    roles: Roles, fields: Sequence[str], *, readable: bool = True
+) -> tuple[str, dict[str, Any]] | str:
+    """(card type, source keys) for one note, or why it cannot be imported.
+
+    ``readable``: undo deckkit's escaping where that is exact (:func:`readable_html`); without
+    it, the keys hold the fields' text as it is (a deck written ``exactly_as_written``).
+    """
     kind = roles.kind
     if kind == "optional_reversed":
         assert roles.switch is not None
         kind = "reversed" if not is_blank(fields[roles.switch]) else "basic"
-    read = _keys(kind, partial(_field, roles, fields))
+    read = _keys(kind, partial(_field, roles, fields), readable=readable)
     if isinstance(read, str):
         return read
     keys = {
-        key: readable_html(value) if isinstance(value, str) and not is_letters(kind, key) else value
+        key: readable_html(value)
+        if readable and isinstance(value, str) and not is_letters(kind, key)
+        else value
         for key, value in read.items()
     }
     required = CARD_TYPES[kind].required
@@ -152,8 +160,9 @@ def _field(roles: Roles, fields: Sequence[str], role: str) -> str:
     return fields[position] if position is not None and position < len(fields) else ""
 
 
-def _keys(kind: str, get: Callable[[str], str]) -> dict[str, Any] | str:
+def _keys(kind: str, get: Callable[[str], str], *, readable: bool) -> dict[str, Any] | str:
     """A card's keys from its note's fields, before un-escaping; or why they cannot be read."""
+    as_read = readable_html if readable else str
     if kind in ROLE_CARD_TYPES:  # each key is one field's text, as it is
         keys = {role: get(role) for role in CARD_TYPES[kind].roles}
         if kind == "cloze" and not cloze_numbers(keys["text"]):
@@ -166,7 +175,7 @@ def _keys(kind: str, get: Callable[[str], str]) -> dict[str, Any] | str:
         choices, correct = parsed
         return {
             "question": get("question"),
-            "choices": [readable_html(choice) for choice in choices],
+            "choices": [as_read(choice) for choice in choices],
             "answer": correct[0] if len(correct) == 1 else list(correct),
             "explanation": get("explanation"),
         }
@@ -177,7 +186,7 @@ def _keys(kind: str, get: Callable[[str], str]) -> dict[str, Any] | str:
         return {
             "prompt": get("prompt"),
             "hint": get("hint"),
-            "concepts": [readable_html(c) for c in concepts],
+            "concepts": [as_read(c) for c in concepts],
             "answer": get("answer"),
         }
     raise ValueError(kind)  # pragma: no cover - roles_for only makes the kinds above

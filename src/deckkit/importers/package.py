@@ -22,9 +22,12 @@ Anki thus reads exactly the bytes that were counted, and nothing else of the inp
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import struct
 import sys
+import unicodedata
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -302,3 +305,96 @@ def _zstd() -> Any:
 def _reason(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return text[0] if text else type(error).__name__
+
+
+def left_out_media(package: Path, media_folder: Path, folder: Path) -> list[tuple[str, Path]]:
+    """The media files of a checked package (:func:`checked_copy`) that Anki's importer left out
+    of ``media_folder``, extracted into ``folder``: (name in the package, file) pairs.
+
+    Anki's importer keeps the files notes refer to, and those whose names start with ``_`` or
+    ``latex-``; a package may carry others (an older Anki's, another tool's). Each is written as
+    ``folder/<its index>``, never under its own name: a stranger's name is only ever data here.
+    A file whose bytes Anki kept under another name (one it normalised) is not left out.
+    """
+    with zipfile.ZipFile(package) as archive:
+        entries = {entry.info.filename: entry for entry in _entries(archive, "a checked package")}
+        listed = entries.get(MEDIA_LIST)
+        if listed is None:
+            return []
+        kept = {unicodedata.normalize("NFC", name) for name in _names_in(media_folder)}
+        sizes = _sizes(media_folder)
+        left_out = []
+        for index, name in _media_names(archive, listed):
+            entry = entries.get(str(index))
+            if entry is None or unicodedata.normalize("NFC", name) in kept:
+                continue
+            target = folder / str(index)
+            with archive.open(entry.info) as source, target.open("wb") as out:
+                _unpack(source, out, zstd=entry.zstd)
+            if not any(_same(target, other) for other in sizes.get(target.stat().st_size, ())):
+                left_out.append((name, target))
+        return left_out
+
+
+def _names_in(folder: Path) -> list[str]:
+    return [entry.name for entry in folder.iterdir()] if folder.is_dir() else []
+
+
+def _sizes(folder: Path) -> dict[int, list[Path]]:
+    """The files of a folder by size, to compare an extracted file only with those of its size."""
+    by_size: dict[int, list[Path]] = {}
+    if folder.is_dir():
+        for entry in folder.iterdir():
+            if entry.is_file():
+                by_size.setdefault(entry.stat().st_size, []).append(entry)
+    return by_size
+
+
+def _same(one: Path, other: Path) -> bool:
+    return one.read_bytes() == other.read_bytes()
+
+
+def _media_names(archive: zipfile.ZipFile, listed: _Entry) -> list[tuple[int, str]]:
+    """(zip entry index, file name) for each file a package's media list names, as Anki reads
+    the list (a JSON map in older packages, zstd-compressed MediaEntries in the newest); names
+    that are not one plain file name are left out, as Anki refuses them."""
+    with archive.open(listed.info) as source:
+        data = io.BytesIO()
+        _unpack(source, data, zstd=listed.zstd)
+    names: list[tuple[int, str]] = []
+    try:
+        if listed.zstd:
+            from anki.import_export_pb2 import MediaEntries
+
+            names = list(
+                enumerate(entry.name for entry in MediaEntries.FromString(data.getvalue()).entries)
+            )
+        else:
+            mapping = json.loads(data.getvalue())
+            names = [
+                (int(key), value)
+                for key, value in (mapping.items() if isinstance(mapping, dict) else ())
+                if _MEDIA_ENTRY.fullmatch(str(key)) and isinstance(value, str)
+            ]
+    except Exception:  # a media list Anki could not read either: it imported no media
+        return []
+    return [(index, name) for index, name in names if _plain_file_name(name)]
+
+
+def _plain_file_name(name: str) -> bool:
+    return bool(name) and name not in (".", "..") and not any(c in name for c in "/\\\x00")
+
+
+def _unpack(source: IO[bytes], out: IO[bytes], *, zstd: bool) -> None:
+    """Copy an entry, decompressing Anki's zstd layer (its size was counted by the checked copy)."""
+    frame = _zstd().ZstdDecompressor() if zstd else None
+    for chunk in _chunks(source):
+        if frame is None:
+            out.write(chunk)
+            continue
+        while chunk or not frame.needs_input:
+            out.write(frame.decompress(chunk, max_length=CHUNK))
+            chunk = b""
+            if frame.eof:
+                chunk = frame.unused_data
+                frame = _zstd().ZstdDecompressor()

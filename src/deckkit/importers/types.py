@@ -13,12 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from deckkit.notetypes import Options
 from deckkit.problems import Problem
 
 
 @dataclass(frozen=True)
 class NoteTypeInfo:
-    """A note type as the importer sees it: its fields and templates."""
+    """A note type as the importer sees it: its fields and templates, and what Anki keeps beside
+    them (as Anki's JSON keys and values: ``font``, ``size``...; ``bqfmt``, ``bafmt``)."""
 
     id: int
     name: str
@@ -29,6 +31,10 @@ class NoteTypeInfo:
     mod: int = 0  # Anki's modification time of the note type
     template_names: tuple[str, ...] = ()
     css: str = ""
+    field_options: tuple[Options, ...] = ()  # per field: Anki's options, all of them
+    template_options: tuple[Options, ...] = ()  # per template: its browser formats and font
+    sort_field: int = 0
+    latex: tuple[str | None, str | None, bool] = (None, None, False)  # pre, post, svg
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,7 @@ class SourceNote:
     fields: tuple[str, ...]
     tags: tuple[str, ...]
     deck: str
+    mod: int = 0  # Anki's modification time of the note (0: not known, as in a text export)
 
 
 @dataclass(frozen=True)
@@ -55,6 +62,9 @@ class Collected:
     note_types_are_original: bool = False
     notices: tuple[str, ...] = ()
     skipped: tuple[Skipped, ...] = ()  # what the reader itself could not read
+    # Files of the package that Anki's importer left out (no note refers to them), extracted by
+    # deckkit so that every file of the package is kept: (name in the package, file).
+    unused_media: tuple[tuple[str, Path], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +105,31 @@ class Conversion:
 
 
 @dataclass(frozen=True)
+class RenamedMedia:
+    """A file of the package written under another name, its references rewritten: its own name
+    is not one every system can hold, or another file already has it."""
+
+    name: str  # in the package
+    new: str  # in the media folder
+    reason: str
+
+    def describe(self) -> str:
+        """``'con.png' → media/_con.png (Windows reserves the name)``."""
+        return f"'{self.name}' → media/{self.new} ({self.reason})"
+
+
+@dataclass(frozen=True)
+class LockWritten:
+    """The lockfile entries an import wrote: each note's and note type's time in the package."""
+
+    path: Path
+    notes: int
+    note_types: int
+    millisecond_notes: int  # notes whose time is in milliseconds, kept as it is
+    left_out: tuple[str, ...] = ()  # decks with errors: no entries until they are fixed
+
+
+@dataclass(frozen=True)
 class ImportedDeck:
     """One source file written by an import."""
 
@@ -123,6 +158,9 @@ class ImportResult:
     problems: tuple[Problem, ...]
     conversions: tuple[Conversion, ...] = ()
     kept: tuple[tuple[str, int], ...] = ()  # original note types kept: (name, notes)
+    renamed: tuple[RenamedMedia, ...] = ()
+    missing_media: tuple[str, ...] = ()  # referenced, but the package lacked them
+    lock: LockWritten | None = None
 
     @property
     def ok(self) -> bool:
