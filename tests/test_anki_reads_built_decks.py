@@ -25,7 +25,9 @@ from deckkit.exporters.apkg import write_apkg
 from deckkit.exporters.csv import write_csv
 from deckkit.model import Card, Deck, deck_from_source, note_guid
 from deckkit.notetypes import NOTE_TYPES
+from deckkit.sources.declared import is_note_type_file
 from deckkit.sources.discovery import SOURCE_SUFFIXES
+from deckkit.sources.loader import load_source
 from deckkit.stamps import Stamps
 
 GOOD = FIXTURES / "good"
@@ -571,7 +573,14 @@ def test_reimporting_an_unchanged_rebuild_updates_nothing(
 def _repository_decks() -> list[object]:
     sources = REPO / "sources"
     found = (
-        sorted(p for p in sources.rglob("*") if p.suffix in SOURCE_SUFFIXES and p.is_file())
+        sorted(
+            p
+            for p in sources.rglob("*")
+            if p.suffix in SOURCE_SUFFIXES
+            and p.is_file()
+            # A note-type file is read by the decks naming it; it has no cards of its own.
+            and not is_note_type_file(load_source(p).data)
+        )
         if sources.is_dir()
         else []
     )
