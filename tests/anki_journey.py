@@ -207,6 +207,7 @@ class Learner:
     path: str
     edited_guid: str
     edited_text: str  # the first field after the learner's edit
+    edited_at: int  # the second of the edit (the note's mod)
     studied: int
 
 
@@ -222,7 +223,7 @@ def learner_collection(tmp: Path, original: Path, *, with_scheduling: bool = Fal
     studied = sum(study(col, deck, 2) for deck in top_decks(col))
     guid = edited_note_guid(col)
     text = make_learner_edit(col, guid)
-    return Learner(col=col, path=col.path, edited_guid=guid, edited_text=text, studied=studied)
+    return Learner(col, col.path, guid, text, edited_at=int(time.time()), studied=studied)
 
 
 # --- deckkit, through its command line -------------------------------------------------------
@@ -731,7 +732,7 @@ def run_journey(original: Path, tmp: Path, *, with_scheduling: bool | None = Non
     learner = learner_collection(tmp, original, with_scheduling=with_scheduling)
     try:
         before = snapshot(learner.col)
-        wait_past(before.notes[learner.edited_guid].mod)
+        wait_past(learner.edited_at)
         conversion = convert(original, tmp / "work")
         journey = Journey(original, original_media, original_view, before, learner, conversion)
         if not conversion.ok:
