@@ -196,6 +196,13 @@ def features(view: dict[str, Any], package_media: dict[str, str]) -> list[str]:
             opts = [k for k, default in FIELD_DEFAULTS.items() if f.get(k, default) != default]
             if opts:
                 used.append(f"field {f['name']!r}: {', '.join(opts)}")
+        fonts = Counter(
+            f"{f.get('font')} {f.get('size')}"
+            for f in nt["flds"]
+            if (f.get("font"), f.get("size")) not in (("Arial", 20), ("Liberation Sans", 20))
+        )
+        if fonts:
+            used.append("field fonts " + ", ".join(f"{k} ×{v}" for k, v in fonts.items()))
         if len(nt["tmpls"]) > 1:
             used.append(f"{len(nt['tmpls'])} templates")
         if "<script" in "".join(t["qfmt"] + t["afmt"] for t in nt["tmpls"]):
@@ -217,10 +224,21 @@ def features(view: dict[str, Any], package_media: dict[str, str]) -> list[str]:
     lacking = missing_references(view["fields"], package_media)
     if lacking:
         out.append(f"{len(lacking)} referenced files the package lacks")
-    bare = sum(1 for flds in view["fields"] if re.search(r"<(?![A-Za-z/!?])|<[A-Z]>", flds))
-    if bare:
-        out.append(f"{bare} notes with a bare '<' in a field")
+    escape = deckkit_escaping()
+    if escape is not None:
+        escaped = sum(1 for flds in view["fields"] if escape(flds) != flds)
+        if escaped:
+            out.append(f"{escaped} notes whose text deckkit's escaping changes ('<'/'&')")
     return out
+
+
+def deckkit_escaping() -> Any:
+    """The chosen deckkit's escaping of field text on export, if it still has one."""
+    try:
+        from deckkit.fieldtext.markup import escape_bare_markup
+    except ImportError:
+        return None
+    return escape_bare_markup
 
 
 def missing_references(fields: list[str], package_media: dict[str, str]) -> list[str]:
@@ -826,6 +844,14 @@ def report(results: list[Result], folder: Path, deckkit_src: Path, command: str)
         "",
     ]
     out += ["## What was lost or refused, by kind", "", *losses(results), ""]
+    out += [
+        "## What the decks use that a lossless round trip must keep",
+        "",
+        "| deck | result | uses |",
+        "|---|---|---|",
+        *(f"| `{r.deck}` | {r.outcome} | {cell('; '.join(r.features)) or '–'} |" for r in results),
+        "",
+    ]
     largest = max(results, key=lambda r: r.notes, default=None)
     through = max((r for r in results if r.outcome == "ok"), key=lambda r: r.notes, default=None)
     if largest:
