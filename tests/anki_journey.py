@@ -36,6 +36,7 @@ from typing import Any
 
 from anki.collection import Collection
 from anki.import_export_pb2 import (
+    IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
     ImportAnkiPackageRequest,
     ImportResponse,
     MediaEntries,
@@ -66,7 +67,12 @@ def import_package(col: Collection, package: Path, *, with_scheduling: bool = Fa
 
     ``with_scheduling``: the dialog's "Import any learning progress", off by default; a learner
     restoring their own deck ticks it."""
+    # Out of the box, not the presets Anki saved from the collection's last import.
     options = col._backend.get_import_anki_package_presets()
+    options.merge_notetypes = False
+    options.update_notes = IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER
+    options.update_notetypes = IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER
+    options.with_deck_configs = False
     options.with_scheduling = with_scheduling
     response = col.import_anki_package(
         ImportAnkiPackageRequest(package_path=str(package), options=options)

@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 from anki.collection import Collection
-from anki.import_export_pb2 import CsvMetadata, ImportAnkiPackageRequest, ImportCsvRequest
+from anki.import_export_pb2 import (
+    IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
+    CsvMetadata,
+    ImportAnkiPackageOptions,
+    ImportAnkiPackageRequest,
+    ImportCsvRequest,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO = Path(__file__).parent.parent
@@ -24,9 +30,25 @@ def collection(tmp_path: Path) -> Iterator[Collection]:
         col.close()
 
 
+def default_import_options(col: Collection) -> ImportAnkiPackageOptions:
+    """The options of Anki desktop's import dialog out of the box: "Merge note types" off,
+    "Update notes" and "Update note types" if newer, no scheduling, no deck presets.
+
+    Set here rather than read from the dialog's presets: Anki saves each import's options in the
+    collection as the next import's presets, so after one import with "Merge note types" every
+    later "default" import of a test would merge too."""
+    options = col._backend.get_import_anki_package_presets()
+    options.merge_notetypes = False
+    options.update_notes = IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER
+    options.update_notetypes = IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER
+    options.with_scheduling = False
+    options.with_deck_configs = False
+    return options
+
+
 def import_apkg(col: Collection, package: Path):  # type: ignore[no-untyped-def]
     """Import a package as Anki desktop's dialog does by default; returns the import log."""
-    options = col._backend.get_import_anki_package_presets()
+    options = default_import_options(col)
     response = col.import_anki_package(
         ImportAnkiPackageRequest(package_path=str(package), options=options)
     )

@@ -36,7 +36,7 @@ from anki.scheduler.v3 import CardAnswer
 from click.testing import CliRunner, Result
 
 import deckkit
-from conftest import FIXTURES, import_apkg
+from conftest import FIXTURES, default_import_options, import_apkg
 from deckkit.cli import main
 
 HERE = FIXTURES / "note_types"
@@ -87,7 +87,7 @@ def build_at(offset: int, *accept: str) -> deckkit.BuildResult:
 def import_merging(col: Collection, package: Path, *, always: bool = False) -> Any:
     """Import as Anki desktop does with "Merge note types" ticked (and "Update notes" set to
     "Always", with ``always``), the other options as they are by default."""
-    options = col._backend.get_import_anki_package_presets()
+    options = default_import_options(col)
     options.merge_notetypes = True
     if always:
         options.update_notes = IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_ALWAYS
