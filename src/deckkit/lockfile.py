@@ -15,6 +15,13 @@ import`` reads the lockfile), hashes hexadecimal, times whole numbers Anki can s
 else makes the whole file a :class:`LockfileError` naming what is wrong. It is written only
 through JSON's own string encoder, so no text in it can end a string early.
 
+Since issue 14 a note's entry also holds its note type (``type``), the lock each deck's name at
+its last build (``decks``) and the entries of cards that left the sources (``removed``): what a
+build needs to keep every author action safe for learners, or to refuse it (see
+:mod:`deckkit.pipeline.learner_safety`). Lockfiles written before are read as they are, and
+upgraded by the next build without a time changing.
+
+Its values live in :mod:`deckkit.lock_entries`, its strict reader in :mod:`deckkit.lock_reader`.
 Everything here but ``read_lockfile`` is pure: writing the file is the caller's business.
 """
 
@@ -22,75 +29,47 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from json.encoder import encode_basestring
 from pathlib import Path
-from typing import Any
 
 from deckkit.budgets import LOCKFILE, read_capped
 from deckkit.errors import LockfileError, LockfileTooLarge
+from deckkit.lock_entries import LOCK_VERSION as LOCK_VERSION
+from deckkit.lock_entries import MAX_MOD as MAX_MOD
+from deckkit.lock_entries import MS_TIMES as MS_TIMES
+from deckkit.lock_entries import Entry as Entry
+from deckkit.lock_entries import Lock as Lock
+from deckkit.lock_reader import SLUG_RULE as SLUG_RULE
+from deckkit.lock_reader import is_slug as is_slug
+from deckkit.lock_reader import lock_from_text as lock_from_text
 from deckkit.model import Card, Deck
-from deckkit.notetypes import (
-    NOTE_TYPES,
-    NoteType,
-    note_type_for,
-    original_note_type,
-    schema_hash,
-)
-from deckkit.sources.schema import deck_schema
+from deckkit.notetypes import NOTE_TYPES, NoteType, note_type_for, original_note_type
 from deckkit.stamps import Stamps
 
-LOCK_VERSION = 1
 DEFAULT_LOCKFILE = "deckkit.lock"
-# A time Anki can store and every program reading a package can hold exactly (a JavaScript
-# number, as in Anki's own web views): whole seconds from 0 to 2**53.
-MAX_MOD = 2**53
-
-_HASH = re.compile(r"[0-9a-f]{1,64}")
-_NOTE_TYPE_ID = re.compile(r"[0-9]{1,18}")  # deckkit's note type ids, as text: below 2**63
 
 
-@dataclass(frozen=True)
-class Entry:
-    """A content hash and the time that content was first built.
+def note_hash(card: Card, fields: Iterable[str]) -> str:
+    """A hash of everything Anki stores for the note: ``fields``, tags and note type.
 
-    A note type's entry also holds its ``schema`` (:meth:`deckkit.notetypes.NoteType.schema`),
-    so that a build can tell a change of fields or templates from a change of styling, and the
-    field and template names that hash was made from, so that it can say which changed.
-
-    A note imported from a deck whose tool stamped notes in milliseconds (``ms``): learners hold
-    it with a time a thousand times larger than Anki's own seconds. Its entry keeps the original
-    time in seconds, so that a rebuild of the unchanged note is older than both the learner's
-    untouched copy and any edit the learner made; a change of it is stamped in milliseconds
-    (:func:`_next`), so that it is newer than the learner's copy and reaches them.
-    """
-
-    hash: str
-    mod: int
-    schema: str | None = None
-    fields: tuple[str, ...] | None = None  # with ``templates``, or neither (older lockfiles)
-    templates: tuple[str, ...] | None = None
-    ms: bool = False
-
-
-@dataclass(frozen=True)
-class Lock:
-    """Entries for notes (by deck id, then card id) and note types (by note type id)."""
-
-    notes: dict[str, dict[str, Entry]] = field(default_factory=dict)
-    note_types: dict[str, Entry] = field(default_factory=dict)
-
-
-def note_hash(deck: Deck, card: Card, fields: Iterable[str]) -> str:
-    """A hash of everything Anki stores for the note: ``fields``, tags, note type and deck."""
+    Not the deck: a card's deck is not part of its note, and Anki never moves a learner's
+    existing cards to another deck, so renaming a deck must not make its notes look changed."""
     # Unit and record separators cannot occur in YAML text, so the joined parts are unambiguous.
+    payload = "\x1e".join(
+        [str(note_type_for(card.type, card.note_type).id), "\x1f".join(card.tags), *fields]
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:20]
+
+
+def legacy_note_hash(deck_name: str, card: Card, fields: Iterable[str]) -> str:
+    """The note hash of lockfiles written before entries held their note type (it included the
+    deck's name): an entry whose hash is this one is unchanged, and keeps its time."""
     payload = "\x1e".join(
         [
             str(note_type_for(card.type, card.note_type).id),
-            deck.name,
+            deck_name,
             "\x1f".join(card.tags),
             *fields,
         ]
@@ -98,11 +77,29 @@ def note_hash(deck: Deck, card: Card, fields: Iterable[str]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def _next(old: Entry | None, fresh: Entry, now: int) -> Entry:
+def note_entry(card: Card, fields: Iterable[str], mod: int = 0, *, ms: bool = False) -> Entry:
+    """A note's entry at time ``mod``: its hash, its note type, its GUID when the card gives one
+    (the one place that says what a note's entry holds: builds and ``deckkit import`` use it)."""
+    return Entry(
+        note_hash(card, fields),
+        mod,
+        ms=ms,
+        type=note_type_for(card.type, card.note_type).id,
+        guid=card.guid if card.guid_given else None,
+    )
+
+
+def next_entry(old: Entry | None, fresh: Entry, now: int) -> Entry:
     """``fresh`` (whose own ``mod`` is not used) at the old time when its hash is the old one,
     else at a newer time."""
     if old is not None and old.hash == fresh.hash:
-        if (old.schema, old.fields, old.templates) == (fresh.schema, fresh.fields, fresh.templates):
+        if (old.schema, old.fields, old.templates, old.type, old.guid) == (
+            fresh.schema,
+            fresh.fields,
+            fresh.templates,
+            fresh.type,
+            fresh.guid,
+        ):
             return old  # the usual case: one comparison, no new entry (100,000 notes a build)
         return replace(fresh, mod=old.mod, ms=old.ms)
     if old is None:
@@ -114,22 +111,13 @@ def _next(old: Entry | None, fresh: Entry, now: int) -> Entry:
     return replace(fresh, mod=min(max(later, old.mod + 1), MAX_MOD), ms=old.ms)
 
 
-# Note times from this on are milliseconds: 10**11 seconds is the year 5138, 10**11 ms is 1973.
-MS_TIMES = 10**11
-
-
-def deck_entries(old: dict[str, Entry], deck: Deck, now: int) -> dict[str, Entry]:
-    """A deck's entries after building it: changed notes get ``now``, unchanged keep their time."""
-    return {
-        card.id: _next(old.get(card.id), Entry(note_hash(deck, card, fields), 0), now)
-        for card, fields in zip(deck.cards, deck.fields, strict=True)
-    }
+_next = next_entry  # its name in earlier code and tests
 
 
 def note_type_entries(lock: Lock, now: int) -> dict[str, Entry]:
     """The note types' entries: a changed template or styling gets ``now``."""
     return {
-        str(note_type.id): _next(
+        str(note_type.id): next_entry(
             lock.note_types.get(str(note_type.id)), Entry(note_type.fingerprint(), 0), now
         )
         for note_type in NOTE_TYPES.values()
@@ -148,7 +136,7 @@ def declared_note_type_entries(lock: Lock, deck: Deck, now: int) -> dict[str, En
         old = lock.note_types.get(key)
         if old is None and declared.mod is not None:
             old = note_type_entry(note_type, declared.mod)
-        entries[key] = _next(old, note_type_entry(note_type, 0), now)
+        entries[key] = next_entry(old, note_type_entry(note_type, 0), now)
     return entries
 
 
@@ -157,7 +145,8 @@ def newest_time(lock: Lock) -> int:
     type too may have a time in milliseconds (``deckkit import`` keeps it as the package has it:
     its learners hold it so, and a change of it gets that time plus one)."""
     times = [e.mod // 1000 if e.mod >= MS_TIMES else e.mod for e in lock.note_types.values()]
-    for entries in lock.notes.values():
+    # Removed cards' times too: learners still hold those notes.
+    for entries in (*lock.notes.values(), *lock.removed.values()):
         times += [e.mod // 1000 if e.mod >= MS_TIMES else e.mod for e in entries.values()]
     return max(times, default=0)
 
@@ -176,21 +165,45 @@ def note_type_entry(note_type: NoteType, mod: int) -> Entry:
 
 
 def stale_notes(lock: Lock, fresh: Lock) -> list[str]:
-    """`deck/card` names whose entry the build would change (new, edited or removed)."""
+    """What the build would change in the lockfile, for people: `deck/card` names whose entry is
+    new, edited or removed, note types, deck names, removed cards. Not a pure format upgrade: an
+    entry of an older lockfile that only gains its note type (or GUID), or a deck's first name."""
     changed: list[str] = []
     for deck_id in sorted(set(lock.notes) | set(fresh.notes)):
         old, new = lock.notes.get(deck_id, {}), fresh.notes.get(deck_id, {})
         changed += [
             f"{deck_id}/{card_id}"
             for card_id in sorted(set(old) | set(new))
-            if old.get(card_id) != new.get(card_id)
+            if not _same_but_upgraded(old.get(card_id), new.get(card_id))
         ]
     changed += [
         f"note type {NOTE_TYPES_BY_ID[int(i)].name if int(i) in NOTE_TYPES_BY_ID else i}"
         for i in sorted(fresh.note_types)
         if lock.note_types.get(i) != fresh.note_types[i]
     ]
+    changed += [
+        f"deck {deck_id} renamed"
+        for deck_id, name in sorted(fresh.decks.items())
+        if lock.decks.get(deck_id, name) != name
+    ]
+    for deck_id in sorted(set(lock.removed) | set(fresh.removed)):
+        old, new = lock.removed.get(deck_id, {}), fresh.removed.get(deck_id, {})
+        changed += [
+            f"removed {deck_id}/{card_id}"
+            for card_id in sorted(set(old) | set(new))
+            if old.get(card_id) != new.get(card_id)
+        ]
     return changed
+
+
+def _same_but_upgraded(old: Entry | None, new: Entry | None) -> bool:
+    """Whether two entries of a note are equal, or the new one only adds what older lockfiles
+    did not keep (the note type, the GUID) with the same time."""
+    if old == new:
+        return True
+    if old is None or new is None or old.type is not None:
+        return False
+    return (old.mod, old.ms) == (new.mod, new.ms)
 
 
 NOTE_TYPES_BY_ID: dict[int, NoteType] = {t.id: t for t in NOTE_TYPES.values()}
@@ -222,16 +235,32 @@ def lock_to_text(lock: Lock, made: Mapping[str, list[str]] | None = None) -> str
     made (for a large deck that takes a tenth of a second): they are used as they are.
     """
     made = made or {}
-    lines = ["{", f'  "version": {LOCK_VERSION},', '  "note_types": {']
+    lines = ["{", f'  "version": {LOCK_VERSION},']
+    if lock.decks:
+        names = [
+            f"    {encode_basestring(key)}: {encode_basestring(lock.decks[key])},"
+            for key in sorted(lock.decks)
+        ]
+        lines += ['  "decks": {', *names[:-1], names[-1][:-1], "  },"]
+    lines.append('  "note_types": {')
     lines += _entry_lines(lock.note_types, indent=4)
     lines += ["  },", '  "notes": {']
-    deck_ids = sorted(lock.notes)
-    for position, deck_id in enumerate(deck_ids):
-        lines.append(f"    {json.dumps(deck_id)}: {{")
-        lines += made[deck_id] if deck_id in made else deck_lines(lock.notes[deck_id])
-        lines.append("    }" + ("," if position < len(deck_ids) - 1 else ""))
+    lines += _decks_lines(lock.notes, made)
+    if lock.removed:
+        lines += ["  },", '  "removed": {']
+        lines += _decks_lines(lock.removed, {})
     lines += ["  }", "}"]
     return "\n".join(lines) + "\n"
+
+
+def _decks_lines(decks: dict[str, dict[str, Entry]], made: Mapping[str, list[str]]) -> list[str]:
+    lines = []
+    deck_ids = sorted(decks)
+    for position, deck_id in enumerate(deck_ids):
+        lines.append(f"    {json.dumps(deck_id)}: {{")
+        lines += made[deck_id] if deck_id in made else deck_lines(decks[deck_id])
+        lines.append("    }" + ("," if position < len(deck_ids) - 1 else ""))
+    return lines
 
 
 def _entry_lines(entries: dict[str, Entry], *, indent: int) -> list[str]:
@@ -253,7 +282,10 @@ def _extra(entry: Entry) -> str:
     """What an entry holds besides its hash and time, as lockfile text."""
     if entry.schema is not None:
         return _shape_text(entry)
-    return ', "ms": true' if entry.ms else ""
+    text = "" if entry.type is None else f', "type": {entry.type:d}'
+    if entry.guid is not None:
+        text += f', "guid": {encode_basestring(entry.guid)}'
+    return (text + ', "ms": true') if entry.ms else text
 
 
 def _shape_text(entry: Entry) -> str:
@@ -269,177 +301,6 @@ def _shape_text(entry: Entry) -> str:
 def deck_lines(entries: dict[str, Entry]) -> list[str]:
     """A deck's entries as lines of the lockfile, whatever their order in ``entries``."""
     return _entry_lines(entries, indent=6)
-
-
-def lock_from_text(text: str) -> Lock:
-    """Parse a lockfile; raises LockfileError with a reason when it is not one.
-
-    Strict: a JSON object with ``version`` 1, ``note_types`` (note type id → entry) and
-    ``notes`` (deck id → card id → entry), each entry ``{"hash": hex, "mod": 0..2**53}``; a note
-    type's entry may add ``"schema": hex``, and with it ``"fields"`` and ``"templates"``: the
-    lists of names that schema is the hash of.
-    """
-    try:
-        data: Any = json.loads(text, parse_constant=_no_constant)
-    except RecursionError as error:
-        raise LockfileError("not a deckkit lockfile (nested too deeply)") from error
-    except ValueError as error:  # JSONDecodeError, an integer of more than 4,300 digits
-        raise LockfileError(f"not a deckkit lockfile ({error})") from error
-    if not isinstance(data, dict):
-        raise LockfileError("not a deckkit lockfile (not a JSON object)")
-    if data.get("version") != LOCK_VERSION:
-        raise LockfileError(f"unsupported lockfile version {_shown(data.get('version'))}")
-    unknown = sorted(set(data) - {"version", "note_types", "notes"})
-    if unknown:
-        raise LockfileError(f"unknown key {_shown(unknown[0])} in the lockfile")
-    note_types = _entries(
-        data.get("note_types"), "note_types", _NOTE_TYPE_ID.fullmatch, optional="schema"
-    )
-    notes = _object(data.get("notes"), "notes")
-    decks: dict[str, dict[str, Entry]] = {}
-    for deck_id, cards in notes.items():
-        if not is_slug(deck_id):
-            raise LockfileError(f"deck id {_shown(deck_id)} is not an id ({SLUG_RULE})")
-        decks[deck_id] = _entries(cards, f"notes.{deck_id}", is_slug, optional="ms")
-    return Lock(notes=decks, note_types=note_types)
-
-
-def _entries(
-    value: Any, where: str, key_ok: Callable[[str], object], *, optional: str
-) -> dict[str, Entry]:
-    """The entries of one JSON object, each checked; the first wrong one raises LockfileError.
-
-    Besides ``hash`` and ``mod``, an entry may hold one ``optional`` key: a note type's
-    ``schema`` (a hexadecimal string), a note's ``ms`` (true)."""
-    entries: dict[str, Entry] = {}
-    hash_ok = _HASH.fullmatch
-    for key, entry in _object(value, where).items():
-        # The usual case in a few type checks: a 100,000-card lock is read in a tenth of a second.
-        if type(entry) is dict and key_ok(key):
-            digest, mod = entry.get("hash"), entry.get("mod")
-            if type(digest) is str and hash_ok(digest) and type(mod) is int and 0 <= mod <= MAX_MOD:
-                if len(entry) == 2:
-                    entries[key] = Entry(digest, mod)
-                    continue
-                if optional == "ms" and len(entry) == 3 and entry.get("ms") is True:
-                    entries[key] = Entry(digest, mod, ms=True)
-                    continue
-            if optional == "schema" and len(entry) in (3, 5):
-                found = _note_type_entry(entry)
-                if found is not None:
-                    entries[key] = found
-                    continue
-        raise LockfileError(_wrong_entry(where, key, entry, key_ok, optional=optional))
-    return entries
-
-
-def _note_type_entry(entry: dict[str, Any]) -> Entry | None:
-    """A note type's entry with its schema (and the names it was made from), or None if wrong."""
-    digest, mod, shape = entry.get("hash"), entry.get("mod"), entry.get("schema")
-    if not (
-        type(digest) is str
-        and _HASH.fullmatch(digest)
-        and type(mod) is int
-        and 0 <= mod <= MAX_MOD
-        and type(shape) is str
-        and _HASH.fullmatch(shape)
-    ):
-        return None
-    if len(entry) == 3:
-        return Entry(digest, mod, shape)
-    fields, templates = _names(entry.get("fields")), _names(entry.get("templates"))
-    if fields is None or templates is None or not _made_from(shape, fields, templates):
-        return None
-    return Entry(digest, mod, shape, fields, templates)
-
-
-def _names(value: Any) -> tuple[str, ...] | None:
-    """A list of field or template names (non-empty strings, at least one), or None."""
-    if type(value) is not list or not value:
-        return None
-    if not all(type(name) is str and name for name in value):
-        return None
-    return tuple(value)
-
-
-def _made_from(shape: str, fields: tuple[str, ...], templates: tuple[str, ...]) -> bool:
-    """Whether a schema is the hash of these names (of a standard or of a cloze note type): a
-    hand edit or a bad merge of the names must not make a build misreport what changed."""
-    return shape in (schema_hash(fields, templates, cloze=c) for c in (False, True))
-
-
-def _wrong_entry(
-    where: str, key: str, entry: Any, key_ok: Callable[[str], object], *, optional: str
-) -> str:
-    """What is wrong with an entry that the quick check refused."""
-    place = f"{where}.{key}" if key_ok(key) else where
-    if not key_ok(key):
-        rule = SLUG_RULE if key_ok is is_slug else "a number"
-        return f"{_shown(key)} in {where} is not an id ({rule})"
-    if type(entry) is not dict:
-        return f"{place} is not an object with a hash and a mod"
-    allowed = _SHAPE_KEYS if optional == "schema" else ("ms",)
-    unknown = sorted(set(entry) - {"hash", "mod", *allowed})
-    if unknown:
-        return f"unknown key {_shown(unknown[0])} in {place}"
-    digest, mod = entry.get("hash"), entry.get("mod")
-    if type(digest) is not str or not _HASH.fullmatch(digest):
-        return f"the hash of {place} is not a hexadecimal string: {_shown(digest)}"
-    if type(mod) is not int or not 0 <= mod <= MAX_MOD:
-        return f"the mod of {place} is not a whole number from 0 to 2**53: {_shown(mod)}"
-    if "mod" not in entry or "hash" not in entry:
-        return f"{place} is not an object with a hash and a mod"
-    if optional == "ms":
-        return f"the ms of {place} is not true: {_shown(entry.get('ms'))}"
-    shape = entry.get("schema")
-    if "schema" not in entry:
-        return f"{place} has names of fields and templates but no schema"
-    if type(shape) is not str or not _HASH.fullmatch(shape):
-        return f"the schema of {place} is not a hexadecimal string: {_shown(shape)}"
-    for key in ("fields", "templates"):
-        if key not in entry:
-            other = "templates" if key == "fields" else "fields"
-            return f"{place} has {other} but no {key}: give both, or neither"
-        if _names(entry[key]) is None:
-            return f"the {key} of {place} are not a list of names: {_shown(entry[key])}"
-    return (
-        f"the fields and templates of {place} are not the names its schema was made from "
-        "(remove both to have the next build write them again)"
-    )
-
-
-_SHAPE_KEYS = ("schema", "fields", "templates")  # what a note type's entry may add
-
-
-def _object(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise LockfileError(f"{where} is not a JSON object")
-    return value
-
-
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a number a lockfile holds")
-
-
-def _shown(value: Any) -> str:
-    """A value from the file, quoted, control characters escaped, and kept short."""
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-SLUG_RULE = "letters, digits, '-', '_' and '.', starting with a letter or digit, without '..'"
-
-
-@lru_cache(maxsize=1)
-def _slug_check() -> tuple[re.Pattern[str], int]:
-    slug = deck_schema()["$defs"]["slug"]
-    return re.compile(slug["pattern"]), int(slug["maxLength"])
-
-
-def is_slug(text: str) -> bool:
-    """Whether ``text`` is a deck or card id as the schema defines them (the whole text)."""
-    pattern, longest = _slug_check()
-    return len(text) <= longest and pattern.fullmatch(text) is not None
 
 
 def read_lockfile(path: Path) -> Lock:

@@ -50,6 +50,7 @@ class Card:
     tags: tuple[str, ...]
     level: str | None
     note_type: AnkiNoteType | None = None  # None: deckkit's own note type for the card type
+    guid_given: bool = False  # whether the source gives ``guid`` (else it comes from the ids)
 
     @property
     def kind(self) -> str:
@@ -238,6 +239,7 @@ def _card(
         tags=tuple(dict.fromkeys(tags)),
         level=level,
         note_type=note_types[raw["note_type"]] if "note_type" in raw else None,
+        guid_given=bool(raw.get("guid")),
     )
 
 

@@ -59,6 +59,21 @@ from deckkit.problems import display_path
     help="Carry fields or templates appended to this declared note type; learners then import "
     'the deck once with Anki\'s "Merge note types" (the build says so). Repeat for several.',
 )
+@click.option(
+    "--accept-type-change",
+    "accept_type_changes",
+    metavar="CARD_ID",
+    multiple=True,
+    help="Carry this card's change of note type where Anki's \"Merge note types\" can (deckkit "
+    "Basic to Reversed); learners then import the deck once with that option (the build says "
+    "so). CARD_ID or DECK_ID/CARD_ID; repeat for several.",
+)
+@click.option(
+    "--accept-new-ids",
+    is_flag=True,
+    help="Build although cards take the content of cards that leave under other ids (or deck "
+    "ids): learners then get them as new notes, duplicates of their old ones.",
+)
 @STRICT
 @click.option(
     "-j",
@@ -75,6 +90,8 @@ def build_command(
     frozen: bool,
     clock_behind: bool,
     accept_note_type_changes: tuple[str, ...],
+    accept_type_changes: tuple[str, ...],
+    accept_new_ids: bool,
     strict: bool,
     jobs: int | None,
 ) -> None:
@@ -106,6 +123,8 @@ def build_command(
                 on_deck=bar.advance,
                 on_start=bar.start,
                 accept_note_type_changes=accept_note_type_changes,
+                accept_type_changes=accept_type_changes,
+                accept_new_ids=accept_new_ids,
             )
         finally:
             bar.close()
@@ -134,4 +153,11 @@ def summary(result: BuildResult) -> list[str]:
     if any(p.suffix == ".csv" for p in result.written):
         lines.append("Anki: import the .apkg first; the .csv uses its note types.")
     lines += [accepted.instructions() for accepted in result.note_type_changes]
+    lines += [accepted.instructions() for accepted in result.type_changes]
+    if result.removed_cards:
+        lines.append(
+            f"removed since the last build: {', '.join(result.removed_cards)}: learners keep these "
+            "notes with their reviews (Anki never deletes notes on import); tell them which to "
+            "delete (in Anki: Browse, find the note, Notes > Delete)"
+        )
     return lines

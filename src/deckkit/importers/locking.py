@@ -30,7 +30,7 @@ from deckkit.lockfile import (
     Entry,
     Lock,
     lock_to_text,
-    note_hash,
+    note_entry,
     note_type_entry,
     read_lockfile,
 )
@@ -56,6 +56,7 @@ def record_times(
     lock = read_lockfile(lockfile)
     notes = {deck_id: dict(cards) for deck_id, cards in lock.notes.items()}
     note_types = dict(lock.note_types)
+    names = dict(lock.decks)
     counted = [0, 0]  # notes, notes in milliseconds
     declared_ids: set[str] = set()
     left_out = []
@@ -67,28 +68,30 @@ def record_times(
         deck = deck_from_source(source)
         entries = note_entries(deck, planned.mods)
         notes.setdefault(deck.id, {}).update(entries)
+        names[deck.id] = deck.name
         declared = note_type_entries(deck, planned.note_type_mods)
         note_types.update(declared)
         declared_ids.update(declared)
         counted[0] += len(entries)
         counted[1] += sum(1 for entry in entries.values() if entry.ms)
     try:
-        replace_text(lockfile, lock_to_text(Lock(notes=notes, note_types=note_types)))
+        lock = Lock(notes=notes, note_types=note_types, decks=names, removed=lock.removed)
+        replace_text(lockfile, lock_to_text(lock))
     except OSError as error:
         raise CannotImport(f"cannot write {lockfile}: {error.strerror or error}") from error
     return LockWritten(lockfile, counted[0], len(declared_ids), counted[1], tuple(left_out))
 
 
 def note_entries(deck: Deck, mods: Mapping[str, int]) -> dict[str, Entry]:
-    """Each note's entry: its hash as the build computes it, its time in the package (in seconds,
-    marked ``ms``, for a time in milliseconds)."""
+    """Each note's entry as the build makes it (:func:`deckkit.lockfile.note_entry`), at its time
+    in the package (in seconds, marked ``ms``, for a time in milliseconds)."""
     entries = {}
     for card, fields in zip(deck.cards, deck.fields, strict=True):
-        digest, mod = note_hash(deck, card, fields), mods.get(card.id, 0)
+        mod = mods.get(card.id, 0)
         if mod >= MS_TIMES:
-            entries[card.id] = Entry(digest, _storable(mod // 1000), ms=True)
+            entries[card.id] = note_entry(card, fields, _storable(mod // 1000), ms=True)
         else:
-            entries[card.id] = Entry(digest, _storable(mod))
+            entries[card.id] = note_entry(card, fields, _storable(mod))
     return entries
 
 

@@ -43,6 +43,8 @@ def build(
     on_deck: Callable[[DeckSummary], None] | None = None,
     on_start: Callable[[list[Path]], None] | None = None,
     accept_note_type_changes: Iterable[str] = (),
+    accept_type_changes: Iterable[str] = (),
+    accept_new_ids: bool = False,
 ) -> BuildResult:
     """Validate, then export every deck in every format; writes nothing unless all is valid.
 
@@ -56,6 +58,13 @@ def build(
     declaration), unless its name is in ``accept_note_type_changes`` and the change only appends
     fields or templates: the result's ``note_type_changes`` then say what learners must do. Raises
     :class:`~deckkit.errors.UsageError` for a request that cannot be carried out.
+
+    With a lockfile, a card whose note type changed since the last build is refused (Anki would
+    skip its note as conflicting on every import), unless its id (or ``deck/card``) is in
+    ``accept_type_changes`` and Anki's "Merge note types" carries the change in place; a card
+    with the content of a card that leaves under another id (or deck id) is refused (learners
+    would get a duplicate), unless ``accept_new_ids``. The result lists the cards removed since
+    the last build (``removed_cards``) and what learners must do for accepted changes.
 
     The build's "now" is ``clock()`` when given, else ``SOURCE_DATE_EPOCH`` when that is set
     (the reproducible-builds convention), else the system clock. A now earlier than the newest
@@ -84,6 +93,8 @@ def build(
                 created_output_dir=created,
                 jobs=cores,
                 accept_note_type_changes=frozenset(accept_note_type_changes),
+                accept_type_changes=frozenset(accept_type_changes),
+                accept_new_ids=accept_new_ids,
             )
         except BaseException:
             if created is not None:

@@ -57,6 +57,11 @@ class BuildPlan:
     parallel_exports: bool  # whether one large deck may use a second process
     # Declared note types (by name) whose appended fields or templates the build may carry.
     accept_note_type_changes: frozenset[str] = frozenset()
+    # Cards (by id, or deck/card) whose change of note type the build may carry (see
+    # deckkit.pipeline.learner_safety), and whether cards may take the content of cards that
+    # leave under new ids (learners then get duplicates).
+    accept_type_changes: frozenset[str] = frozenset()
+    accept_new_ids: bool = False
 
     @property
     def to_build(self) -> list[Path]:
@@ -83,6 +88,8 @@ def make_plan(
     jobs: int,
     clock_behind: bool = False,
     accept_note_type_changes: frozenset[str] = frozenset(),
+    accept_type_changes: frozenset[str] = frozenset(),
+    accept_new_ids: bool = False,
 ) -> BuildPlan:
     """Read the lockfile and the cache, and decide which sources are up to date."""
     lock = read_lockfile(lockfile) if lockfile is not None else None
@@ -126,6 +133,8 @@ def make_plan(
         # Several sources share the cores between them; a single one may use two by itself.
         parallel_exports=jobs >= 2 and min(jobs, to_build) < 2,
         accept_note_type_changes=accept_note_type_changes,
+        accept_type_changes=accept_type_changes,
+        accept_new_ids=accept_new_ids,
     )
 
 

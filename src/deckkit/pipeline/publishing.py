@@ -11,7 +11,7 @@ removed and the earlier outputs stay as they were.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from deckkit.atomic import (
@@ -25,6 +25,15 @@ from deckkit.errors import LockOutdated
 from deckkit.exporters import Separators
 from deckkit.lockfile import Lock, lock_to_text, stale_notes
 from deckkit.pipeline.cache import CACHE_NAME, CachedDeck, cache_text, output_state
+from deckkit.pipeline.learner_safety import (
+    Departures,
+    accepted_type_changes,
+    departures,
+    removed_after,
+    renamed_cards,
+    renamed_problems,
+)
+from deckkit.pipeline.note_identity import DeckUpdate
 from deckkit.pipeline.plan import BuildPlan, cache_key
 from deckkit.pipeline.results import BuildResult, DeckSummary
 from deckkit.pipeline.schema_changes import accepted_changes
@@ -42,6 +51,7 @@ class Verdict:
 
     problems: list[Problem]
     fresh_lock: Lock | None
+    removed_cards: tuple[str, ...] = ()  # `deck/card` of the cards leaving in this build
 
     @property
     def ok(self) -> bool:
@@ -53,13 +63,38 @@ def judge(plan: BuildPlan, outcomes: Outcomes) -> Verdict:
     """Every problem of the build, and the lock it would write; raises LockOutdated when a
     ``frozen`` build would change the lockfile."""
     problems = all_problems(plan, outcomes)
-    fresh_lock = _fresh_lock(plan, outcomes)
+    if plan.lock is None:
+        return Verdict(problems, None)
+    updates = _updates(outcomes)
+    found = departures(plan.lock, updates, _present(plan, outcomes))
     has_errors = any(p.severity == "error" for p in problems)
-    if not has_errors and plan.frozen and plan.lockfile is not None and fresh_lock != plan.lock:
-        assert plan.lock is not None
-        assert fresh_lock is not None
-        raise LockOutdated(plan.lockfile, stale_notes(plan.lock, fresh_lock) or ["note types"])
-    return Verdict(problems, fresh_lock)
+    if not has_errors and not plan.accept_new_ids:
+        paths = {o.deck_id: o.path for o in outcomes.values() if o.deck_id and o.update}
+        anchors = {
+            o.deck_id: o.deck_id_anchor for o in outcomes.values() if o.deck_id and o.deck_id_anchor
+        }
+        renamed = renamed_cards(plan.lock, updates, paths, found)
+        problems = sort_problems(
+            [*problems, *renamed_problems(renamed, plan.lock, anchors, found.gone_decks)]
+        )
+        has_errors = any(p.severity == "error" for p in problems)
+    fresh_lock = _fresh_lock(plan, outcomes, updates, found)
+    if not has_errors and plan.frozen and plan.lockfile is not None:
+        pending = stale_notes(plan.lock, fresh_lock)
+        if pending:
+            raise LockOutdated(plan.lockfile, pending)
+    removed = tuple(f"{deck_id}/{card}" for deck_id, card in sorted(found.leaving))
+    return Verdict(problems, fresh_lock, removed)
+
+
+def _updates(outcomes: Outcomes) -> dict[str, DeckUpdate]:
+    return {o.deck_id: o.update for o in outcomes.values() if o.deck_id and o.update is not None}
+
+
+def _present(plan: BuildPlan, outcomes: Outcomes) -> set[str]:
+    """Every deck id of the sources: built now (with problems or not), or up to date."""
+    present = {o.deck_id for o in outcomes.values() if o.deck_id is not None}
+    return present | {cached.deck_id for cached in plan.reused.values()}
 
 
 def publish_build(plan: BuildPlan, outcomes: Outcomes, verdict: Verdict) -> BuildResult:
@@ -67,11 +102,15 @@ def publish_build(plan: BuildPlan, outcomes: Outcomes, verdict: Verdict) -> Buil
     problems, fresh_lock = verdict.problems, verdict.fresh_lock
     staged = [item for outcome in outcomes.values() for item in outcome.staged]
     publish(staged)
-    if plan.lockfile is not None and fresh_lock is not None and fresh_lock != plan.lock:
+    # A frozen build that passed changes nothing but, maybe, an older lockfile's format: that
+    # upgrade is left to the next build that may write.
+    writes = plan.lockfile is not None and not plan.frozen
+    if writes and plan.lockfile is not None and fresh_lock is not None and fresh_lock != plan.lock:
         made = {o.deck_id: o.lock_lines for o in outcomes.values() if o.deck_id and o.lock_lines}
         replace_text(plan.lockfile, lock_to_text(fresh_lock, made))
     _save_cache(plan, outcomes)
-    return _build_result(plan, outcomes, problems, [item.final for item in staged])
+    result = _build_result(plan, outcomes, problems, [item.final for item in staged])
+    return replace(result, removed_cards=verdict.removed_cards)
 
 
 def all_problems(plan: BuildPlan, outcomes: Outcomes) -> list[Problem]:
@@ -113,18 +152,25 @@ def abandon(plan: BuildPlan, outcomes: Outcomes) -> None:
         remove_if_only_ours(plan.output_dir, plan.created_output_dir)
 
 
-def _fresh_lock(plan: BuildPlan, outcomes: Outcomes) -> Lock | None:
-    if plan.lock is None:
-        return None
-    notes = dict(plan.lock.notes)
+def _fresh_lock(
+    plan: BuildPlan, outcomes: Outcomes, updates: dict[str, DeckUpdate], found: Departures
+) -> Lock:
+    assert plan.lock is not None
+    notes = {k: v for k, v in plan.lock.notes.items() if k not in found.gone_decks}
     # Declared note types' entries stay when no deck built now declares them (a deck whose
     # outputs were up to date, or one removed: its note type's time must not be forgotten).
     note_types = {**plan.lock.note_types, **plan.note_types}
+    # A deck's name at its last build (kept for a deck gone: it may come back).
+    decks = dict(plan.lock.decks)
+    decks.update({cached.deck_id: cached.name for cached in plan.reused.values()})
     for outcome in outcomes.values():
         if outcome.deck_id is not None and outcome.entries is not None:
             notes[outcome.deck_id] = outcome.entries
+            if outcome.summary is not None:
+                decks[outcome.deck_id] = outcome.summary.name
         note_types.update(outcome.note_type_entries or {})
-    return Lock(notes=notes, note_types=note_types)
+    removed = removed_after(plan.lock, updates.values(), found)
+    return Lock(notes=notes, note_types=note_types, decks=decks, removed=removed)
 
 
 def _save_cache(plan: BuildPlan, outcomes: Outcomes) -> None:
@@ -171,6 +217,7 @@ def _build_result(
         if outcome.deck_id is not None
         for change in outcome.note_type_changes
     ]
+    type_changes = (change for outcome in outcomes.values() for change in outcome.type_changes)
     return BuildResult(
         tuple(problems),
         tuple(summaries),
@@ -178,4 +225,5 @@ def _build_result(
         tuple(unchanged),
         separators,
         accepted_changes(carried, plan.output_dir, plan.formats),
+        type_changes=accepted_type_changes(type_changes, plan.output_dir, plan.formats),
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from deckkit.exporters import Separators
+from deckkit.pipeline.learner_safety import AcceptedTypeChange
 from deckkit.pipeline.schema_changes import AcceptedChange
 from deckkit.problems import Problem
 
@@ -39,6 +40,11 @@ class BuildResult:
     # Changes of declared note types' fields or templates the build carried, with what learners
     # must do (`accept_note_type_changes`).
     note_type_changes: tuple[AcceptedChange, ...] = ()
+    # Cards (`deck/card`) that left the sources since the lockfile's last build: learners keep
+    # their notes (Anki never deletes a note on import).
+    removed_cards: tuple[str, ...] = ()
+    # Cards' changes of note type the build carried, with what learners must do.
+    type_changes: tuple[AcceptedTypeChange, ...] = ()
 
     @property
     def ok(self) -> bool:

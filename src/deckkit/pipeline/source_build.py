@@ -18,7 +18,6 @@ from deckkit.atomic import StagedFile, Writer, discard, stage
 from deckkit.exporters import EXPORTERS, OutputFormat, Separators
 from deckkit.lockfile import (
     Entry,
-    deck_entries,
     deck_lines,
     declared_note_type_entries,
     stamps_from,
@@ -26,6 +25,8 @@ from deckkit.lockfile import (
 from deckkit.model import Deck, deck_from_source
 from deckkit.pipeline.cache import CachedDeck, source_fingerprint
 from deckkit.pipeline.forking import can_fork, run_forked
+from deckkit.pipeline.learner_safety import deck_rename_warning, type_change_problems
+from deckkit.pipeline.note_identity import DeckUpdate, TypeChange, update_deck
 from deckkit.pipeline.plan import BuildPlan, deck_note_types, mtime_stamps, stamps_key
 from deckkit.pipeline.results import DeckSummary
 from deckkit.pipeline.schema_changes import SchemaChange, check_schema_changes
@@ -61,6 +62,8 @@ class SourceOutcome:
     lock_lines: list[str] | None = None  # deck_lines(entries), made once for two uses
     note_types: tuple[NoteTypeAnchor, ...] = ()  # the note types it declares, for the cross check
     note_type_changes: tuple[SchemaChange, ...] = ()  # changes of their schema it carries
+    update: DeckUpdate | None = None  # how its notes follow their earlier selves (a lockfile)
+    type_changes: tuple[TypeChange, ...] = ()  # cards' changes of note type it carries
 
 
 def build_source_in_worker(plan: BuildPlan, path: Path) -> SourceOutcome:
@@ -124,15 +127,26 @@ def export_checked(
     entries = None
     declared: dict[str, Entry] = {}
     carried: list[SchemaChange] = []
+    update = None
+    carried_types: list[TypeChange] = []
+    # Said on this build only, not remembered with the source's own warnings: the next build
+    # compares with the lockfile this one writes.
+    lock_problems: list[Problem] = []
     if plan.lock is not None:
         accepted = plan.accept_note_type_changes
         lockfile = display_path(plan.lockfile) if plan.lockfile else "the lockfile"
         refused, carried = check_schema_changes(
             source, deck, plan.lock, accepted, lockfile=lockfile
         )
+        update = update_deck(plan.lock, deck, plan.now)
+        types_refused, carried_types = type_change_problems(
+            source, update.type_changes, plan.accept_type_changes, lockfile
+        )
+        refused += types_refused
         if refused:
             return SourceOutcome(path, (*problems, *refused), deck_id, anchor, note_types=anchors)
-        entries = deck_entries(plan.lock.notes.get(deck.id, {}), deck, plan.now)
+        lock_problems = deck_rename_warning(source, plan.lock, deck.name, lockfile)
+        entries = update.entries
         declared = declared_note_type_entries(plan.lock, deck, plan.now)
         stamps = stamps_from(entries, {**plan.note_types, **declared}, deck)
     else:
@@ -172,7 +186,7 @@ def export_checked(
     )
     return SourceOutcome(
         path=path,
-        problems=tuple(problems),
+        problems=(*problems, *lock_problems),
         deck_id=deck.id,
         deck_id_anchor=anchor,
         summary=summary,
@@ -184,6 +198,8 @@ def export_checked(
         lock_lines=lock_lines,
         note_types=anchors,
         note_type_changes=tuple(carried),
+        update=update,
+        type_changes=tuple(carried_types),
     )
 
 
