@@ -73,12 +73,12 @@ def build(*options: str) -> Result:
     return result
 
 
-def build_at(offset: int, *accept: str) -> deckkit.BuildResult:
+def build_at(offset: int, *accept: str, types: tuple[str, ...] = ()) -> deckkit.BuildResult:
     """`deckkit build` as the library runs it, its clock ``offset`` seconds from now."""
     when = time.time() + offset
     result = deckkit.build(
         [Path("sources")], Path("build"), formats=["apkg"], lockfile=Path("deckkit.lock"),
-        clock=lambda: when, accept_note_type_changes=accept,
+        clock=lambda: when, accept_note_type_changes=accept, accept_type_changes=types,
     )  # fmt: skip
     assert result.ok, result.problems
     return result
@@ -541,7 +541,13 @@ def test_a_new_note_type_for_the_same_cards_keeps_learners_notes_until_they_chan
 ) -> None:
     before = seen(learner)
     use("new-note-type/same-cards.yaml")  # Meaning renamed English: a new id and name
-    build_at(CHANGED)
+    refused = deckkit.build(
+        [Path("sources")], Path("build"), formats=["apkg"], lockfile=Path("deckkit.lock"),
+        clock=lambda: time.time() + CHANGED,
+    )  # fmt: skip
+    assert {p.code for p in refused.problems} == {"lock.note-type-changed"}  # one per card
+    accepted = build_at(CHANGED, types=("vocab/*",))
+    assert "Notes > Change Note Type" in accepted.type_changes[0].instructions()
 
     skipped = import_apkg(learner, PACKAGE)
 

@@ -64,9 +64,9 @@ from deckkit.problems import display_path
     "accept_type_changes",
     metavar="CARD_ID",
     multiple=True,
-    help="Carry this card's change of note type where Anki's \"Merge note types\" can (deckkit "
-    "Basic to Reversed); learners then import the deck once with that option (the build says "
-    "so). CARD_ID or DECK_ID/CARD_ID; repeat for several.",
+    help="Carry this card's change of note type; every learner who has it must then do one thing "
+    "in Anki, which the build says. CARD_ID or DECK_ID/CARD_ID, '*' for any text (vocab/*); "
+    "repeat for several.",
 )
 @click.option(
     "--accept-new-ids",

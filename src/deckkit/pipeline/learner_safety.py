@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 from deckkit.lockfile import Entry, Lock
@@ -65,80 +66,102 @@ def type_change_problems(
     accepted: Collection[str],
     lockfile: str,
 ) -> tuple[list[Problem], list[TypeChange]]:
-    """A problem at each card whose note type changed, but for those ``accepted`` (by card id or
-    ``deck/card``) that Anki's "Merge note types" carries: those are returned to be carried."""
+    """A problem at each card whose note type changed, but for those ``accepted`` (patterns of
+    card ids or ``deck/card``, ``*`` for any text): those are returned, to be carried."""
     problems: list[Problem] = []
     carried: list[TypeChange] = []
     for change in changes:
-        wanted = change.card_id in accepted or f"{change.deck_id}/{change.card_id}" in accepted
-        if wanted and change.mergeable:
+        if _accepted(change, accepted):
             carried.append(change)
             continue
-        message = _type_refusal(change, accepted=wanted, lockfile=lockfile)
+        message = _type_refusal(change, lockfile=lockfile)
         problems.append(_at_card(source, change.card_id, message, CODE_TYPE, ("note_type", "type")))
     return problems, carried
 
 
-def _type_refusal(change: TypeChange, *, accepted: bool, lockfile: str) -> str:
+def _accepted(change: TypeChange, accepted: Collection[str]) -> bool:
+    names = (change.card_id, f"{change.deck_id}/{change.card_id}")
+    return any(fnmatchcase(name, pattern) for pattern in accepted for name in names)
+
+
+def _type_refusal(change: TypeChange, *, lockfile: str) -> str:
     card = _quoted(change.card_id)
     said = (
         f"card {card} changed note type since the last build ({lockfile}): "
         f"{_quoted(change.old_name)} → {_quoted(change.new_name)}. Anki keeps a note's note type "
-        'on import: with any options but "Merge note types" it skips this note as conflicting, '
-        "now and on every later import, so this change and every later change of the card never "
-        "reach learners (nor do media only it uses). Ways through: keep the card's type; or give "
-        "the card a new id (learners keep the old note with its reviews and get a new note "
-        "beside it, without reviews)"
+        f"on import: unless {MERGE_OPTION} is ticked it skips this note as conflicting, now and "
+        "on every later import, so this change and every later change of the card never reach "
+        "learners (nor do media only it uses). Ways through: keep the card's type; or give the "
+        "card a new id (learners keep the old note with its reviews and get a new note beside "
+        f"it, without reviews); or build with {ACCEPT_TYPE_OPTION} "
+        f"{change.deck_id}/{change.card_id} and have every learner "
     )
     if change.mergeable:
-        return (
-            f"{said}; or build with {ACCEPT_TYPE_OPTION} {change.card_id} and have every learner "
+        return said + (
             f"import the rebuilt deck once with {MERGE_OPTION} ticked (then untick it), which "
             "changes their note in place, keeping its reviews (the build says so)"
         )
-    if accepted:
-        said += (
-            f" ({ACCEPT_TYPE_OPTION} carries only a change that {MERGE_OPTION} makes in place: "
-            "the old note type's fields and templates the new one's first ones, same names, same "
-            "order, as deckkit Basic → deckkit Reversed. Merging these would add the old note "
-            "type's fields and templates to the learner's new note type and change its other notes)"
-        )
-    return said
+    return said + (
+        "change the note's type in Anki once (Browse, Notes > Change Note Type), which keeps its "
+        "reviews; until then Anki skips the note, and this build's text of it arrives with the "
+        f"card's next change (the build says so; {MERGE_OPTION} cannot carry this change: it "
+        "would add the old note type's fields and templates to the learner's new one and change "
+        "its other notes)"
+    )
 
 
 @dataclass(frozen=True)
 class AcceptedTypeChange:
-    """A card's change of note type that the build was told to carry, and the package with it."""
+    """Cards' change of note type (one deck's, from one note type to another) that the build was
+    told to carry, and the package that carries it."""
 
-    change: TypeChange
+    deck_id: str
+    cards: tuple[str, ...]
+    old_name: str
+    new_name: str
+    mergeable: bool
     package: str
 
     def instructions(self) -> str:
         """What every learner who has the deck must do, once."""
-        change = self.change
-        return (
-            f"card {change.deck_id}/{change.card_id}: note type {_quoted(change.old_name)} → "
-            f"{_quoted(change.new_name)} (accepted). Every learner who already has it must import "
-            f"{self.package} once with {MERGE_OPTION} ticked among Anki's import options, then "
-            "untick it (Anki remembers import options, and merging on every import changes note "
-            "types): Anki changes their note to the new note type in place, keeping its reviews "
-            "(and makes its new cards), and asks for a one-way sync. Imported without it, Anki "
-            "skips the note as conflicting, on every import until one with "
-            f"{MERGE_OPTION} ticked. New learners need do nothing."
+        cards = ", ".join(f"{self.deck_id}/{card}" for card in self.cards)
+        said = (
+            f"card(s) {cards}: note type {_quoted(self.old_name)} → {_quoted(self.new_name)} "
+            "(accepted). Every learner who already has the deck must "
+        )
+        if self.mergeable:
+            return said + (
+                f"import {self.package} once with {MERGE_OPTION} ticked among Anki's import "
+                "options, then untick it (Anki remembers import options, and merging on every "
+                "import would change other note types): Anki changes their note to the new note "
+                "type in place, keeping its reviews (and makes its new cards), and asks for a "
+                "one-way sync. Imported without it, Anki skips the note as conflicting, on every "
+                f"import until one with {MERGE_OPTION} ticked. New learners need do nothing."
+            )
+        return said + (
+            f"import {self.package}, then change the note's type once: Browse, select the note, "
+            f"Notes > Change Note Type…, to {_quoted(self.new_name)} (Anki keeps its cards and "
+            "reviews and asks for a one-way sync). Until then Anki skips the note as conflicting "
+            "on every import; afterwards imports update it, and this build's text of it arrives "
+            "with the card's next change (the learner's changed note is newer than this build). "
+            "New learners need do nothing."
         )
 
 
 def accepted_type_changes(
     changes: Iterable[TypeChange], output_dir: Path, formats: Collection[str]
 ) -> tuple[AcceptedTypeChange, ...]:
-    """The type changes a build carried, with the package of each one's deck."""
-    found = []
+    """The type changes a build carried, grouped by deck and by old and new note type, with the
+    package of each deck."""
+    groups: dict[tuple[str, str, str, bool], list[str]] = {}
     for change in changes:
-        package = output_dir / f"{change.deck_id}.apkg"
-        shown = (
-            display_path(package) if "apkg" in formats else f"the .apkg of deck {change.deck_id}"
-        )
-        found.append(AcceptedTypeChange(change, shown))
+        key = (change.deck_id, change.old_name, change.new_name, change.mergeable)
+        groups.setdefault(key, []).append(change.card_id)
+    found = []
+    for (deck_id, old, new, mergeable), cards in sorted(groups.items()):
+        package = output_dir / f"{deck_id}.apkg"
+        shown = display_path(package) if "apkg" in formats else f"the .apkg of deck {deck_id}"
+        found.append(AcceptedTypeChange(deck_id, tuple(cards), old, new, mergeable, shown))
     return tuple(found)
 
 
