@@ -141,7 +141,7 @@ class _Shape:
 def _type_change(lock: Lock, deck: Deck, card: Card, old_type: int) -> TypeChange:
     """A card's change of note type, and whether Anki's "Merge note types" carries it in place:
     only when the old note type's fields and templates are the new one's first ones, with the
-    same names in the same order (deckkit Basic to deckkit Reversed, say). Anki merges the old
+    same names in the same order (deckkit Basic to its reversed kind, say). Anki merges the old
     note type into the new one in the learner's collection, adding to it whatever it lacks, which
     would change every other note of that note type (research14 FINDINGS section 2)."""
     new = note_type_for(card.type, card.note_type)
