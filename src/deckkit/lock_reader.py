@@ -17,6 +17,12 @@ from deckkit.sources.schema import deck_schema
 
 _HASH = re.compile(r"[0-9a-f]{1,64}")
 _NOTE_TYPE_ID = re.compile(r"[0-9]{1,18}")  # deckkit's note type ids, as text: below 2**63
+_TYPE_IDS = 10**18  # a note's note type id, as a number: below this, as in ``note_types``
+
+
+def _type_id_ok(value: Any) -> bool:
+    """Whether a note's ``type`` is a note type id (a whole number, not ``true``)."""
+    return type(value) is int and 0 <= value < _TYPE_IDS
 
 
 def lock_from_text(text: str) -> Lock:
@@ -82,7 +88,7 @@ def _note_extras(entry: dict[str, Any], digest: str, mod: int, *, removed: bool)
     kind, guid, ms = entry.get("type"), entry.get("guid"), entry.get("ms")
     if len(entry) != 2 + (kind is not None) + (guid is not None) + (ms is not None):
         return None
-    if kind is not None and not (type(kind) is int and 0 <= kind < 10**18):
+    if kind is not None and not _type_id_ok(kind):
         return None
     if guid is None and removed:
         return None
@@ -116,6 +122,10 @@ def _entries(
             if type(digest) is str and hash_ok(digest) and type(mod) is int and 0 <= mod <= MAX_MOD:
                 if len(entry) == 2 and optional != "removed":
                     entries[key] = Entry(digest, mod)
+                    continue
+                kind = entry.get("type")  # a note's usual third key
+                if optional == "notes" and len(entry) == 3 and _type_id_ok(kind):
+                    entries[key] = Entry(digest, mod, type=kind)
                     continue
                 if optional != "schema":
                     found = _note_extras(entry, digest, mod, removed=optional == "removed")
@@ -213,7 +223,7 @@ def _wrong_note_extra(place: str, entry: dict[str, Any], *, removed: bool) -> st
     """What is wrong with a note's ``type``, ``guid`` or ``ms``."""
     if "type" in entry:
         kind = entry["type"]
-        if not (type(kind) is int and 0 <= kind < 10**18):
+        if not _type_id_ok(kind):
             return f"the type of {place} is not a note type id: {_shown(kind)}"
     if "guid" not in entry and removed:
         return f"{place} has no guid (a removed card's entry keeps its note's GUID)"

@@ -56,10 +56,13 @@ def note_hash(card: Card, fields: Iterable[str]) -> str:
 
     Not the deck: a card's deck is not part of its note, and Anki never moves a learner's
     existing cards to another deck, so renaming a deck must not make its notes look changed."""
+    return content_hash(note_type_for(card.type, card.note_type).id, card.tags, fields)
+
+
+def content_hash(note_type_id: int, tags: Iterable[str], fields: Iterable[str]) -> str:
+    """:func:`note_hash` from the note type's id, the tags and the fields."""
     # Unit and record separators cannot occur in YAML text, so the joined parts are unambiguous.
-    payload = "\x1e".join(
-        [str(note_type_for(card.type, card.note_type).id), "\x1f".join(card.tags), *fields]
-    )
+    payload = "\x1e".join([str(note_type_id), "\x1f".join(tags), *fields])
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
 
-from deckkit.lockfile import Entry, Lock, legacy_note_hash, next_entry, note_entry
+from deckkit.lockfile import Entry, Lock, content_hash, legacy_note_hash, next_entry
 from deckkit.model import Card, Deck, note_guid
 from deckkit.notetypes import NOTE_TYPES, note_type_for, original_note_type, schema_hash
 
@@ -57,18 +57,31 @@ def update_deck(lock: Lock, deck: Deck, now: int) -> DeckUpdate:
     changes: list[TypeChange] = []
     guids = _GuidIndex(lock, deck)
     for card, fields in zip(deck.cards, deck.fields, strict=True):
-        fresh = note_entry(card, fields)
+        kind = note_type_for(card.type, card.note_type).id
+        digest = content_hash(kind, card.tags, fields)
+        guid = card.guid if card.guid_given else None
         previous = old.get(card.id)
+        if (
+            previous is not None
+            and previous.hash == digest
+            and previous.type == kind
+            and previous.guid == guid
+        ):
+            entries[card.id] = previous  # the usual case, kept as it is (100,000 notes a build)
+            continue
+        fresh = Entry(digest, 0, type=kind, guid=guid)
         if previous is None:
             key, previous = _earlier(deck.id, card, removed, guids)
             if key is not None:
                 taken.append(key)
         known_type = previous.type if previous is not None else None
         if previous is not None and known_type is None:
-            # Written before entries held their note type, with the deck's name in the hash.
+            # Written before entries held their note type, with the deck's name in the hash:
+            # the same content keeps its time (the first build after an upgrade: every note).
             if previous.hash == legacy_note_hash(deck.name, card, fields):
-                previous = replace(previous, hash=fresh.hash)
-        elif known_type is not None and known_type != fresh.type:
+                entries[card.id] = Entry(digest, previous.mod, ms=previous.ms, type=kind, guid=guid)
+                continue
+        elif known_type is not None and known_type != kind:
             changes.append(_type_change(lock, deck, card, known_type))
         entries[card.id] = next_entry(previous, fresh, now)
     taken_here = {card for deck_id, card in taken if deck_id == deck.id}
