@@ -343,7 +343,11 @@ def test_a_card_under_a_new_id_is_refused_naming_both_ids_and_the_old_guid(
     assert f"guid: '{C1_GUID}'" in refusal.message
     assert "--accept-new-ids" in refusal.message
     # What it says learners would get: a duplicate, without reviews.
-    assert build(LATER, accept_new_ids=True).ok
+    accepted = build(LATER, accept_new_ids=True)
+    assert accepted.ok
+    (warning,) = accepted.problems
+    assert (warning.code, warning.severity) == ("lock.renamed-card", "warning")
+    assert "learners get the new notes beside their old ones" in warning.message
     log = import_apkg(studied, PACKAGE)
     assert len(log.new) == 1
     assert len(studied.find_notes('"Front:one"')) == 2

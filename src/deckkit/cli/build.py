@@ -156,8 +156,14 @@ def summary(result: BuildResult) -> list[str]:
     lines += [accepted.instructions() for accepted in result.type_changes]
     if result.removed_cards:
         lines.append(
-            f"removed since the last build: {', '.join(result.removed_cards)}: learners keep these "
+            f"removed since the last build: {_listed(result.removed_cards)}: learners keep these "
             "notes with their reviews (Anki never deletes notes on import); tell them which to "
             "delete (in Anki: Browse, find the note, Notes > Delete)"
         )
     return lines
+
+
+def _listed(names: tuple[str, ...], shown: int = 20) -> str:
+    """Names joined by commas, the first ``shown`` of them (a deck removed may have thousands)."""
+    more = len(names) - shown
+    return ", ".join(names[:shown]) + (f" and {more} more" if more > 0 else "")

@@ -21,7 +21,7 @@ What Anki 26.9.3's importer does in each case was measured with the ``anki`` pac
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 
@@ -245,8 +245,11 @@ def renamed_problems(
     lock: Lock,
     anchors: Mapping[str, tuple[str, int, int]],
     gone: Collection[str],
+    *,
+    accepted: bool = False,
 ) -> list[Problem]:
-    """A refusal for each deck whose id replaces a gone deck's, else at each renamed card."""
+    """A refusal for each deck whose id replaces a gone deck's, else at each renamed card; with
+    ``accepted`` (``--accept-new-ids``), a warning saying what learners get instead."""
     problems = []
     for found in renamed:
         old_decks = sorted({key[0] for _, key, _ in found.pairs})
@@ -261,7 +264,18 @@ def renamed_problems(
         for card, (old_deck, old_card), guid in found.pairs:
             message = _card_id_refusal(found.deck_id, card, old_deck, old_card, guid)
             problems.append(_at_card(source, card, message, "lock.renamed-card"))
+    if accepted:
+        return [
+            replace(problem, severity="warning", message=problem.message + _ACCEPTED_IDS)
+            for problem in problems
+        ]
     return problems
+
+
+_ACCEPTED_IDS = (
+    f" (built with {ACCEPT_IDS_OPTION}: learners get the new notes beside their old ones, which "
+    "keep their reviews; tell them which old notes to delete)"
+)
 
 
 def _card_id_refusal(deck_id: str, card: str, old_deck: str, old_card: str, guid: str) -> str:

@@ -68,15 +68,16 @@ def judge(plan: BuildPlan, outcomes: Outcomes) -> Verdict:
     updates = _updates(outcomes)
     found = departures(plan.lock, updates, _present(plan, outcomes))
     has_errors = any(p.severity == "error" for p in problems)
-    if not has_errors and not plan.accept_new_ids:
+    if not has_errors:
         paths = {o.deck_id: o.path for o in outcomes.values() if o.deck_id and o.update}
         anchors = {
             o.deck_id: o.deck_id_anchor for o in outcomes.values() if o.deck_id and o.deck_id_anchor
         }
         renamed = renamed_cards(plan.lock, updates, paths, found)
-        problems = sort_problems(
-            [*problems, *renamed_problems(renamed, plan.lock, anchors, found.gone_decks)]
+        said = renamed_problems(
+            renamed, plan.lock, anchors, found.gone_decks, accepted=plan.accept_new_ids
         )
+        problems = sort_problems([*problems, *said])
         has_errors = any(p.severity == "error" for p in problems)
     fresh_lock = _fresh_lock(plan, outcomes, updates, found)
     if not has_errors and plan.frozen and plan.lockfile is not None:
