@@ -87,6 +87,7 @@ def load_harness(path: Path | None, deckkit_src: Path) -> ModuleType:
     candidates = [path] if path else [p for p in HARNESS_CANDIDATES if p.exists()]
     if not candidates or not candidates[0].exists():
         sys.exit(f"no journey harness: looked for {', '.join(map(str, HARNESS_CANDIDATES))}")
+    sys.path.insert(0, str(candidates[0].parent))  # the harness imports the tests' conftest
     spec = importlib.util.spec_from_file_location("anki_journey", candidates[0])
     assert spec
     assert spec.loader
