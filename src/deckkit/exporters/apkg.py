@@ -8,6 +8,9 @@ Quirks handled here:
 - Notes are matched on import by GUID, derived from deck and card ids (see ``model.note_guid``).
 - Anki updates a note only when the incoming ``mod`` is newer; genanki stamps everything with one
   build time, so notes and note types get their own times from :class:`~deckkit.stamps.Stamps`.
+- Anki keeps each card's deck on the card, not the note: a card placed by ``card_decks`` goes to
+  its own deck, which the package carries beside the file's. Anki matches decks by name on
+  import (creating those the collection lacks) and never moves a card it already has.
 - genanki writes zip entries with the current time; entries are written here with a fixed date
   and in a fixed order so that the same input gives the same bytes.
 """
@@ -40,6 +43,7 @@ def write_apkg(deck: Deck, target: Path, stamps: Stamps) -> None:
     """
     models: dict[int, genanki.Model] = {}
     shell = genanki.Deck(deck.anki_id, deck.name, description=deck.description)
+    others = [genanki.Deck(deck.anki_id_of(name), name) for name in deck.deck_names[1:]]
     for card in deck.cards:
         note_type = note_type_for(card.type, card.note_type)
         if note_type.id not in models:
@@ -56,7 +60,7 @@ def write_apkg(deck: Deck, target: Path, stamps: Stamps) -> None:
         connection.execute("PRAGMA synchronous = OFF")
         try:
             cursor = connection.cursor()
-            genanki.Package(shell).write_to_db(cursor, stamps.default, ids)
+            genanki.Package([shell, *others]).write_to_db(cursor, stamps.default, ids)
             notes, cards = _rows(deck, stamps, ids)
             # Indexes built once after the rows are in, rather than row by row: a fifth quicker.
             indexes = cursor.execute(
@@ -107,9 +111,8 @@ def _rows(deck: Deck, stamps: Stamps, ids: Iterator[int]) -> tuple[list[Row], li
             # id, nid, did, ord, mod, usn, type, queue, due (new cards in source order), ivl,
             # factor, reps, lapses, left, odue, odid, flags, data
             card_id = next(ids)
-            cards.append(
-                (card_id, note_id, deck.anki_id, ordinal, mod, -1, 0, 0, position, *_CARD_DEFAULTS)
-            )
+            did = deck.anki_id_of(deck.deck_of(card, ordinal)) if card.decks else deck.anki_id
+            cards.append((card_id, note_id, did, ordinal, mod, -1, 0, 0, position, *_CARD_DEFAULTS))
     return notes, cards
 
 
