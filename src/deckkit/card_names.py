@@ -29,4 +29,3 @@ def card_name(ordinal: int, templates: Sequence[str], *, cloze: bool) -> str | N
     if cloze:
         return f"{templates[0]} {ordinal + 1}" if templates and ordinal < 9999 else None
     return templates[ordinal] if ordinal < len(templates) else None
-
