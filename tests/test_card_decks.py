@@ -187,7 +187,9 @@ def test_the_csv_keeps_every_note_in_the_deck_of_its_file(built: Path) -> None:
     assert {row[2] for row in rows} == {"Chinese::Hanzi::Reading"}
 
 
-def test_moving_a_card_to_another_deck_leaves_the_lockfile_as_it_was(built: Path) -> None:
+def test_moving_a_card_to_another_deck_leaves_the_lockfile_as_it_was(
+    built: Path, collection: Collection
+) -> None:
     lock = (built / "deckkit.lock").read_bytes()
     source = built / "sources" / GOOD.name
     source.write_text(
@@ -197,6 +199,11 @@ def test_moving_a_card_to_another_deck_leaves_the_lockfile_as_it_was(built: Path
     code, out = run("build", "sources", "-o", "build", "--format", "apkg")
     assert code == 0, out
     assert (built / "deckkit.lock").read_bytes() == lock
+    import_apkg(collection, built / "build" / "hanzi.apkg")
+    (did,) = collection.db.list(
+        "select c.did from cards c join notes n on n.id = c.nid where n.sfld = '水' and c.ord = 1"
+    )
+    assert collection.decks.name(did) == "Chinese::Elsewhere"  # the package has it moved
 
 
 def test_the_preview_shows_each_cards_own_deck(tmp_path: Path) -> None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from deckkit.card_names import card_ordinal
+from deckkit.card_names import CardNames, card_names
 from deckkit.cardtypes import (
     DEFAULT_CARD_TYPE,
     FIELDS_CARD_TYPE,
@@ -113,9 +113,22 @@ class Deck:
         return tuple(names)
 
     def anki_id_of(self, name: str) -> int:
-        """The Anki id of one of :attr:`deck_names` in the package (Anki matches decks by name
-        on import: the id only has to be stable and distinct within the package)."""
-        return self.anki_id if name == self.name else named_deck_id(name)
+        """The Anki id of one of :attr:`deck_names` in the package."""
+        return self._deck_ids[name]
+
+    @cached_property
+    def _deck_ids(self) -> dict[str, int]:
+        # Anki matches decks by name on import: an id only has to be stable and distinct within
+        # the package, so one that two names would share is moved on.
+        ids = {self.name: self.anki_id}
+        taken = {self.anki_id}
+        for name in self.deck_names[1:]:
+            anki_id = named_deck_id(name)
+            while anki_id in taken:
+                anki_id += 1
+            ids[name] = anki_id
+            taken.add(anki_id)
+        return ids
 
 
 def anki_deck_id(deck_id: str) -> int:
@@ -276,13 +289,20 @@ def _card(
 
 def _card_decks(by_name: dict[str, str], note_type: NoteType) -> tuple[tuple[int, str], ...]:
     """``card_decks`` by the ordinal of each card it names (validation checked the names)."""
-    templates = [name for name, _front, _back in note_type.templates]
+    names = _card_names(note_type)
     placed = []
     for name, deck in by_name.items():
-        ordinal = card_ordinal(name, templates, cloze=note_type.is_cloze)
+        ordinal = names.ordinal(name)
         if ordinal is not None:
             placed.append((ordinal, str(deck)))
     return tuple(sorted(placed))
+
+
+@lru_cache(maxsize=64)
+def _card_names(note_type: NoteType) -> CardNames:
+    return card_names(
+        [name for name, _front, _back in note_type.templates], cloze=note_type.is_cloze
+    )
 
 
 def _content(kind: str, raw: dict[str, Any], html: Any) -> Content:

@@ -43,7 +43,6 @@ def write_apkg(deck: Deck, target: Path, stamps: Stamps) -> None:
     """
     models: dict[int, genanki.Model] = {}
     shell = genanki.Deck(deck.anki_id, deck.name, description=deck.description)
-    others = [genanki.Deck(deck.anki_id_of(name), name) for name in deck.deck_names[1:]]
     for card in deck.cards:
         note_type = note_type_for(card.type, card.note_type)
         if note_type.id not in models:
@@ -60,7 +59,8 @@ def write_apkg(deck: Deck, target: Path, stamps: Stamps) -> None:
         connection.execute("PRAGMA synchronous = OFF")
         try:
             cursor = connection.cursor()
-            genanki.Package([shell, *others]).write_to_db(cursor, stamps.default, ids)
+            genanki.Package(shell).write_to_db(cursor, stamps.default, ids)
+            _add_decks(cursor, deck)
             notes, cards = _rows(deck, stamps, ids)
             # Indexes built once after the rows are in, rather than row by row: a fifth quicker.
             indexes = cursor.execute(
@@ -114,6 +114,19 @@ def _rows(deck: Deck, stamps: Stamps, ids: Iterator[int]) -> tuple[list[Row], li
             did = deck.anki_id_of(deck.deck_of(card, ordinal)) if card.decks else deck.anki_id
             cards.append((card_id, note_id, did, ordinal, mod, -1, 0, 0, position, *_CARD_DEFAULTS))
     return notes, cards
+
+
+def _add_decks(cursor: sqlite3.Cursor, deck: Deck) -> None:
+    """The decks ``card_decks`` name, beside the file's, in one write (genanki rewrites the
+    collection's whole deck list for each deck it adds)."""
+    if len(deck.deck_names) == 1:
+        return
+    (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
+    decks = json.loads(decks_json)
+    for name in deck.deck_names[1:]:
+        anki_id = deck.anki_id_of(name)
+        decks[str(anki_id)] = genanki.Deck(anki_id, name).to_json()
+    cursor.execute("UPDATE col SET decks = ?", (json.dumps(decks),))
 
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:

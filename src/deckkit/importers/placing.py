@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from deckkit.card_names import card_name
+from deckkit.card_names import card_names
 from deckkit.cardtypes import FIELDS_CARD_TYPE
 from deckkit.importers.flat_media import FlatMedia, template_media
 from deckkit.importers.kept import Kept, template_names
@@ -74,9 +74,10 @@ def card_decks(note: SourceNote, kind: str, kept: Kept | None) -> dict[str, str]
         if builtin is None:
             return None
         templates, cloze = tuple(t[0] for t in builtin.templates), builtin.is_cloze
+    names = card_names(templates, cloze=cloze)
     placed = {}
     for ordinal, deck in note.card_decks:
-        name = card_name(ordinal, templates, cloze=cloze)
+        name = names.name(ordinal)
         if name is None:
             return None
         placed[name] = deck

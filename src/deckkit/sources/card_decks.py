@@ -8,10 +8,10 @@ file's own (``::`` separates sub-decks, so no part of the name may be empty).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from deckkit.card_names import card_ordinal
+from deckkit.card_names import CardNames, card_names
 from deckkit.notetypes import NOTE_TYPES, NOTE_TYPES_BY_NAME
 from deckkit.problems import Problem, shorten
 from deckkit.sources.note_type_view import View, card_type, cards_of, some_names
@@ -21,7 +21,7 @@ _PER_CARD = 10  # problems reported per card
 
 def check_card_decks(view: View) -> Iterator[Problem]:
     """Every problem of the ``card_decks`` of ``view.source``'s cards."""
-    templates: dict[str, tuple[str, bool, list[str]] | None] = {}
+    templates: dict[str, tuple[str, CardNames] | None] = {}
     for index, card in cards_of(view.source):
         placed = card.get("card_decks")
         if not isinstance(placed, dict) or not placed:
@@ -36,20 +36,20 @@ def check_card_decks(view: View) -> Iterator[Problem]:
         yield from _placed(view, index, placed, *found)
 
 
-def _templates_of(view: View, card: Mapping[str, Any]) -> tuple[str, bool, list[str]] | None:
-    """The name, cloze-ness and template names of the note type a card is exported with."""
+def _templates_of(view: View, card: Mapping[str, Any]) -> tuple[str, CardNames] | None:
+    """The name and card names of the note type a card is exported with."""
     name = card.get("note_type")
     if isinstance(name, str):
         declared = view.by_name.get(name)
         if declared is not None:
             cloze = bool(declared.raw.get("cloze", declared.raw.get("kind") == "cloze"))
-            return name, cloze, [template[0] for template in declared.templates]
+            return name, card_names([t[0] for t in declared.templates], cloze=cloze)
         builtin = NOTE_TYPES_BY_NAME.get(name)
     else:
         builtin = NOTE_TYPES.get(card_type(card))
     if builtin is None:
         return None
-    return builtin.name, builtin.is_cloze, [template[0] for template in builtin.templates]
+    return builtin.name, card_names([t[0] for t in builtin.templates], cloze=builtin.is_cloze)
 
 
 def _placed(
@@ -57,8 +57,7 @@ def _placed(
     index: int,
     placed: dict[Any, Any],
     note_type: str,
-    cloze: bool,
-    templates: Sequence[str],
+    names: CardNames,
 ) -> Iterator[Problem]:
     source = view.source
     where = ("cards", index, "card_decks")
@@ -66,11 +65,11 @@ def _placed(
     for name, deck in placed.items():
         if reported >= _PER_CARD:
             return
-        if card_ordinal(str(name), templates, cloze=cloze) is None:
+        if names.ordinal(str(name)) is None:
             reported += 1
             yield source.problem(
                 source.mark_of_key((*where, name)),
-                _unknown_card(str(name), note_type, templates, cloze, view),
+                _unknown_card(str(name), note_type, names, view),
                 "check.card-deck-template",
             )
         elif isinstance(deck, str) and _has_empty_part(deck):
@@ -83,10 +82,9 @@ def _placed(
             )
 
 
-def _unknown_card(
-    name: str, note_type: str, templates: Sequence[str], cloze: bool, view: View
-) -> str:
-    if cloze:
+def _unknown_card(name: str, note_type: str, names: CardNames, view: View) -> str:
+    templates = names.templates
+    if names.cloze:
         first = f"{templates[0]} 1" if templates else "Cloze 1"
         return (
             f"note type '{shorten(note_type)}' is a cloze note type: name its cards by deletion "
