@@ -87,6 +87,7 @@ def load_harness(path: Path | None, deckkit_src: Path) -> ModuleType:
     candidates = [path] if path else [p for p in HARNESS_CANDIDATES if p.exists()]
     if not candidates or not candidates[0].exists():
         sys.exit(f"no journey harness: looked for {', '.join(map(str, HARNESS_CANDIDATES))}")
+    sys.path.insert(0, str(candidates[0].parent))  # the harness imports the tests' conftest
     spec = importlib.util.spec_from_file_location("anki_journey", candidates[0])
     assert spec
     assert spec.loader
@@ -719,10 +720,12 @@ def losses(results: list[Result]) -> list[str]:
                 "unchanged notes re-stamped: Anki updates them (original note mtimes not kept)",
                 f"`{r.deck}`: {updated} of {r.notes} updated, {r.fields_changed} changed",
             )
-        if unchanged:
+        # Unchanged notes skipped as not newer is the goal (the learner's copy stays); it is a
+        # loss only when the rebuilt notes' text differs, since those changes would never arrive.
+        if unchanged and r.fields_changed:
             add(
-                "rebuilt notes older than the originals: Anki skips them as not newer",
-                f"`{r.deck}`: {unchanged} of {r.notes}",
+                "changed notes not newer than the learner's: Anki skips them",
+                f"`{r.deck}`: {unchanged} of {r.notes} skipped, {r.fields_changed} changed",
             )
         if r.counts.get("new"):
             add("duplicated notes", f"`{r.deck}`: {r.counts['new']}")

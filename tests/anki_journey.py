@@ -36,12 +36,13 @@ from typing import Any
 
 from anki.collection import Collection
 from anki.import_export_pb2 import (
-    IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER,
     ImportAnkiPackageRequest,
     ImportResponse,
     MediaEntries,
     PackageMetadata,
 )
+
+from conftest import default_import_options  # the tests' folder is on the path (bench adds it)
 
 REPO = Path(__file__).resolve().parent.parent
 ANKI_MADE = Path(__file__).resolve().parent / "fixtures" / "anki_made"
@@ -67,12 +68,7 @@ def import_package(col: Collection, package: Path, *, with_scheduling: bool = Fa
 
     ``with_scheduling``: the dialog's "Import any learning progress", off by default; a learner
     restoring their own deck ticks it."""
-    # Out of the box, not the presets Anki saved from the collection's last import.
-    options = col._backend.get_import_anki_package_presets()
-    options.merge_notetypes = False
-    options.update_notes = IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER
-    options.update_notetypes = IMPORT_ANKI_PACKAGE_UPDATE_CONDITION_IF_NEWER
-    options.with_deck_configs = False
+    options = default_import_options(col)
     options.with_scheduling = with_scheduling
     response = col.import_anki_package(
         ImportAnkiPackageRequest(package_path=str(package), options=options)

@@ -256,3 +256,31 @@ def test_a_template_file_linked_to_a_file_outside_is_refused_and_never_packed(
     # (and a warning: the front template file loads a script)
     assert {p.code for p in result.problems if p.severity == "error"} == {"check.file-outside"}
     assert not (tmp_path / "build").exists() or not list((tmp_path / "build").glob("*.apkg"))
+
+
+# --- decks kept exactly as Anki had them: what Anki holds is a warning -----------------------
+
+
+def test_what_anki_holds_in_a_kept_deck_is_a_warning_and_the_deck_builds(
+    tmp_path: Path, collection: Collection
+) -> None:
+    shutil.copytree(OWN / "anki_holds_it", tmp_path / "sources")
+    result = build([tmp_path / "sources"], tmp_path / "build")
+    assert result.ok
+    assert sorted((p.code, p.severity) for p in result.problems) == [
+        ("check.cloze-without-deletion", "warning"),
+        ("check.unknown-template-field", "warning"),
+    ]
+    log = import_apkg(collection, tmp_path / "build" / "anki-holds-it.apkg")
+    assert len(log.new) == 2
+
+
+def test_the_same_deck_written_by_an_author_is_refused(tmp_path: Path) -> None:
+    shutil.copytree(OWN / "anki_holds_it", tmp_path / "sources")
+    source = tmp_path / "sources" / "kept.yaml"
+    source.write_text(source.read_text("utf-8").replace("exactly_as_written: true\n", ""), "utf-8")
+    result = validate([tmp_path / "sources"])
+    assert sorted((p.code, p.severity) for p in result.problems) == [
+        ("check.cloze-without-deletion", "error"),
+        ("check.unknown-template-field", "error"),
+    ]

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
+from deckkit.card_names import CardNames, card_names
 from deckkit.cardtypes import (
     DEFAULT_CARD_TYPE,
     FIELDS_CARD_TYPE,
@@ -29,6 +30,7 @@ from deckkit.fieldtext.media import FLAT_MEDIA_FOLDER, MediaFile, MediaPacker, r
 from deckkit.notetypes import (
     NOTE_TYPES,
     AnkiNoteType,
+    NoteType,
     builtin_as_declared,
     card_fields,
     card_ordinals,
@@ -50,6 +52,8 @@ class Card:
     tags: tuple[str, ...]
     level: str | None
     note_type: AnkiNoteType | None = None  # None: deckkit's own note type for the card type
+    # (ordinal, deck name) of each Anki card placed in another deck than the file's (card_decks).
+    decks: tuple[tuple[int, str], ...] = ()
     guid_given: bool = False  # whether the source gives ``guid`` (else it comes from the ids)
 
     @property
@@ -93,10 +97,50 @@ class Deck:
             for card, fields in zip(self.cards, self.fields, strict=True)
         )
 
+    def deck_of(self, card: Card, ordinal: int) -> str:
+        """The deck an Anki card of ``card`` goes to: the one its ``card_decks`` names for its
+        template, else the file's."""
+        for placed, name in card.decks:
+            if placed == ordinal:
+                return name
+        return self.name
+
+    @cached_property
+    def deck_names(self) -> tuple[str, ...]:
+        """Every deck the cards go to: the file's first, then those ``card_decks`` name."""
+        names = dict.fromkeys(
+            [self.name, *(name for card in self.cards for _o, name in card.decks)]
+        )
+        return tuple(names)
+
+    def anki_id_of(self, name: str) -> int:
+        """The Anki id of one of :attr:`deck_names` in the package."""
+        return self._deck_ids[name]
+
+    @cached_property
+    def _deck_ids(self) -> dict[str, int]:
+        # Anki matches decks by name on import: an id only has to be stable and distinct within
+        # the package, so one that two names would share is moved on.
+        ids = {self.name: self.anki_id}
+        taken = {self.anki_id}
+        for name in self.deck_names[1:]:
+            anki_id = named_deck_id(name)
+            while anki_id in taken:
+                anki_id += 1
+            ids[name] = anki_id
+            taken.add(anki_id)
+        return ids
+
 
 def anki_deck_id(deck_id: str) -> int:
     """A stable Anki deck id from the deck slug (in the range Anki's own ids use)."""
     digest = hashlib.sha256(f"deckkit-deck:{deck_id}".encode()).digest()
+    return (1 << 30) + int.from_bytes(digest[:8], "big") % (1 << 30)
+
+
+def named_deck_id(name: str) -> int:
+    """A stable Anki deck id for a deck only cards' ``card_decks`` name, from its name."""
+    digest = hashlib.sha256(f"deckkit-deck-name:{name}".encode()).digest()
     return (1 << 30) + int.from_bytes(digest[:8], "big") % (1 << 30)
 
 
@@ -231,6 +275,7 @@ def _card(
     tags = [*deck_tags, *(raw.get("tags") or ())]
     if level:
         tags.append(f"level::{level}")
+    note_type = note_types[raw["note_type"]] if "note_type" in raw else None
     return Card(
         id=raw["id"],
         type=kind,
@@ -238,8 +283,27 @@ def _card(
         content=_content(kind, raw, html),
         tags=tuple(dict.fromkeys(tags)),
         level=level,
-        note_type=note_types[raw["note_type"]] if "note_type" in raw else None,
+        note_type=note_type,
+        decks=_card_decks(raw.get("card_decks") or {}, note_type_for(kind, note_type)),
         guid_given=bool(raw.get("guid")),
+    )
+
+
+def _card_decks(by_name: dict[str, str], note_type: NoteType) -> tuple[tuple[int, str], ...]:
+    """``card_decks`` by the ordinal of each card it names (validation checked the names)."""
+    names = _card_names(note_type)
+    placed = []
+    for name, deck in by_name.items():
+        ordinal = names.ordinal(name)
+        if ordinal is not None:
+            placed.append((ordinal, str(deck)))
+    return tuple(sorted(placed))
+
+
+@lru_cache(maxsize=64)
+def _card_names(note_type: NoteType) -> CardNames:
+    return card_names(
+        [name for name, _front, _back in note_type.templates], cloze=note_type.is_cloze
     )
 
 

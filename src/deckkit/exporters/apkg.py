@@ -8,6 +8,9 @@ Quirks handled here:
 - Notes are matched on import by GUID, derived from deck and card ids (see ``model.note_guid``).
 - Anki updates a note only when the incoming ``mod`` is newer; genanki stamps everything with one
   build time, so notes and note types get their own times from :class:`~deckkit.stamps.Stamps`.
+- Anki keeps each card's deck on the card, not the note: a card placed by ``card_decks`` goes to
+  its own deck, which the package carries beside the file's. Anki matches decks by name on
+  import (creating those the collection lacks) and never moves a card it already has.
 - genanki writes zip entries with the current time; entries are written here with a fixed date
   and in a fixed order so that the same input gives the same bytes.
 """
@@ -57,6 +60,7 @@ def write_apkg(deck: Deck, target: Path, stamps: Stamps) -> None:
         try:
             cursor = connection.cursor()
             genanki.Package(shell).write_to_db(cursor, stamps.default, ids)
+            _add_decks(cursor, deck)
             notes, cards = _rows(deck, stamps, ids)
             # Indexes built once after the rows are in, rather than row by row: a fifth quicker.
             indexes = cursor.execute(
@@ -107,10 +111,22 @@ def _rows(deck: Deck, stamps: Stamps, ids: Iterator[int]) -> tuple[list[Row], li
             # id, nid, did, ord, mod, usn, type, queue, due (new cards in source order), ivl,
             # factor, reps, lapses, left, odue, odid, flags, data
             card_id = next(ids)
-            cards.append(
-                (card_id, note_id, deck.anki_id, ordinal, mod, -1, 0, 0, position, *_CARD_DEFAULTS)
-            )
+            did = deck.anki_id_of(deck.deck_of(card, ordinal)) if card.decks else deck.anki_id
+            cards.append((card_id, note_id, did, ordinal, mod, -1, 0, 0, position, *_CARD_DEFAULTS))
     return notes, cards
+
+
+def _add_decks(cursor: sqlite3.Cursor, deck: Deck) -> None:
+    """The decks ``card_decks`` name, beside the file's, in one write (genanki rewrites the
+    collection's whole deck list for each deck it adds)."""
+    if len(deck.deck_names) == 1:
+        return
+    (decks_json,) = cursor.execute("SELECT decks FROM col").fetchone()
+    decks = json.loads(decks_json)
+    for name in deck.deck_names[1:]:
+        anki_id = deck.anki_id_of(name)
+        decks[str(anki_id)] = genanki.Deck(anki_id, name).to_json()
+    cursor.execute("UPDATE col SET decks = ?", (json.dumps(decks),))
 
 
 def _add(archive: zipfile.ZipFile, name: str, data: bytes) -> None:

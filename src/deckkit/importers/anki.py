@@ -133,7 +133,10 @@ def read_anki_package(path: Path, scratch: Path, *, collection_package: bool = F
             try:
                 _clear_note_types(col)
                 options = col._backend.get_import_anki_package_presets()
-                options.with_scheduling = False
+                # With scheduling, a card in a filtered deck keeps its home deck (odid), which
+                # is where it belongs; without, Anki makes the filtered deck a regular one and
+                # leaves the card there. Nothing else of the scheduling is read.
+                options.with_scheduling = True
                 col.import_anki_package(
                     ImportAnkiPackageRequest(package_path=str(package), options=options)
                 )
@@ -294,11 +297,18 @@ def _header_keys(text: str) -> set[str]:
 
 
 def _collected_from(col: Any, *, deckkit_ids: dict[int, str]) -> Collected:
-    """Every note of a collection, in creation order, with the deck of its first card."""
+    """Every note of a collection, in creation order, with the deck of its first card and those
+    of its other cards (a card in a filtered deck counts in its home deck, ``odid``)."""
     deck_names = {int(d.id): d.name for d in col.decks.all_names_and_ids()}
     first_deck: dict[int, int] = {}
-    for nid, did, odid in col.db.all("select nid, did, odid from cards order by nid, ord"):
-        first_deck.setdefault(int(nid), int(odid or did))
+    other_decks: dict[int, list[tuple[int, int]]] = {}
+    for nid, ordinal, did, odid in col.db.all(
+        "select nid, ord, did, odid from cards order by nid, ord"
+    ):
+        home = int(odid or did)
+        first = first_deck.setdefault(int(nid), home)
+        if home != first:
+            other_decks.setdefault(int(nid), []).append((int(ordinal), home))
     note_types: dict[int, NoteTypeInfo] = {}
     notes = []
     used_decks: set[int] = set()
@@ -310,6 +320,7 @@ def _collected_from(col: Any, *, deckkit_ids: dict[int, str]) -> Collected:
             note_types[mid] = _note_type_info(col.models.get(mid), deckkit_ids)
         did = first_deck.get(int(nid), 1)
         used_decks.add(did)
+        others = other_decks.get(int(nid), ())
         notes.append(
             SourceNote(
                 guid=str(guid),
@@ -318,6 +329,7 @@ def _collected_from(col: Any, *, deckkit_ids: dict[int, str]) -> Collected:
                 tags=tuple(col.tags.split(tags)),
                 deck=deck_names.get(did, "Default"),
                 mod=int(mod),
+                card_decks=tuple((o, deck_names.get(d, "Default")) for o, d in others),
             )
         )
     descriptions = {}

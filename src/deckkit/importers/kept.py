@@ -58,12 +58,18 @@ def kept_note_type(note_type: NoteTypeInfo, roles: Roles, kind: str) -> Kept | N
     return Kept(note_type, kind, tuple(by_field))
 
 
+def template_names(info: NoteTypeInfo) -> tuple[str, ...]:
+    """A kept note type's template names as its declaration writes them (Anki's own, else the
+    "Card 1", "Card 2"... Anki gives templates)."""
+    return info.template_names or tuple(f"Card {i}" for i in range(1, len(info.templates) + 1))
+
+
 def declaration(kept: Kept, name: str, media: Sequence[str] = ()) -> dict[str, Any]:
     """The entry of a kept note type under the deck's ``note_types``: Anki's text, as it is, and
     each option the build would otherwise write differently. ``media``: the files (paths in the
     sources) its templates and CSS load."""
     info = kept.info
-    names = info.template_names or tuple(f"Card {i}" for i in range(1, len(info.templates) + 1))
+    names = template_names(info)
     data: dict[str, Any] = {"name": name, "id": info.id}
     if kept.kind is not None:
         data["kind"] = kept.kind

@@ -1,4 +1,9 @@
-"""Where each file of a package no field refers to is listed, so that every file is kept.
+"""Where things a note does not hold go: the decks of its cards, and each file of a package no
+field refers to, so that every file is kept.
+
+Anki keeps a deck on each card. A note's source is the file of its first card's deck; the decks of
+its other cards go under the card's ``card_decks``, by the card's name in Anki's browser (its
+template's, or for a cloze note "Cloze 2": :mod:`deckkit.card_names`).
 
 Anki keeps the files whose names start with ``_`` for the templates and CSS that load them
 (scripts, stylesheets, fonts) and makes ``latex-<sha1>.png`` images from the LaTeX in fields;
@@ -14,9 +19,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from deckkit.card_names import card_names
+from deckkit.cardtypes import FIELDS_CARD_TYPE
 from deckkit.importers.flat_media import FlatMedia, template_media
-from deckkit.importers.kept import Kept
-from deckkit.importers.types import NoteTypeInfo
+from deckkit.importers.kept import Kept, template_names
+from deckkit.importers.shapes import note_type_name
+from deckkit.importers.types import NoteTypeInfo, SourceNote
+from deckkit.notetypes import NOTE_TYPES, NOTE_TYPES_BY_NAME
 
 # Anki's Check Media keeps files whose names start with this, for templates to load.
 TEMPLATE_FILE_PREFIX = "_"
@@ -48,3 +57,28 @@ def place_media(
         if missing:
             data["missing_media"] = list(missing)
     return by_note_type
+
+
+def card_decks(note: SourceNote, kind: str, kept: Kept | None) -> dict[str, str] | None:
+    """The ``card_decks`` of a note's card: the deck of each of its cards in another deck than
+    its first card's, by the card's name; None when a card has no name there (a template the
+    note type the card is written with lacks)."""
+    if kept is not None:
+        templates, cloze = template_names(kept.info), kept.info.is_cloze
+    else:
+        builtin = (
+            NOTE_TYPES_BY_NAME.get(note_type_name(note.note_type))
+            if kind == FIELDS_CARD_TYPE
+            else NOTE_TYPES.get(kind)
+        )
+        if builtin is None:
+            return None
+        templates, cloze = tuple(t[0] for t in builtin.templates), builtin.is_cloze
+    names = card_names(templates, cloze=cloze)
+    placed = {}
+    for ordinal, deck in note.card_decks:
+        name = names.name(ordinal)
+        if name is None:
+            return None
+        placed[name] = deck
+    return placed

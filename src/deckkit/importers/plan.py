@@ -29,7 +29,7 @@ from deckkit.importers.ids import UniqueNames, slugify
 from deckkit.importers.kept import Kept, conversion, declaration, kept_note_type
 from deckkit.importers.mapping import Roles, card_content, is_letters, roles_for
 from deckkit.importers.media import MediaNamer, MediaOut
-from deckkit.importers.placing import place_media
+from deckkit.importers.placing import card_decks, place_media
 from deckkit.importers.shapes import exact_shapes, note_type_name
 from deckkit.importers.types import (
     Collected,
@@ -99,6 +99,7 @@ class _DeckData:
     counts: Counter[str]
     mods: dict[str, int]
     kept: list[Kept]  # the note types it declares, in order of first use
+    unplaced: int = 0  # notes with a card in another deck that card_decks cannot name
 
 
 def is_exact(collected: Collected) -> bool:
@@ -148,6 +149,7 @@ def plan_import(
         notices, written = list(summary_of_missing(media.all_missing())), media.out()
     else:
         notices, written = list(media.notices()), media.files()
+    notices.extend(_unplaced_notice(sum(deck.unplaced for deck in planned)))
     return ImportPlan(
         decks=decks,
         media=tuple(written),
@@ -243,6 +245,7 @@ def _plan_deck(
     counts: Counter[str] = Counter()
     mods: dict[str, int] = {}
     kept_here: dict[Kept, None] = {}  # each kept note type, once, in order of first use
+    unplaced = 0
     for position, ((note, kind, keys, kept), card_id, (level, tags)) in enumerate(
         zip(entries, card_ids, level_and_tags, strict=True), start=1
     ):
@@ -261,6 +264,12 @@ def _plan_deck(
             card["note_type"] = note_type_name(note.note_type)
         if level:
             card["level"] = level
+        if note.card_decks:
+            placed = card_decks(note, kind, kept)
+            if placed is None:
+                unplaced += 1
+            else:
+                card["card_decks"] = placed
         own_tags = [tag for tag in tags if tag not in common]
         if own_tags:
             card["tags"] = Flow(own_tags)
@@ -277,7 +286,18 @@ def _plan_deck(
     if exact:
         data["exactly_as_written"] = True
     data["cards"] = cards
-    return _DeckData(data, counts, mods, list(kept_here))
+    return _DeckData(data, counts, mods, list(kept_here), unplaced)
+
+
+def _unplaced_notice(notes: int) -> list[str]:
+    if not notes:
+        return []
+    which = "note has" if notes == 1 else "notes have"
+    return [
+        f"{notes} {which} cards in several decks that card_decks cannot name (a card its note "
+        "type's templates do not make): the built deck gives a new learner all of them in the "
+        "deck of the note's first card (a learner who has them keeps them where they are)"
+    ]
 
 
 def _rendered(

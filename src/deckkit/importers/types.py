@@ -47,6 +47,9 @@ class SourceNote:
     tags: tuple[str, ...]
     deck: str
     mod: int = 0  # Anki's modification time of the note (0: not known, as in a text export)
+    # (ordinal, deck) of each card in another deck than the first card's (``deck``): Anki keeps
+    # a deck per card. A card in a filtered deck counts in its home deck.
+    card_decks: tuple[tuple[int, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,11 @@ class PreviewCard:
     back: str
 
     @property
+    def deck_name(self) -> str:
+        """The deck the card goes to: its template's in ``card_decks``, else the file's."""
+        return self.deck.deck_of(self.card, self.ordinal)
+
+    @property
     def template_name(self) -> str:
         """Anki's name for the card: "Card 2", or "Cloze 2" for a cloze deletion."""
         if note_type_for(self.card.type, self.card.note_type).is_cloze:
@@ -82,6 +87,6 @@ def preview_cards(deck: Deck) -> list[PreviewCard]:
     cards = []
     for card, ordinals in zip(deck.cards, deck.card_ordinals, strict=True):
         for card_ord in ordinals:
-            front, back = render_card(card, card_ord, deck.name)
+            front, back = render_card(card, card_ord, deck.deck_of(card, card_ord))
             cards.append(PreviewCard(deck, card, card_ord, len(ordinals), front, back))
     return cards

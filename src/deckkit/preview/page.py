@@ -163,7 +163,7 @@ def _article(preview: PreviewCard, media: Collection[str]) -> str:
     opening = "<article " + " ".join(f'{k}="{escape(v)}"' for k, v in attributes.items()) + ">"
     which = f" · {preview.template_name}" if preview.count > 1 else ""
     meta = [
-        f'<span class="dk-deck" title="deck">{escape(preview.deck.name)}</span>',
+        f'<span class="dk-deck" title="deck">{escape(preview.deck_name)}</span>',
         f'<span class="dk-pill dk-type">{escape(card.kind.replace("_", " "))}</span>',
     ]
     if card.level:

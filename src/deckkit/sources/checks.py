@@ -4,6 +4,7 @@ what it cannot read, so one run reports every problem of a file."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from deckkit.cardtypes import (
@@ -370,7 +371,35 @@ def source_problems(source: LoadedSource) -> list[Problem]:
     """Every problem the checks find in one source."""
     if source.data is None:
         return []
-    return [problem for check in CHECKS for problem in check(source)]
+    problems = [problem for check in CHECKS for problem in check(source)]
+    if isinstance(source.data, dict) and source.data.get("exactly_as_written") is True:
+        return [_as_anki_had_it(problem) for problem in problems]
+    return problems
+
+
+# What a deck kept exactly as Anki had it (``exactly_as_written``: ``deckkit import``) may hold
+# because Anki holds and shows it so: a template naming no such field, a front showing nothing,
+# a cloze note without a deletion. Refusing it would refuse the deck; a warning keeps it visible.
+ANKI_HOLDS_IT = frozenset(
+    {
+        "check.unknown-template-field",
+        "check.empty-front",
+        "check.cloze-template",
+        "check.cloze-without-deletion",
+        "check.no-card",
+        "check.template-syntax",
+    }
+)
+
+
+def _as_anki_had_it(problem: Problem) -> Problem:
+    if problem.code not in ANKI_HOLDS_IT or problem.severity != "error":
+        return problem
+    message = (
+        f"{problem.message} (a warning here: this deck is kept exactly as Anki had it, and Anki "
+        "holds and shows it so too)"
+    )
+    return replace(problem, message=message, severity="warning")
 
 
 DeckIdAnchor = tuple[str, str, int, int]  # deck id, display path, line, column of the id

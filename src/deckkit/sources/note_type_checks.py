@@ -13,7 +13,8 @@ or CSS file at its own line and column. What is checked, by Anki's rules
   type's one template with ``{{cloze:Field}}`` on both sides; their code as in fields (scripts,
   remote resources, break-outs) and the local files they load, which ``media`` must list;
 - cards: the note type they name, their fields, ``required`` fields, and a note that would make
-  no card at all (Anki's "empty cards", worked out as Anki does: :mod:`deckkit.anki_templates`);
+  no card at all (Anki's "empty cards", worked out as Anki does: :mod:`deckkit.anki_templates`),
+  and the templates their ``card_decks`` name (:mod:`deckkit.sources.card_decks`);
 - template media (:mod:`deckkit.sources.note_type_media`).
 
 Every check reads each thing once, in time linear in its size: a stranger's note type may have
@@ -34,6 +35,7 @@ from deckkit.anki_templates import (
 from deckkit.fieldtext.media import resolve_reference
 from deckkit.notetypes import NOTE_TYPES, NOTE_TYPES_BY_NAME, template_syntax_problem
 from deckkit.problems import Problem, shorten
+from deckkit.sources.card_decks import check_card_decks
 from deckkit.sources.declared import DeclaredNoteType, mark_of
 from deckkit.sources.loader import LoadedSource
 from deckkit.sources.note_type_cards import check_cards
@@ -56,6 +58,7 @@ def check_declared_note_types(source: LoadedSource) -> Iterator[Problem]:
     view = view_of(source)  # what reading the files found: checks.check_note_type_files
     yield from _check_declarations(view)
     yield from check_cards(view)
+    yield from check_card_decks(view)
     yield from check_media_of_note_types(view)
 
 
