@@ -421,3 +421,23 @@ def test_a_lockfile_from_before_is_upgraded_without_a_new_time(
     log = import_apkg(collection, PACKAGE)
     assert len(log.updated) == 0
     assert note(collection, "two")["Back"] == "deux (mine)"
+
+
+def test_deckkit_import_writes_entries_as_a_build_does(project: Path) -> None:
+    """An imported deck's lockfile holds each note's type and GUID and the deck's name, so that
+    the first build changes none of them (one place makes a note's entry)."""
+    use("base.yaml")
+    assert build(FIRST).ok
+    shutil.move("build/course.apkg", "shared.apkg")
+    shutil.rmtree("sources")
+    Path("deckkit.lock").unlink()
+    imported = cli("import", "shared.apkg", "-o", "sources", "--lockfile", "deckkit.lock")
+    assert imported.exit_code == 0, imported.output
+    lock = read_lockfile(Path("deckkit.lock"))
+    assert lock.decks == {"course-a": "Course::A"}  # the id import gives the deck
+    assert {e.type for e in lock.notes["course-a"].values()} == {1731402101}
+    assert lock.notes["course-a"]["one"].guid == C1_GUID  # the imported card gives its GUID
+
+    assert build(LATER).ok
+    rebuilt = read_lockfile(Path("deckkit.lock"))
+    assert (rebuilt.notes, rebuilt.decks, rebuilt.removed) == (lock.notes, lock.decks, {})
