@@ -441,3 +441,14 @@ def test_deckkit_import_writes_entries_as_a_build_does(project: Path) -> None:
     assert build(LATER).ok
     rebuilt = read_lockfile(Path("deckkit.lock"))
     assert (rebuilt.notes, rebuilt.decks, rebuilt.removed) == (lock.notes, lock.decks, {})
+
+
+def test_a_type_change_is_noticed_in_the_build_that_upgrades_an_older_lockfile(
+    project: Path,
+) -> None:
+    shutil.copy(HERE / "before-issue-14.lock", "deckkit.lock")
+    use("c1-reversed.yaml")
+
+    (refusal,) = errors(build(LATER))
+    assert refusal.code == "lock.note-type-changed"
+    assert "'deckkit Basic' → 'deckkit Basic (and reversed card)'" in refusal.message

@@ -66,17 +66,15 @@ def content_hash(note_type_id: int, tags: Iterable[str], fields: Iterable[str]) 
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 
-def legacy_note_hash(deck_name: str, card: Card, fields: Iterable[str]) -> str:
+def legacy_note_hash(
+    deck_name: str, card: Card, fields: Iterable[str], note_type_id: int | None = None
+) -> str:
     """The note hash of lockfiles written before entries held their note type (it included the
-    deck's name): an entry whose hash is this one is unchanged, and keeps its time."""
-    payload = "\x1e".join(
-        [
-            str(note_type_for(card.type, card.note_type).id),
-            deck_name,
-            "\x1f".join(card.tags),
-            *fields,
-        ]
-    )
+    deck's name): an entry whose hash is this one is unchanged, and keeps its time. With another
+    ``note_type_id`` than the card's: what the hash was if the card had that note type."""
+    if note_type_id is None:
+        note_type_id = note_type_for(card.type, card.note_type).id
+    payload = "\x1e".join([str(note_type_id), deck_name, "\x1f".join(card.tags), *fields])
     return hashlib.sha256(payload.encode()).hexdigest()[:20]
 
 

@@ -81,6 +81,9 @@ def update_deck(lock: Lock, deck: Deck, now: int) -> DeckUpdate:
             if previous.hash == legacy_note_hash(deck.name, card, fields):
                 entries[card.id] = Entry(digest, previous.mod, ms=previous.ms, type=kind, guid=guid)
                 continue
+            was = _legacy_type(previous.hash, deck, card, fields, kind)
+            if was is not None:
+                changes.append(_type_change(lock, deck, card, was))
         elif known_type is not None and known_type != kind:
             changes.append(_type_change(lock, deck, card, known_type))
         entries[card.id] = next_entry(previous, fresh, now)
@@ -91,6 +94,19 @@ def update_deck(lock: Lock, deck: Deck, now: int) -> DeckUpdate:
         if card_id not in entries and card_id not in taken_here
     }
     return DeckUpdate(entries, leaving, tuple(taken), tuple(changes))
+
+
+def _legacy_type(
+    digest: str, deck: Deck, card: Card, fields: tuple[str, ...], kind: int
+) -> int | None:
+    """For an entry of an older lockfile (no ``type``) that the card no longer matches: the other
+    note type whose hash it would match with the same fields, tags and deck name (the card's
+    type changed, deckkit Basic to its reversed kind say), or None."""
+    others = [t.id for t in NOTE_TYPES.values()] + [t.id for t in deck.note_types]
+    for other in dict.fromkeys(others):
+        if other != kind and digest == legacy_note_hash(deck.name, card, fields, other):
+            return other
+    return None
 
 
 def with_guid(deck_id: str, card_id: str, entry: Entry) -> Entry:
