@@ -8,6 +8,10 @@ The stages, one module each:
   in forked worker processes when there are several sources and cores (``forking``).
 - ``publishing``: once every source is done, either all staged files replace the old outputs
   together (with the lockfile and the cache), or none does and the earlier outputs stay.
+
+With a lockfile, ``note_identity`` works out each deck's notes' entries from their earlier
+selves, and ``learner_safety`` what the author's changes do to learners who re-import: a warning,
+a refusal with the ways through, or what the summary tells them.
 """
 
 from __future__ import annotations
