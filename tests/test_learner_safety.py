@@ -452,3 +452,25 @@ def test_a_type_change_is_noticed_in_the_build_that_upgrades_an_older_lockfile(
     (refusal,) = errors(build(LATER))
     assert refusal.code == "lock.note-type-changed"
     assert "'deckkit Basic' → 'deckkit Basic (and reversed card)'" in refusal.message
+
+
+def test_a_deck_renamed_in_the_build_that_upgrades_an_older_lockfile_restamps_no_note(
+    project: Path,
+) -> None:
+    """An older lockfile's hashes hold the deck's name, which it does not keep: the name comes
+    from the last build into the output folder."""
+    shutil.copy(HERE / "before-issue-14.lock", "deckkit.lock")
+    use("base.yaml")
+    frozen = cli("build", "sources", "--format", "apkg", "--frozen")  # the lockfile as it was
+    assert frozen.exit_code == 0, frozen.output
+    use("renamed-deck.yaml")
+
+    result = build(LATER)
+
+    assert result.ok, result.problems
+    assert [p.code for p in result.problems] == ["lock.deck-renamed"]
+    assert {card: mod for card, mod in lock_times().items() if card != "c4"} == {
+        "c1": 1_790_000_000,
+        "c2": 1_790_000_000,
+        "c3": 1_790_000_000,
+    }

@@ -41,11 +41,10 @@ def _quoted(text: str) -> str:
 
 
 def deck_rename_warning(
-    source: LoadedSource, lock: Lock, new_name: str, lockfile: str
+    source: LoadedSource, old_name: str | None, new_name: str, lockfile: str
 ) -> list[Problem]:
     """A warning at the deck's name when it differs from its name at the last build."""
     deck_id = source.data.get("id") if isinstance(source.data, dict) else None
-    old_name = lock.decks.get(deck_id) if isinstance(deck_id, str) else None
     if old_name is None or old_name == new_name:
         return []
     old, new = _quoted(old_name), _quoted(new_name)

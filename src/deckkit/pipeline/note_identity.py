@@ -47,9 +47,11 @@ class DeckUpdate:
     type_changes: tuple[TypeChange, ...]
 
 
-def update_deck(lock: Lock, deck: Deck, now: int) -> DeckUpdate:
+def update_deck(lock: Lock, deck: Deck, now: int, earlier_name: str | None = None) -> DeckUpdate:
     """The deck's entries: changed notes get ``now`` (or their old time plus one), unchanged keep
-    their time; see the module's docstring for which earlier entry is a card's."""
+    their time; see the module's docstring for which earlier entry is a card's. ``earlier_name``:
+    the deck's name at its last build, when known (an older lockfile's hashes hold it)."""
+    names = tuple(dict.fromkeys([earlier_name or deck.name, deck.name]))
     old = lock.notes.get(deck.id, {})
     removed = lock.removed.get(deck.id, {})
     entries: dict[str, Entry] = {}
@@ -78,10 +80,10 @@ def update_deck(lock: Lock, deck: Deck, now: int) -> DeckUpdate:
         if previous is not None and known_type is None:
             # Written before entries held their note type, with the deck's name in the hash:
             # the same content keeps its time (the first build after an upgrade: every note).
-            if previous.hash == legacy_note_hash(deck.name, card, fields):
+            if any(previous.hash == legacy_note_hash(n, card, fields) for n in names):
                 entries[card.id] = Entry(digest, previous.mod, ms=previous.ms, type=kind, guid=guid)
                 continue
-            was = _legacy_type(previous.hash, deck, card, fields, kind)
+            was = _legacy_type(previous.hash, deck, names[0], card, fields, kind)
             if was is not None:
                 changes.append(_type_change(lock, deck, card, was))
         elif known_type is not None and known_type != kind:
@@ -97,14 +99,14 @@ def update_deck(lock: Lock, deck: Deck, now: int) -> DeckUpdate:
 
 
 def _legacy_type(
-    digest: str, deck: Deck, card: Card, fields: tuple[str, ...], kind: int
+    digest: str, deck: Deck, name: str, card: Card, fields: tuple[str, ...], kind: int
 ) -> int | None:
     """For an entry of an older lockfile (no ``type``) that the card no longer matches: the other
     note type whose hash it would match with the same fields, tags and deck name (the card's
     type changed, deckkit Basic to its reversed kind say), or None."""
     others = [t.id for t in NOTE_TYPES.values()] + [t.id for t in deck.note_types]
     for other in dict.fromkeys(others):
-        if other != kind and digest == legacy_note_hash(deck.name, card, fields, other):
+        if other != kind and digest == legacy_note_hash(name, card, fields, other):
             return other
     return None
 

@@ -27,7 +27,13 @@ from deckkit.pipeline.cache import CachedDeck, source_fingerprint
 from deckkit.pipeline.forking import can_fork, run_forked
 from deckkit.pipeline.learner_safety import deck_rename_warning, type_change_problems
 from deckkit.pipeline.note_identity import DeckUpdate, TypeChange, update_deck
-from deckkit.pipeline.plan import BuildPlan, deck_note_types, mtime_stamps, stamps_key
+from deckkit.pipeline.plan import (
+    BuildPlan,
+    cache_key,
+    deck_note_types,
+    mtime_stamps,
+    stamps_key,
+)
 from deckkit.pipeline.results import DeckSummary
 from deckkit.pipeline.schema_changes import SchemaChange, check_schema_changes
 from deckkit.problems import Problem, display_path
@@ -138,14 +144,15 @@ def export_checked(
         refused, carried = check_schema_changes(
             source, deck, plan.lock, accepted, lockfile=lockfile
         )
-        update = update_deck(plan.lock, deck, plan.now)
+        earlier_name = _earlier_name(plan, path, deck.id)
+        update = update_deck(plan.lock, deck, plan.now, earlier_name)
         types_refused, carried_types = type_change_problems(
             source, update.type_changes, plan.accept_type_changes, lockfile
         )
         refused += types_refused
         if refused:
             return SourceOutcome(path, (*problems, *refused), deck_id, anchor, note_types=anchors)
-        lock_problems = deck_rename_warning(source, plan.lock, deck.name, lockfile)
+        lock_problems = deck_rename_warning(source, earlier_name, deck.name, lockfile)
         entries = update.entries
         declared = declared_note_type_entries(plan.lock, deck, plan.now)
         stamps = stamps_from(entries, {**plan.note_types, **declared}, deck)
@@ -201,6 +208,17 @@ def export_checked(
         update=update,
         type_changes=tuple(carried_types),
     )
+
+
+def _earlier_name(plan: BuildPlan, path: Path, deck_id: str) -> str | None:
+    """The deck's name at its last build: in the lockfile, else (a lockfile written before it
+    kept names) in the cache of the last build into the output folder."""
+    assert plan.lock is not None
+    name = plan.lock.decks.get(deck_id)
+    cached = plan.cache.get(cache_key(path))
+    if name is None and cached is not None and cached.deck_id == deck_id:
+        return cached.name
+    return name
 
 
 def _export(plan: BuildPlan, deck: Deck, stamps: Stamps) -> Staged:
