@@ -98,6 +98,8 @@ class Simulation:
         self.now = START
         self.report = Report()
         self._seen: set[str] = set()
+        distinct = sorted(set(ACTIONS))
+        self._untried = self.random.sample(distinct, len(distinct))
         (folder / "collection").mkdir(parents=True)
         self.col = Collection(str(folder / "collection" / "collection.anki2"))
         self.reviews = 0
@@ -198,7 +200,8 @@ class Simulation:
     def cycle(self) -> None:
         self.report.cycles += 1
         self.now += HOUR
-        action = self.random.choice(ACTIONS)
+        # Every action once, in a random order, then at random: a short run tries them all.
+        action = self._untried.pop() if self._untried else self.random.choice(ACTIONS)
         self.report.actions[action] = self.report.actions.get(action, 0) + 1
         undo = None if action == "clock_behind" else self._act(action)
         when = self.now - 24 * HOUR if action == "clock_behind" else self.now
