@@ -25,7 +25,7 @@ from click.testing import CliRunner, Result
 import deckkit
 from conftest import FIXTURES, default_import_options, import_apkg
 from deckkit.cli import main
-from deckkit.lockfile import read_lockfile
+from deckkit.lockfile import lock_from_text, read_lockfile
 from deckkit.model import note_guid
 
 HERE = FIXTURES / "learner_safety"
@@ -474,3 +474,45 @@ def test_a_deck_renamed_in_the_build_that_upgrades_an_older_lockfile_restamps_no
         "c2": 1_790_000_000,
         "c3": 1_790_000_000,
     }
+
+
+# --- a build of some sources only -------------------------------------------------------------
+
+
+def test_a_build_of_one_source_leaves_the_other_decks_as_they_are(tmp_path: Path) -> None:
+    """`deckkit build sources/a.yaml` does not read the other decks: they have not left."""
+    shutil.copytree(FIXTURES / "own_note_types" / "course", tmp_path / "sources")
+    lock = tmp_path / "deckkit.lock"
+    everything = deckkit.build([tmp_path / "sources"], tmp_path / "out", lockfile=lock)
+    assert everything.ok
+    before = lock_from_text(lock.read_text("utf-8"))
+    one = deckkit.build([tmp_path / "sources" / "japanese.yaml"], tmp_path / "out", lockfile=lock)
+    assert one.ok, one.problems
+    assert one.removed_cards == ()
+    after = lock_from_text(lock.read_text("utf-8"))
+    assert after.notes == before.notes
+    assert after.removed == {}
+    # Its source gone, a build of the folder finds the deck left, and says so.
+    (tmp_path / "sources" / "history.yaml").unlink()
+    folder = deckkit.build([tmp_path / "sources"], tmp_path / "out", lockfile=lock)
+    assert folder.ok
+    assert folder.removed_cards == ("history/capital", "history/meiji")
+
+
+def test_a_lockfile_without_sources_counts_decks_as_left_only_in_a_default_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(FIXTURES / "own_note_types" / "course", tmp_path / "sources")
+    lock = tmp_path / "deckkit.lock"
+    assert deckkit.build([tmp_path / "sources"], tmp_path / "out", lockfile=lock).ok
+    text = json.loads(lock.read_text("utf-8"))
+    del text["sources"]  # as an older deckkit wrote it
+    lock.write_text(json.dumps(text), "utf-8")
+    (tmp_path / "sources" / "history.yaml").unlink()
+    given = deckkit.build([tmp_path / "sources"], tmp_path / "out", lockfile=lock)
+    assert given.ok
+    assert given.removed_cards == ()  # paths given: the lockfile cannot tell what they cover
+    monkeypatch.chdir(tmp_path)
+    default = deckkit.build(lockfile=Path("deckkit.lock"), output_dir=Path("out"))
+    assert default.ok
+    assert default.removed_cards == ("history/capital", "history/meiji")

@@ -50,6 +50,10 @@ class Lock:
     note_types: dict[str, Entry] = field(default_factory=dict)
     decks: dict[str, str] = field(default_factory=dict)
     removed: dict[str, dict[str, Entry]] = field(default_factory=dict)
+    # Each deck's source file at its last build, relative to the lockfile's folder: a build of
+    # some sources only (`deckkit build sources/a.yaml`) must not take the decks of the others
+    # for removed.
+    sources: dict[str, str] = field(default_factory=dict)
 
 
 # Note times from this on are milliseconds: 10**11 seconds is the year 5138, 10**11 ms is 1973.

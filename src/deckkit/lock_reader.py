@@ -33,7 +33,8 @@ def lock_from_text(text: str) -> Lock:
     type's entry may add ``"schema": hex``, and with it ``"fields"`` and ``"templates"``: the
     lists of names that schema is the hash of. A note's entry may add ``"type"`` (a note type
     id), ``"guid"`` (a GUID as a card's ``guid:`` may be) and ``"ms": true``. Optional
-    ``decks`` (deck id → its name, a non-empty string) and ``removed`` (deck id → card id → a
+    ``decks`` (deck id → its name, a non-empty string), ``sources`` (deck id → its source file,
+    relative to the lockfile's folder) and ``removed`` (deck id → card id → a
     note's entry, with its ``guid``).
     """
     try:
@@ -46,7 +47,7 @@ def lock_from_text(text: str) -> Lock:
         raise LockfileError("not a deckkit lockfile (not a JSON object)")
     if data.get("version") != LOCK_VERSION:
         raise LockfileError(f"unsupported lockfile version {_shown(data.get('version'))}")
-    unknown = sorted(set(data) - {"version", "decks", "note_types", "notes", "removed"})
+    unknown = sorted(set(data) - {"version", "decks", "sources", "note_types", "notes", "removed"})
     if unknown:
         raise LockfileError(f"unknown key {_shown(unknown[0])} in the lockfile")
     note_types = _entries(
@@ -57,6 +58,7 @@ def lock_from_text(text: str) -> Lock:
         note_types=note_types,
         decks=_deck_names(data.get("decks", {})),
         removed=_decks(data.get("removed", {}), "removed"),
+        sources=_deck_sources(data.get("sources", {})),
     )
 
 
@@ -80,6 +82,26 @@ def _deck_names(value: Any) -> dict[str, str]:
             raise LockfileError(f"the name of deck {deck_id} is not a deck name: {_shown(name)}")
         names[deck_id] = name
     return names
+
+
+def _deck_sources(value: Any) -> dict[str, str]:
+    """Each deck's source file (a relative path with '/', as the build wrote it)."""
+    paths = {}
+    for deck_id, path in _object(value, "sources").items():
+        if not is_slug(deck_id):
+            raise LockfileError(f"deck id {_shown(deck_id)} in sources is not an id ({SLUG_RULE})")
+        if (
+            type(path) is not str
+            or not path
+            or len(path) > 4096
+            or any(ord(c) < 32 for c in path)
+            or path.startswith("/")
+        ):
+            raise LockfileError(
+                f"the source of deck {deck_id} is not a relative path: {_shown(path)}"
+            )
+        paths[deck_id] = path
+    return paths
 
 
 def _note_extras(entry: dict[str, Any], digest: str, mod: int, *, removed: bool) -> Entry | None:

@@ -243,6 +243,12 @@ def lock_to_text(lock: Lock, made: Mapping[str, list[str]] | None = None) -> str
             for key in sorted(lock.decks)
         ]
         lines += ['  "decks": {', *names[:-1], names[-1][:-1], "  },"]
+    if lock.sources:
+        paths = [
+            f"    {encode_basestring(key)}: {encode_basestring(lock.sources[key])},"
+            for key in sorted(lock.sources)
+        ]
+        lines += ['  "sources": {', *paths[:-1], paths[-1][:-1], "  },"]
     lines.append('  "note_types": {')
     lines += _entry_lines(lock.note_types, indent=4)
     lines += ["  },", '  "notes": {']

@@ -99,6 +99,7 @@ def build(
                 accept_note_type_changes=frozenset(accept_note_type_changes),
                 accept_type_changes=frozenset(accept_type_changes),
                 accept_new_ids=accept_new_ids,
+                inputs=tuple(paths),
             )
         except BaseException:
             if created is not None:

@@ -62,6 +62,8 @@ class BuildPlan:
     # leave under new ids (learners then get duplicates).
     accept_type_changes: frozenset[str] = frozenset()
     accept_new_ids: bool = False
+    # The paths the build was given (none: the default sources folder): which decks it covers.
+    inputs: tuple[Path, ...] = ()
 
     @property
     def to_build(self) -> list[Path]:
@@ -90,6 +92,7 @@ def make_plan(
     accept_note_type_changes: frozenset[str] = frozenset(),
     accept_type_changes: frozenset[str] = frozenset(),
     accept_new_ids: bool = False,
+    inputs: tuple[Path, ...] = (),
 ) -> BuildPlan:
     """Read the lockfile and the cache, and decide which sources are up to date."""
     lock = read_lockfile(lockfile) if lockfile is not None else None
@@ -135,6 +138,7 @@ def make_plan(
         accept_note_type_changes=accept_note_type_changes,
         accept_type_changes=accept_type_changes,
         accept_new_ids=accept_new_ids,
+        inputs=inputs,
     )
 
 

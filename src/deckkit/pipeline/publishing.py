@@ -10,6 +10,7 @@ removed and the earlier outputs stay as they were.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,6 +41,7 @@ from deckkit.pipeline.schema_changes import accepted_changes
 from deckkit.pipeline.source_build import SourceOutcome
 from deckkit.problems import Problem, display_path, sort_problems
 from deckkit.sources.checks import DeckIdAnchor, duplicate_ids
+from deckkit.sources.discovery import DEFAULT_SOURCES
 from deckkit.sources.note_type_conflicts import NoteTypeAnchor, conflicting_note_types
 
 Outcomes = Mapping[Path, SourceOutcome]
@@ -93,9 +95,34 @@ def _updates(outcomes: Outcomes) -> dict[str, DeckUpdate]:
 
 
 def _present(plan: BuildPlan, outcomes: Outcomes) -> set[str]:
-    """Every deck id of the sources: built now (with problems or not), or up to date."""
+    """Every deck id of the sources: built now (with problems or not), or up to date; and every
+    deck of the lockfile whose source this build does not read (a build of some sources only)."""
     present = {o.deck_id for o in outcomes.values() if o.deck_id is not None}
-    return present | {cached.deck_id for cached in plan.reused.values()}
+    present |= {cached.deck_id for cached in plan.reused.values()}
+    assert plan.lock is not None
+    return present | {d for d in plan.lock.notes if d not in present and not _covered(plan, d)}
+
+
+def _covered(plan: BuildPlan, deck_id: str) -> bool:
+    """Whether this build reads where a deck's source was at its last build: only then has a
+    deck that no source makes now left the sources (rather than been left out of this build)."""
+    assert plan.lock is not None
+    assert plan.lockfile is not None
+    recorded = plan.lock.sources.get(deck_id)
+    if recorded is None:  # an older lockfile: only a build of the default folder covers all
+        return not plan.inputs
+    source = (plan.lockfile.parent / recorded).resolve()
+    roots = [path.resolve() for path in plan.inputs or (DEFAULT_SOURCES,)]
+    return any(source == root or source.is_relative_to(root) for root in roots)
+
+
+def _source_key(plan: BuildPlan, path: Path) -> str | None:
+    """A source's path as the lockfile records it: relative to the lockfile's folder, with '/'."""
+    assert plan.lockfile is not None
+    try:
+        return Path(os.path.relpath(path.resolve(), plan.lockfile.resolve().parent)).as_posix()
+    except ValueError:  # another drive (Windows): not recorded
+        return None
 
 
 def publish_build(plan: BuildPlan, outcomes: Outcomes, verdict: Verdict) -> BuildResult:
@@ -171,7 +198,14 @@ def _fresh_lock(
                 decks[outcome.deck_id] = outcome.summary.name
         note_types.update(outcome.note_type_entries or {})
     removed = removed_after(plan.lock, updates.values(), found)
-    return Lock(notes=notes, note_types=note_types, decks=decks, removed=removed)
+    sources = {k: v for k, v in plan.lock.sources.items() if k not in found.gone_decks}
+    built = [(cached.deck_id, path) for path, cached in plan.reused.items()]
+    built += [(o.deck_id, o.path) for o in outcomes.values() if o.deck_id and o.entries is not None]
+    for deck_id, path in built:
+        key = _source_key(plan, path)
+        if key is not None:
+            sources[deck_id] = key
+    return Lock(notes=notes, note_types=note_types, decks=decks, removed=removed, sources=sources)
 
 
 def _save_cache(plan: BuildPlan, outcomes: Outcomes) -> None:
