@@ -59,6 +59,10 @@ REQUIRED_CASES = {
     "note-type-number-range",
     "id-trailing-newline",
     "tag-control-character",
+    # issue 15: messages that teach ("did you mean", one hint instead of a cascade)
+    "misspelt-keys",
+    "missing-type",
+    "media-case",
 }
 
 
@@ -239,3 +243,26 @@ def test_validate_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert sorted(str(p) for p in tree.rglob("*") if p.is_dir()) == dirs_before
     assert not (tree / "build").exists()
     assert os.listdir(tmp_path) == ["repo"]
+
+
+def test_a_misspelt_key_is_one_problem_with_the_key_it_meant() -> None:
+    problems = validate([BAD / "misspelt-keys.yaml"]).problems
+    (frnot,) = [p for p in problems if p.line == 5]
+    assert "did you mean 'front'?" in frnot.message
+    assert not [p for p in problems if p.code == "schema.required"]  # not also 'front' required
+
+
+def test_a_card_that_forgot_its_type_gets_one_hint_instead_of_five_problems() -> None:
+    (problem,) = validate([BAD / "missing-type.yaml"]).problems
+    assert "add `type: multiple_choice`" in problem.message
+    assert (problem.line, problem.column) == (4, 5)  # the card, where the type belongs
+
+
+def test_a_missing_media_file_names_the_file_spelt_in_another_case() -> None:
+    (problem,) = validate([BAD / "media-case"]).problems
+    assert problem.message.endswith("(did you mean 'media/three-way-merge.png'?)")
+
+
+def test_cards_are_named_by_their_id() -> None:
+    (problem,) = validate([BAD / "missing-back.yaml"]).problems
+    assert problem.message == "'back' is required in card 'two'"

@@ -16,6 +16,13 @@ if TYPE_CHECKING:  # jsonschema is imported only to explain problems (its import
 
 from deckkit.problems import Problem, shorten
 from deckkit.sources.loader import LoadedSource, Mark, PathKey
+from deckkit.sources.schema_mistakes import (
+    card_name,
+    misspelling,
+    one_problem_per_mistake,
+    unknown_key,
+)
+from deckkit.suggest import did_you_mean, meant
 
 SCHEMA_RESOURCE = "deck.schema.json"
 
@@ -104,12 +111,29 @@ def schema_problems(source: LoadedSource) -> list[Problem]:
         ]
     # A refused alias was read as null; its schema error would blame what the user did not write.
     skipped = source.skipped_paths
-    problems = []
-    for prefix, error in located:
-        path = (*prefix, *error.absolute_path)
-        if not any(path[: len(skip)] == skip for skip in skipped):
-            problems.append(_to_problem(error, source, prefix))
-    return problems
+    kept = [
+        (prefix, error)
+        for prefix, error in located
+        if not any((*prefix, *error.absolute_path)[: len(skip)] == skip for skip in skipped)
+    ]
+    return one_problem_per_mistake(kept, source, _to_problem, _known_keys())
+
+
+@lru_cache(maxsize=1)
+def _known_keys() -> frozenset[str]:
+    """Every key the deck or some card has, wherever the schema names it."""
+    found: set[str] = set()
+    stack: list[Any] = [deck_schema()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found.update(node.get("properties", {}))
+            names = node.get("propertyNames", {})
+            found.update(v for v in names.get("enum", ()) if isinstance(v, str))
+            stack += node.values()
+        elif isinstance(node, list):
+            stack += node
+    return frozenset(found)
 
 
 def _is_valid(validator: jsonschema_rs.Validator, data: Any) -> bool:
@@ -136,26 +160,25 @@ def _flatten(error: ValidationError) -> Iterator[ValidationError]:
 def _to_problem(error: ValidationError, source: LoadedSource, prefix: PathKey = ()) -> Problem:
     path: PathKey = (*prefix, *error.absolute_path)
     keyword = str(error.validator)
-    in_property_names = "propertyNames" in error.absolute_schema_path
-    if in_property_names:
-        key = str(error.instance)
-        allowed = ", ".join(_allowed_card_keys(error))
-        card_type = _card_type(source.data, path)
-        message = f"unknown key '{key}' for a {card_type} card; allowed keys: {allowed}"
+    unknown = unknown_key(error)
+    if unknown is not None:
+        key, allowed = unknown
+        hint = meant(misspelling(key, allowed, _known_keys()))
+        where = ""
+        if "propertyNames" in error.absolute_schema_path:
+            where = f" for a {_card_type(source.data, path)} card"
+        message = f"unknown key '{key}'{where}{hint}; allowed keys: {', '.join(allowed)}"
         return source.problem(source.mark_of_key((*path, key)), message, "schema.unknown-key")
-    if keyword == "additionalProperties":
-        extra = _first_extra_key(error)
-        allowed = ", ".join(_properties(error))
-        message = f"unknown key '{extra}'; allowed keys: {allowed}"
-        return source.problem(source.mark_of_key((*path, extra)), message, "schema.unknown-key")
     if keyword == "required":
-        return source.problem(source.mark_of_value(path), _message(error, path), "schema.required")
-    return source.problem(source.mark_of_value(path), _message(error, path), f"schema.{keyword}")
+        message = _message(error, path, source.data)
+        return source.problem(source.mark_of_value(path), message, "schema.required")
+    message = _message(error, path, source.data)
+    return source.problem(source.mark_of_value(path), message, f"schema.{keyword}")
 
 
-def _message(error: ValidationError, path: PathKey) -> str:
+def _message(error: ValidationError, path: PathKey, data: Any) -> str:
     keyword = error.validator
-    where = _describe(path)
+    where = _describe(path, data)
     if keyword == "required":
         missing = str(error.message).split("'")[1] if "'" in error.message else error.message
         return f"'{missing}' is required in {where}"
@@ -164,7 +187,7 @@ def _message(error: ValidationError, path: PathKey) -> str:
         return f"tag {tag} contains {_unwanted(error.instance)}; Anki tags cannot (use '_' or '::')"
     if keyword == "pattern" and path[-1:] == ("guid",):
         guid = shorten(repr(error.instance))
-        return f"{where} {guid} contains {_unwanted(error.instance)}, which a GUID cannot"
+        return f"{where} is {guid}, which contains {_unwanted(error.instance)}; a GUID cannot"
     if keyword == "pattern":
         return (
             f"{where} {shorten(repr(error.instance))} is not a valid id: use letters, digits, "
@@ -187,7 +210,9 @@ def _message(error: ValidationError, path: PathKey) -> str:
         return f"{where} must be {_type_name(expected)}, not {shown}"
     if keyword == "enum":
         options = ", ".join("null" if v is None else str(v) for v in _items(error.validator_value))
-        return f"{where} is {_shown(error.instance)}; it must be one of: {options}"
+        texts = [v for v in _items(error.validator_value) if isinstance(v, str)]
+        hint = did_you_mean(error.instance, texts) if isinstance(error.instance, str) else ""
+        return f"{where} is {_shown(error.instance)}{hint}; it must be one of: {options}"
     if keyword == "oneOf":  # only the multiple-choice answer offers alternatives
         shown = _shown(error.instance)
         return f"{where} must be a letter A..H or a list of letters, not {shown}"
@@ -232,32 +257,13 @@ def _type_name(expected: Any) -> str:
     return names.get(str(expected), str(expected))
 
 
-def _describe(path: PathKey) -> str:
+def _describe(path: PathKey, data: Any) -> str:
     if not path:
         return "the deck"
     if path[0] == "cards" and len(path) >= 2:
-        card = f"card {int(path[1]) + 1}"
+        card = card_name(data, int(path[1]), by_number=path[2:] == ("id",))
         return card if len(path) == 2 else f"'{'.'.join(str(p) for p in path[2:])}' of {card}"
     return "'" + ".".join(str(p) for p in path) + "'"
-
-
-def _first_extra_key(error: ValidationError) -> str:
-    known = set(_properties(error))
-    extras = [k for k in _items(error.instance) if k not in known]
-    return str(extras[0]) if extras else "?"
-
-
-def _allowed_card_keys(error: ValidationError) -> list[str]:
-    return [str(v) for v in _items(error.validator_value)]
-
-
-def _properties(error: ValidationError) -> Mapping[str, Any]:
-    """The properties the failing (sub)schema declares."""
-    schema = error.schema
-    properties: Mapping[str, Any] = (
-        schema.get("properties", {}) if isinstance(schema, Mapping) else {}
-    )
-    return properties
 
 
 def _items(value: object) -> list[Any]:

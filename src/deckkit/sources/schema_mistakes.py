@@ -1,0 +1,145 @@
+"""One problem per mistake: schema errors that only follow from another one are folded into it.
+
+- A misspelt key (``frnot``) is reported once, as an unknown key with "did you mean 'front'?", and
+  not also as the key it was meant to be ("'front' is required").
+- A card that forgot its ``type:`` is checked as a basic card, so each of its own keys is unknown
+  and front and back are missing: when its keys are those of one other card type, one problem says
+  to add that type instead of five.
+
+Cards are named by their id in messages (``card 'capital'``), by their number only when they have
+no usable id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from deckkit.cardtypes import CARD_TYPES, DEFAULT_CARD_TYPE
+from deckkit.problems import Problem, shorten
+from deckkit.sources.loader import LoadedSource, PathKey
+from deckkit.suggest import closest
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
+
+Located = tuple[PathKey, "ValidationError"]
+ToProblem = Callable[["ValidationError", LoadedSource, PathKey], Problem]
+
+# The keys that belong to a card type (not shared by every card): what its type is guessed from.
+_OWN_KEYS = {
+    name: frozenset((*kind.text_keys, *kind.list_keys, *kind.required))
+    for name, kind in CARD_TYPES.items()
+}
+
+
+def card_name(data: Any, index: int, *, by_number: bool = False) -> str:
+    """How a message names the card at ``index``: by its id, else (or when the id itself is at
+    fault, ``by_number``) by its number from 1."""
+    cards = data.get("cards") if isinstance(data, dict) else None
+    card = cards[index] if isinstance(cards, list) and 0 <= index < len(cards) else None
+    card_id = card.get("id") if isinstance(card, dict) and not by_number else None
+    if isinstance(card_id, str) and card_id.strip() and card_id.isprintable():
+        return f"card '{shorten(card_id)}'"
+    return f"card {index + 1}"
+
+
+def unknown_key(error: ValidationError) -> tuple[str, list[str]] | None:
+    """The key an error finds unknown and the keys allowed there, or None for another error."""
+    if "propertyNames" in error.absolute_schema_path:
+        value = error.validator_value
+        allowed = [str(v) for v in value] if isinstance(value, (list, tuple)) else []
+        return str(error.instance), allowed
+    if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
+        schema = error.schema
+        properties = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
+        extras = [str(k) for k in error.instance if k not in properties]
+        return (extras[0] if extras else "?"), [str(k) for k in properties]
+    return None
+
+
+def misspelling(key: str, allowed: Sequence[str], known: Collection[str]) -> str | None:
+    """The allowed key an unknown ``key`` misspells, or None: a key that some card has
+    (``note_type`` on a multiple-choice card) is out of place, not misspelt."""
+    return None if key in known else closest(key, allowed)
+
+
+def one_problem_per_mistake(
+    located: Sequence[Located], source: LoadedSource, to_problem: ToProblem, known: Collection[str]
+) -> list[Problem]:
+    """The problems of ``located`` schema errors, those that follow from another left out;
+    ``known`` are the keys some card or the deck has."""
+    at_mapping: dict[PathKey, list[ValidationError]] = {}
+    for prefix, error in located:
+        at_mapping.setdefault((*prefix, *error.absolute_path), []).append(error)
+    problems: list[Problem] = []
+    folded: set[int] = set()
+    for path, errors in at_mapping.items():
+        hint = _missing_type_hint(source, path, errors)
+        if hint is not None:
+            problems.append(hint)
+            folded |= {id(e) for e in errors if _is_about_keys(e)}
+        folded |= {id(e) for e in _required_by_misspelling(errors, known)}
+    problems += [
+        to_problem(error, source, prefix) for prefix, error in located if id(error) not in folded
+    ]
+    return problems
+
+
+def _is_about_keys(error: ValidationError) -> bool:
+    return error.validator == "required" or unknown_key(error) is not None
+
+
+def _missing(error: ValidationError) -> str | None:
+    """The key a ``required`` error finds missing."""
+    message = str(error.message)
+    return message.split("'")[1] if error.validator == "required" and "'" in message else None
+
+
+def _required_by_misspelling(
+    errors: list[ValidationError], known: Collection[str]
+) -> list[ValidationError]:
+    """The errors that a key is missing where an unknown key is its misspelling."""
+    meant: set[str | None] = set()
+    for error in errors:
+        unknown = unknown_key(error)
+        if unknown is not None:
+            meant.add(misspelling(*unknown, known))
+    meant.discard(None)
+    return [error for error in errors if _missing(error) in meant]
+
+
+def _missing_type_hint(
+    source: LoadedSource, path: PathKey, errors: list[ValidationError]
+) -> Problem | None:
+    """One problem for a card without ``type:`` whose keys are another card type's."""
+    data = source.data
+    if len(path) != 2 or path[0] != "cards" or not isinstance(data, dict):
+        return None
+    card = data["cards"][path[1]]
+    if not isinstance(card, dict) or "type" in card or "fields" in card:
+        return None
+    if not any(unknown_key(error) is not None for error in errors):
+        return None
+    guessed = _guess_type(set(card))
+    if guessed is None:
+        return None
+    own = ", ".join(key for key in card if key in _OWN_KEYS[guessed])
+    message = (
+        f"{card_name(data, int(path[1]))} has no type, so it is read as a {DEFAULT_CARD_TYPE} "
+        f"card, which has no {own}; this looks like a {guessed} card: add `type: {guessed}`"
+    )
+    return source.problem(source.mark_of_value(path), message, "schema.missing-type")
+
+
+def _guess_type(keys: set[str]) -> str | None:
+    """The one card type whose own keys hold every own key of a card, preferring a type whose
+    required keys the card has all; None when no type or several fit."""
+    all_own = frozenset().union(*_OWN_KEYS.values())
+    given = keys & all_own
+    fitting = [name for name, own in _OWN_KEYS.items() if given and given <= own]
+    complete = [name for name in fitting if set(CARD_TYPES[name].required) <= keys]
+    for choice in (complete, fitting):
+        if len(choice) == 1 and choice[0] != DEFAULT_CARD_TYPE:
+            return choice[0]
+    return None
