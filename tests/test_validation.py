@@ -63,6 +63,14 @@ REQUIRED_CASES = {
     "misspelt-keys",
     "missing-type",
     "media-case",
+    "yaml-unquoted-cloze",
+    "yaml-unquoted-alias",
+    "yaml-unquoted-list",
+    "yaml-unquoted-choice",
+    "yaml-cloze-read-as-mapping",
+    "text-read-as-list",
+    "yaml-misindented-key",
+    "yaml-dash-without-space",
 }
 
 
@@ -266,3 +274,33 @@ def test_a_missing_media_file_names_the_file_spelt_in_another_case() -> None:
 def test_cards_are_named_by_their_id() -> None:
     (problem,) = validate([BAD / "missing-back.yaml"]).problems
     assert problem.message == "'back' is required in card 'two'"
+
+
+@pytest.mark.parametrize(
+    ("case", "fix"),
+    [
+        ("yaml-unquoted-cloze", 'put the value in quotes: text: "{{c1::Snapshots}} are cheap'),
+        ("yaml-syntax-error", 'put the value in quotes: front: "Translate: the cat"'),
+        ("yaml-unquoted-choice", 'put the value in quotes: - "@"'),
+        ("yaml-misindented-key", "indent with spaces to the level of its siblings"),
+        ("yaml-dash-without-space", "a list item needs a space after '-'"),
+    ],
+)
+def test_a_yaml_syntax_error_says_the_likely_cause_and_the_fix(case: str, fix: str) -> None:
+    (problem,) = validate([BAD / f"{case}.yaml"]).problems
+    assert fix in problem.message
+    assert problem.code == "yaml.syntax"
+
+
+def test_a_dash_without_a_space_is_reported_on_its_own_line_not_the_next() -> None:
+    source = BAD / "yaml-dash-without-space.yaml"
+    (problem,) = validate([source]).problems
+    line = _file_lines(source)[problem.line - 1]
+    assert line[problem.column - 1 :] == "-id: one"
+
+
+def test_an_unquoted_value_is_pointed_at_where_it_starts() -> None:
+    source = BAD / "yaml-unquoted-cloze.yaml"
+    (problem,) = validate([source]).problems
+    line = _file_lines(source)[problem.line - 1]
+    assert line[problem.column - 1 :].startswith("{{c1::")

@@ -204,6 +204,12 @@ def _message(error: ValidationError, path: PathKey, data: Any) -> str:
             if isinstance(error.instance, bool):
                 return f"{where} must be text, not {shown}: quote it"
             return f"{where} must be text, not {shown}: quote it ('{shorten(str(error.instance))}')"
+        if expected == "string" and isinstance(error.instance, (dict, list)):
+            # An unquoted value starting with '{' or '[' ({{c1::…}}, [citation needed]).
+            return (
+                f"{where} must be text, not {shown} (YAML reads an unquoted value starting with "
+                "'{' or '[' as one): put the value in quotes"
+            )
         if expected == "string" and isinstance(error.instance, (bool, int, float)):
             # YAML reads yes/no/on/off as booleans and 1.0 as a number.
             return f"{where} must be text, not {shown}: put it in quotes"
