@@ -47,6 +47,9 @@ class Hints:
 
     def __init__(self) -> None:
         self._known: dict[tuple[int, str], str | None] = {}
+        # The candidate lists are known by their identity: kept alive here, so that no other
+        # list can take the identity of one that is gone.
+        self._candidates: dict[int, Sequence[str]] = {}
         self._left = _HINTS
 
     def take(self) -> bool:
@@ -56,12 +59,13 @@ class Hints:
         return self._left >= 0
 
     def closest(self, name: str, candidates: Sequence[str]) -> str | None:
-        """The candidate closest to ``name`` (see :func:`closest`), or None; ``candidates`` must
-        stay alive while this is used (it is known by its identity)."""
+        """The candidate closest to ``name`` (see :func:`closest`), or None; the same
+        ``candidates`` (the same object, left unchanged) give each name's answer once."""
         key = (id(candidates), name)
         if key not in self._known:
             if not self.take():
                 return None
+            self._candidates[id(candidates)] = candidates
             self._known[key] = closest(name, candidates)
         return self._known[key]
 

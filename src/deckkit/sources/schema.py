@@ -20,9 +20,10 @@ from deckkit.sources.schema_mistakes import (
     card_name,
     misspelling,
     one_problem_per_mistake,
+    schema_names,
     unknown_key,
 )
-from deckkit.suggest import did_you_mean, meant
+from deckkit.suggest import Hints, meant
 
 SCHEMA_RESOURCE = "deck.schema.json"
 
@@ -116,7 +117,7 @@ def schema_problems(source: LoadedSource) -> list[Problem]:
         for prefix, error in located
         if not any((*prefix, *error.absolute_path)[: len(skip)] == skip for skip in skipped)
     ]
-    return one_problem_per_mistake(kept, source, _to_problem, _known_keys())
+    return one_problem_per_mistake(kept, source, _to_problem, _known_keys(), Hints())
 
 
 @lru_cache(maxsize=1)
@@ -157,26 +158,28 @@ def _flatten(error: ValidationError) -> Iterator[ValidationError]:
         yield error
 
 
-def _to_problem(error: ValidationError, source: LoadedSource, prefix: PathKey = ()) -> Problem:
+def _to_problem(
+    error: ValidationError, source: LoadedSource, prefix: PathKey, hints: Hints
+) -> Problem:
     path: PathKey = (*prefix, *error.absolute_path)
     keyword = str(error.validator)
     unknown = unknown_key(error)
     if unknown is not None:
         key, allowed = unknown
-        hint = meant(misspelling(key, allowed, _known_keys()))
+        hint = meant(misspelling(key, allowed, _known_keys(), hints))
         where = ""
         if "propertyNames" in error.absolute_schema_path:
             where = f" for a {_card_type(source.data, path)} card"
         message = f"unknown key '{key}'{where}{hint}; allowed keys: {', '.join(allowed)}"
         return source.problem(source.mark_of_key((*path, key)), message, "schema.unknown-key")
     if keyword == "required":
-        message = _message(error, path, source.data)
+        message = _message(error, path, source.data, hints)
         return source.problem(source.mark_of_value(path), message, "schema.required")
-    message = _message(error, path, source.data)
+    message = _message(error, path, source.data, hints)
     return source.problem(source.mark_of_value(path), message, f"schema.{keyword}")
 
 
-def _message(error: ValidationError, path: PathKey, data: Any) -> str:
+def _message(error: ValidationError, path: PathKey, data: Any, hints: Hints) -> str:
     keyword = error.validator
     where = _describe(path, data)
     if keyword == "required":
@@ -216,8 +219,9 @@ def _message(error: ValidationError, path: PathKey, data: Any) -> str:
         return f"{where} must be {_type_name(expected)}, not {shown}"
     if keyword == "enum":
         options = ", ".join("null" if v is None else str(v) for v in _items(error.validator_value))
-        texts = [v for v in _items(error.validator_value) if isinstance(v, str)]
-        hint = did_you_mean(error.instance, texts) if isinstance(error.instance, str) else ""
+        instance = error.instance
+        names = schema_names(error.validator_value)
+        hint = hints(instance, names) if isinstance(instance, str) and names else ""
         return f"{where} is {_shown(error.instance)}{hint}; it must be one of: {options}"
     if keyword == "oneOf":  # only the multiple-choice answer offers alternatives
         shown = _shown(error.instance)

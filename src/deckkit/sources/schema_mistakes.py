@@ -13,18 +13,18 @@ no usable id.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from deckkit.cardtypes import CARD_TYPES, DEFAULT_CARD_TYPE
 from deckkit.problems import Problem, shorten
 from deckkit.sources.loader import LoadedSource, PathKey
-from deckkit.suggest import closest
+from deckkit.suggest import Hints
 
 if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 Located = tuple[PathKey, "ValidationError"]
-ToProblem = Callable[["ValidationError", LoadedSource, PathKey], Problem]
+ToProblem = Callable[["ValidationError", LoadedSource, PathKey, Hints], Problem]
 
 # The keys that belong to a card type (not shared by every card): what its type is guessed from.
 _OWN_KEYS = {
@@ -44,12 +44,18 @@ def card_name(data: Any, index: int, *, by_number: bool = False) -> str:
     return f"card {index + 1}"
 
 
+def schema_names(value: object) -> list[str]:
+    """A schema's list of names (an enum) itself, not a copy: the same object for every card, by
+    which :class:`~deckkit.suggest.Hints` knows it; [] for anything else."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return cast("list[str]", value)
+    return []
+
+
 def unknown_key(error: ValidationError) -> tuple[str, list[str]] | None:
     """The key an error finds unknown and the keys allowed there, or None for another error."""
     if "propertyNames" in error.absolute_schema_path:
-        value = error.validator_value
-        allowed = [str(v) for v in value] if isinstance(value, (list, tuple)) else []
-        return str(error.instance), allowed
+        return str(error.instance), schema_names(error.validator_value)
     if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
         schema = error.schema
         properties = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
@@ -58,31 +64,42 @@ def unknown_key(error: ValidationError) -> tuple[str, list[str]] | None:
     return None
 
 
-def misspelling(key: str, allowed: Sequence[str], known: Collection[str]) -> str | None:
+def misspelling(
+    key: str, allowed: Sequence[str], known: Collection[str], hints: Hints
+) -> str | None:
     """The allowed key an unknown ``key`` misspells, or None: a key that some card has
     (``note_type`` on a multiple-choice card) is out of place, not misspelt."""
-    return None if key in known else closest(key, allowed)
+    return None if key in known else hints.closest(key, allowed)
 
 
 def one_problem_per_mistake(
-    located: Sequence[Located], source: LoadedSource, to_problem: ToProblem, known: Collection[str]
+    located: Sequence[Located],
+    source: LoadedSource,
+    to_problem: ToProblem,
+    known: Collection[str],
+    hints: Hints,
 ) -> list[Problem]:
     """The problems of ``located`` schema errors, those that follow from another left out;
     ``known`` are the keys some card or the deck has."""
-    at_mapping: dict[PathKey, list[ValidationError]] = {}
+    at_mapping: dict[PathKey, list[Located]] = {}
     for prefix, error in located:
-        at_mapping.setdefault((*prefix, *error.absolute_path), []).append(error)
+        at_mapping.setdefault((*prefix, *error.absolute_path), []).append((prefix, error))
     problems: list[Problem] = []
-    folded: set[int] = set()
-    for path, errors in at_mapping.items():
-        hint = _missing_type_hint(source, path, errors)
+    # One mapping after the other: a hint worked out for one card serves the next ones.
+    for path, here in at_mapping.items():
+        errors = [error for _prefix, error in here]
+        unknown = [found for found in map(unknown_key, errors) if found is not None]
+        meant = {misspelling(*found, known, hints) for found in unknown} - {None}
+        folded = {id(e) for e in errors if _missing(e) in meant}
+        hint = _missing_type_hint(source, path) if unknown else None
         if hint is not None:
             problems.append(hint)
             folded |= {id(e) for e in errors if _is_about_keys(e)}
-        folded |= {id(e) for e in _required_by_misspelling(errors, known)}
-    problems += [
-        to_problem(error, source, prefix) for prefix, error in located if id(error) not in folded
-    ]
+        problems += [
+            to_problem(error, source, prefix, hints)
+            for prefix, error in here
+            if id(error) not in folded
+        ]
     return problems
 
 
@@ -91,35 +108,21 @@ def _is_about_keys(error: ValidationError) -> bool:
 
 
 def _missing(error: ValidationError) -> str | None:
-    """The key a ``required`` error finds missing."""
+    """The key a ``required`` error finds missing (a misspelt key may be meant), else None."""
+    if error.validator != "required":
+        return None
     message = str(error.message)
-    return message.split("'")[1] if error.validator == "required" and "'" in message else None
+    return message.split("'")[1] if "'" in message else None
 
 
-def _required_by_misspelling(
-    errors: list[ValidationError], known: Collection[str]
-) -> list[ValidationError]:
-    """The errors that a key is missing where an unknown key is its misspelling."""
-    meant: set[str | None] = set()
-    for error in errors:
-        unknown = unknown_key(error)
-        if unknown is not None:
-            meant.add(misspelling(*unknown, known))
-    meant.discard(None)
-    return [error for error in errors if _missing(error) in meant]
-
-
-def _missing_type_hint(
-    source: LoadedSource, path: PathKey, errors: list[ValidationError]
-) -> Problem | None:
-    """One problem for a card without ``type:`` whose keys are another card type's."""
+def _missing_type_hint(source: LoadedSource, path: PathKey) -> Problem | None:
+    """One problem for a card without ``type:`` whose keys (some unknown to a basic card) are
+    another card type's."""
     data = source.data
     if len(path) != 2 or path[0] != "cards" or not isinstance(data, dict):
         return None
     card = data["cards"][path[1]]
     if not isinstance(card, dict) or "type" in card or "fields" in card:
-        return None
-    if not any(unknown_key(error) is not None for error in errors):
         return None
     guessed = _guess_type(set(card))
     if guessed is None:
