@@ -20,6 +20,7 @@ from pathlib import Path
 
 from deckkit.cli.terminal import safe_line
 from deckkit.problems import Problem
+from deckkit.sources.loader import MAX_SOURCE_BYTES
 
 _AROUND = 60  # characters shown on each side of the column in a long line
 _GUTTER = 5  # width of the line number
@@ -59,6 +60,9 @@ def with_source_lines(problems: Sequence[Problem]) -> Iterator[str]:
 
 def _read_lines(path: Path) -> list[str] | None:
     try:
+        # Not a regular file (a FIFO would block), or larger than a source is read: not shown.
+        if not path.is_file() or path.stat().st_size > MAX_SOURCE_BYTES:
+            return None
         raw = path.read_bytes()
         text = raw.removeprefix(codecs.BOM_UTF8).decode("utf-8")
     except (OSError, ValueError):  # ValueError: not UTF-8, or a path that cannot be opened

@@ -69,8 +69,7 @@ def explain(problem: str, lines: list[str], first: int, line: int, column: int) 
     """The likely mistake behind libyaml's ``problem`` at ``line``:``column`` (1-based), looking
     back to line ``first`` at most (where the parser's context started); None when none fits."""
     start = max(first, line - _LOOK_BACK, 1)
-    near = [(number, lines[number - 1]) for number in range(line, start - 1, -1)]
-    near = [(number, text) for number, text in near if number <= len(lines)]
+    near = [(n, lines[n - 1]) for n in range(min(line, len(lines)), start - 1, -1)]
     for number, text in near[:2]:
         found = _no_space_after_dash(number, text)
         if found:
