@@ -71,6 +71,8 @@ REQUIRED_CASES = {
     "text-read-as-list",
     "yaml-misindented-key",
     "yaml-dash-without-space",
+    "misspelt-top-level-keys",
+    "missing-types",
 }
 
 
@@ -304,3 +306,15 @@ def test_an_unquoted_value_is_pointed_at_where_it_starts() -> None:
     (problem,) = validate([source]).problems
     line = _file_lines(source)[problem.line - 1]
     assert line[problem.column - 1 :].startswith("{{c1::")
+
+
+def test_every_misspelt_top_level_key_is_reported_and_none_is_also_missing() -> None:
+    problems = validate([BAD / "misspelt-top-level-keys.yaml"]).problems
+    assert [p.code for p in problems] == ["schema.unknown-key"] * 3
+    assert [p.message.split("?")[0].split("'")[-2] for p in problems] == ["deck", "id", "cards"]
+
+
+def test_a_card_without_type_whose_keys_fit_several_types_names_them_in_one_problem() -> None:
+    problems = validate([BAD / "missing-types.yaml"]).problems
+    assert [p.code for p in problems] == ["schema.missing-type"] * 4
+    assert "one of type_in, multiple_choice, open" in problems[-1].message

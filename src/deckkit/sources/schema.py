@@ -21,7 +21,7 @@ from deckkit.sources.schema_mistakes import (
     misspelling,
     one_problem_per_mistake,
     schema_names,
-    unknown_key,
+    unknown_keys,
 )
 from deckkit.suggest import Hints, meant
 
@@ -117,7 +117,7 @@ def schema_problems(source: LoadedSource) -> list[Problem]:
         for prefix, error in located
         if not any((*prefix, *error.absolute_path)[: len(skip)] == skip for skip in skipped)
     ]
-    return one_problem_per_mistake(kept, source, _to_problem, _known_keys(), Hints())
+    return one_problem_per_mistake(kept, source, _to_problems, _known_keys(), Hints())
 
 
 @lru_cache(maxsize=1)
@@ -158,25 +158,25 @@ def _flatten(error: ValidationError) -> Iterator[ValidationError]:
         yield error
 
 
-def _to_problem(
+def _to_problems(
     error: ValidationError, source: LoadedSource, prefix: PathKey, hints: Hints
-) -> Problem:
+) -> list[Problem]:
     path: PathKey = (*prefix, *error.absolute_path)
     keyword = str(error.validator)
-    unknown = unknown_key(error)
-    if unknown is not None:
-        key, allowed = unknown
-        hint = meant(misspelling(key, allowed, _known_keys(), hints))
+    unknown = unknown_keys(error)
+    if unknown:
         where = ""
         if "propertyNames" in error.absolute_schema_path:
             where = f" for a {_card_type(source.data, path)} card"
-        message = f"unknown key '{key}'{where}{hint}; allowed keys: {', '.join(allowed)}"
-        return source.problem(source.mark_of_key((*path, key)), message, "schema.unknown-key")
-    if keyword == "required":
-        message = _message(error, path, source.data, hints)
-        return source.problem(source.mark_of_value(path), message, "schema.required")
+        problems = []
+        for key, allowed in unknown:
+            hint = meant(misspelling(key, allowed, _known_keys(), hints))
+            message = f"unknown key '{key}'{where}{hint}; allowed keys: {', '.join(allowed)}"
+            mark = source.mark_of_key((*path, key))
+            problems.append(source.problem(mark, message, "schema.unknown-key"))
+        return problems
     message = _message(error, path, source.data, hints)
-    return source.problem(source.mark_of_value(path), message, f"schema.{keyword}")
+    return [source.problem(source.mark_of_value(path), message, f"schema.{keyword}")]
 
 
 def _message(error: ValidationError, path: PathKey, data: Any, hints: Hints) -> str:

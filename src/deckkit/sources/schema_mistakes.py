@@ -12,6 +12,7 @@ no usable id.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -24,7 +25,9 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
 
 Located = tuple[PathKey, "ValidationError"]
-ToProblem = Callable[["ValidationError", LoadedSource, PathKey, Hints], Problem]
+ToProblems = Callable[["ValidationError", LoadedSource, PathKey, Hints], list[Problem]]
+
+_UNKNOWN_SHOWN = 20  # unknown keys reported per mapping: a stranger's may have a million
 
 # The keys that belong to a card type (not shared by every card): what its type is guessed from.
 _OWN_KEYS = {
@@ -52,16 +55,17 @@ def schema_names(value: object) -> list[str]:
     return []
 
 
-def unknown_key(error: ValidationError) -> tuple[str, list[str]] | None:
-    """The key an error finds unknown and the keys allowed there, or None for another error."""
+def unknown_keys(error: ValidationError) -> list[tuple[str, list[str]]]:
+    """The keys an error finds unknown, each with the keys allowed there ([]: another error)."""
     if "propertyNames" in error.absolute_schema_path:
-        return str(error.instance), schema_names(error.validator_value)
+        return [(str(error.instance), schema_names(error.validator_value))]
     if error.validator == "additionalProperties" and isinstance(error.instance, Mapping):
         schema = error.schema
         properties = schema.get("properties", {}) if isinstance(schema, Mapping) else {}
-        extras = [str(k) for k in error.instance if k not in properties]
-        return (extras[0] if extras else "?"), [str(k) for k in properties]
-    return None
+        allowed = [str(k) for k in properties]
+        extras = (str(k) for k in error.instance if k not in properties)
+        return [(extra, allowed) for extra in itertools.islice(extras, _UNKNOWN_SHOWN)]
+    return []
 
 
 def misspelling(
@@ -75,7 +79,7 @@ def misspelling(
 def one_problem_per_mistake(
     located: Sequence[Located],
     source: LoadedSource,
-    to_problem: ToProblem,
+    to_problems: ToProblems,
     known: Collection[str],
     hints: Hints,
 ) -> list[Problem]:
@@ -88,23 +92,21 @@ def one_problem_per_mistake(
     # One mapping after the other: a hint worked out for one card serves the next ones.
     for path, here in at_mapping.items():
         errors = [error for _prefix, error in here]
-        unknown = [found for found in map(unknown_key, errors) if found is not None]
+        unknown = [found for error in errors for found in unknown_keys(error)]
         meant = {misspelling(*found, known, hints) for found in unknown} - {None}
         folded = {id(e) for e in errors if _missing(e) in meant}
         hint = _missing_type_hint(source, path) if unknown else None
         if hint is not None:
             problems.append(hint)
             folded |= {id(e) for e in errors if _is_about_keys(e)}
-        problems += [
-            to_problem(error, source, prefix, hints)
-            for prefix, error in here
-            if id(error) not in folded
-        ]
+        for prefix, error in here:
+            if id(error) not in folded:
+                problems += to_problems(error, source, prefix, hints)
     return problems
 
 
 def _is_about_keys(error: ValidationError) -> bool:
-    return error.validator == "required" or unknown_key(error) is not None
+    return error.validator == "required" or bool(unknown_keys(error))
 
 
 def _missing(error: ValidationError) -> str | None:
@@ -124,25 +126,31 @@ def _missing_type_hint(source: LoadedSource, path: PathKey) -> Problem | None:
     card = data["cards"][path[1]]
     if not isinstance(card, dict) or "type" in card or "fields" in card:
         return None
-    guessed = _guess_type(set(card))
-    if guessed is None:
+    guessed = _guess_types(set(card))
+    if not guessed or DEFAULT_CARD_TYPE in guessed:
         return None
-    own = ", ".join(key for key in card if key in _OWN_KEYS[guessed])
+    basic = _OWN_KEYS[DEFAULT_CARD_TYPE]
+    own = ", ".join(key for key in card if key in _OWN_KEYS[guessed[0]] and key not in basic)
+    if len(guessed) == 1:
+        fix = f"this looks like {_a(guessed[0])} card: add `type: {guessed[0]}`"
+    else:
+        fix = f"add its type, one of {', '.join(guessed)} (`type: {guessed[0]}`)"
     message = (
         f"{card_name(data, int(path[1]))} has no type, so it is read as a {DEFAULT_CARD_TYPE} "
-        f"card, which has no {own}; this looks like a {guessed} card: add `type: {guessed}`"
+        f"card, which has no {own}; {fix}"
     )
     return source.problem(source.mark_of_value(path), message, "schema.missing-type")
 
 
-def _guess_type(keys: set[str]) -> str | None:
-    """The one card type whose own keys hold every own key of a card, preferring a type whose
-    required keys the card has all; None when no type or several fit."""
+def _guess_types(keys: set[str]) -> list[str]:
+    """The card types whose own keys hold every own key of a card: the one whose required keys
+    the card all has, when there is one."""
     all_own = frozenset().union(*_OWN_KEYS.values())
     given = keys & all_own
     fitting = [name for name, own in _OWN_KEYS.items() if given and given <= own]
     complete = [name for name in fitting if set(CARD_TYPES[name].required) <= keys]
-    for choice in (complete, fitting):
-        if len(choice) == 1 and choice[0] != DEFAULT_CARD_TYPE:
-            return choice[0]
-    return None
+    return complete if len(complete) == 1 else fitting
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
