@@ -318,3 +318,16 @@ def test_a_card_without_type_whose_keys_fit_several_types_names_them_in_one_prob
     problems = validate([BAD / "missing-types.yaml"]).problems
     assert [p.code for p in problems] == ["schema.missing-type"] * 4
     assert "one of type_in, multiple_choice, open" in problems[-1].message
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["  -" + "id" * 50_000 + ": a", "  - id: a\n    front: " + "- " * 50_000 + "x: y"],
+    ids=["dash-without-space", "colon-in-value"],
+)
+def test_a_syntax_hint_about_a_huge_line_stays_short(tmp_path: Path, line: str) -> None:
+    source = tmp_path / "huge.yaml"
+    source.write_text(f"deck: Huge\nid: huge\ncards:\n{line}\n    back: b\n", encoding="utf-8")
+    (problem,) = validate([source]).problems
+    assert problem.code == "yaml.syntax"
+    assert len(problem.message) < 300

@@ -87,7 +87,7 @@ def _no_space_after_dash(number: int, text: str) -> Explained | None:
     match = _NO_SPACE_AFTER_DASH.match(text)
     if not match:
         return None
-    key = match["key"]
+    key = shorten(match["key"], _SHOWN)
     message = f"a list item needs a space after '-': write '- {key}:' instead of '-{key}:'"
     return Explained(number, len(match["lead"]) + 1, message)
 
@@ -148,8 +148,9 @@ def _misindented(lines: list[str], number: int, text: str) -> Explained | None:
         opens_a_mapping = not lines[before - 1][previous.end() :].strip()
         if sibling_column == column or (opens_a_mapping and column > sibling_column):
             return None  # a sibling, or the first key of the mapping the line before opens
+        key, sibling = shorten(match["key"], _SHOWN), shorten(previous["key"], _SHOWN)
         message = (
-            f"'{match['key']}' is indented to column {column}, but '{previous['key']}' on line "
+            f"'{key}' is indented to column {column}, but '{sibling}' on line "
             f"{before} to column {sibling_column}; indent with spaces to the level of its siblings"
         )
         return Explained(number, column, message)
