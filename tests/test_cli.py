@@ -340,7 +340,7 @@ def test_validate_github_format_gives_workflow_annotations() -> None:
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
         "::error file=tests/fixtures/bad/missing-back.yaml,line=7,col=5::"
-        "'back' is required in card 2 [schema.required]"
+        "'back' is required in card 'two' [schema.required]"
     ]
 
 
@@ -369,7 +369,8 @@ def test_a_failed_build_leaves_earlier_outputs_byte_for_byte(example: Path) -> N
     result = invoke("build", "decks", "-o", "out")
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
-        "decks/example.yaml:15:5: error: 'back' is required in card 1 [schema.required]"
+        "decks/example.yaml:15:5: error: 'back' is required in card 'capital-of-france' "
+        "[schema.required]"
     ]
     assert "build failed: nothing was written" in result.stderr
     assert snapshot(out) == before  # same names (so no temp files left) and same bytes

@@ -125,7 +125,7 @@ def _binary_with_nuls() -> bytes:
 
 # name → (file contents, problems that must be among those reported: (line, column, code))
 MALFORMED: dict[str, tuple[bytes, set[tuple[int, int, str]]]] = {
-    "syntax-error": (b"deck: [unclosed\nid: a\n", {(2, 3, "yaml.syntax")}),
+    "syntax-error": (b"deck: [unclosed\nid: a\n", {(1, 7, "yaml.syntax")}),
     "tab-indentation": (b"deck: x\nid: a\ncards:\n\t- id: b\n", {(4, 1, "yaml.syntax")}),
     "bom": (BOM + MISSPELT_BACK, {(6, 5, "schema.unknown-key")}),
     "crlf": (MISSPELT_BACK.replace(b"\n", b"\r\n"), {(6, 5, "schema.unknown-key")}),

@@ -50,7 +50,9 @@ def test_validate_hook_fails_a_bad_source_with_its_position() -> None:
         hook("deckkit-validate")["entry"], HOOK_SOURCES / "good.yaml", HOOK_SOURCES / "bad.yaml"
     )
     assert result.returncode == 1
-    assert "bad.yaml:4:5: error: 'back' is required in card 1 [schema.required]" in result.stdout
+    assert (
+        "bad.yaml:4:5: error: 'back' is required in card 'one' [schema.required]" in result.stdout
+    )
     assert "good.yaml" not in result.stdout
 
 
@@ -100,5 +102,5 @@ def test_hook_runs_under_real_pre_commit(tmp_path: Path) -> None:
 
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
-    assert "sources/bad.yaml:4:5: error: 'back' is required in card 1" in output
+    assert "sources/bad.yaml:4:5: error: 'back' is required in card 'one'" in output
     assert "sources/good.yaml:" not in output

@@ -28,7 +28,7 @@ MISSING_MEDIA = REPO / "tests" / "fixtures" / "import" / "missing-media.txt"
 CLEAN_IMPORT = REPO / "tests" / "fixtures" / "import" / "anki-notes.txt"
 MISSING_BACK_ANNOTATION = (
     "::error file=tests/fixtures/bad/missing-back.yaml,line=7,col=5::"
-    "'back' is required in card 2 [schema.required]"
+    "'back' is required in card 'two' [schema.required]"
 )
 
 

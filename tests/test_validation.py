@@ -59,6 +59,20 @@ REQUIRED_CASES = {
     "note-type-number-range",
     "id-trailing-newline",
     "tag-control-character",
+    # issue 15: messages that teach ("did you mean", one hint instead of a cascade)
+    "misspelt-keys",
+    "missing-type",
+    "media-case",
+    "yaml-unquoted-cloze",
+    "yaml-unquoted-alias",
+    "yaml-unquoted-list",
+    "yaml-unquoted-choice",
+    "yaml-cloze-read-as-mapping",
+    "text-read-as-list",
+    "yaml-misindented-key",
+    "yaml-dash-without-space",
+    "misspelt-top-level-keys",
+    "missing-types",
 }
 
 
@@ -239,3 +253,81 @@ def test_validate_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     assert sorted(str(p) for p in tree.rglob("*") if p.is_dir()) == dirs_before
     assert not (tree / "build").exists()
     assert os.listdir(tmp_path) == ["repo"]
+
+
+def test_a_misspelt_key_is_one_problem_with_the_key_it_meant() -> None:
+    problems = validate([BAD / "misspelt-keys.yaml"]).problems
+    (frnot,) = [p for p in problems if p.line == 5]
+    assert "did you mean 'front'?" in frnot.message
+    assert not [p for p in problems if p.code == "schema.required"]  # not also 'front' required
+
+
+def test_a_card_that_forgot_its_type_gets_one_hint_instead_of_five_problems() -> None:
+    (problem,) = validate([BAD / "missing-type.yaml"]).problems
+    assert "add `type: multiple_choice`" in problem.message
+    assert (problem.line, problem.column) == (4, 5)  # the card, where the type belongs
+
+
+def test_a_missing_media_file_names_the_file_spelt_in_another_case() -> None:
+    (problem,) = validate([BAD / "media-case"]).problems
+    assert problem.message.endswith("(did you mean 'media/three-way-merge.png'?)")
+
+
+def test_cards_are_named_by_their_id() -> None:
+    (problem,) = validate([BAD / "missing-back.yaml"]).problems
+    assert problem.message == "'back' is required in card 'two'"
+
+
+@pytest.mark.parametrize(
+    ("case", "fix"),
+    [
+        ("yaml-unquoted-cloze", 'put the value in quotes: text: "{{c1::Snapshots}} are cheap'),
+        ("yaml-syntax-error", 'put the value in quotes: front: "Translate: the cat"'),
+        ("yaml-unquoted-choice", 'put the value in quotes: - "@"'),
+        ("yaml-misindented-key", "indent with spaces to the level of its siblings"),
+        ("yaml-dash-without-space", "a list item needs a space after '-'"),
+    ],
+)
+def test_a_yaml_syntax_error_says_the_likely_cause_and_the_fix(case: str, fix: str) -> None:
+    (problem,) = validate([BAD / f"{case}.yaml"]).problems
+    assert fix in problem.message
+    assert problem.code == "yaml.syntax"
+
+
+def test_a_dash_without_a_space_is_reported_on_its_own_line_not_the_next() -> None:
+    source = BAD / "yaml-dash-without-space.yaml"
+    (problem,) = validate([source]).problems
+    line = _file_lines(source)[problem.line - 1]
+    assert line[problem.column - 1 :] == "-id: one"
+
+
+def test_an_unquoted_value_is_pointed_at_where_it_starts() -> None:
+    source = BAD / "yaml-unquoted-cloze.yaml"
+    (problem,) = validate([source]).problems
+    line = _file_lines(source)[problem.line - 1]
+    assert line[problem.column - 1 :].startswith("{{c1::")
+
+
+def test_every_misspelt_top_level_key_is_reported_and_none_is_also_missing() -> None:
+    problems = validate([BAD / "misspelt-top-level-keys.yaml"]).problems
+    assert [p.code for p in problems] == ["schema.unknown-key"] * 3
+    assert [p.message.split("?")[0].split("'")[-2] for p in problems] == ["deck", "id", "cards"]
+
+
+def test_a_card_without_type_whose_keys_fit_several_types_names_them_in_one_problem() -> None:
+    problems = validate([BAD / "missing-types.yaml"]).problems
+    assert [p.code for p in problems] == ["schema.missing-type"] * 4
+    assert "one of type_in, multiple_choice, open" in problems[-1].message
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["  -" + "id" * 50_000 + ": a", "  - id: a\n    front: " + "- " * 50_000 + "x: y"],
+    ids=["dash-without-space", "colon-in-value"],
+)
+def test_a_syntax_hint_about_a_huge_line_stays_short(tmp_path: Path, line: str) -> None:
+    source = tmp_path / "huge.yaml"
+    source.write_text(f"deck: Huge\nid: huge\ncards:\n{line}\n    back: b\n", encoding="utf-8")
+    (problem,) = validate([source]).problems
+    assert problem.code == "yaml.syntax"
+    assert len(problem.message) < 300

@@ -1,7 +1,10 @@
 """Reporters: how a command's problems and its summary reach the reader, chosen with --format.
 
 - ``text``: one ``path:line:column: severity: message [code]`` line per problem, which editors
-  and CI parse (:meth:`~deckkit.problems.Problem.as_text`).
+  and CI parse (:meth:`~deckkit.problems.Problem.as_text`); on a terminal, where a person reads
+  them (pre-commit gives its hooks one too), each is followed by the source line it points at with
+  a caret under the column (:mod:`deckkit.cli.source_lines`). In a pipe, what programs read, the
+  problem lines stay alone.
 - ``json``: one document, ``{"problems": [...], "errors": N, "warnings": N}``.
 - ``github``: GitHub Actions workflow commands, shown on the lines of a pull request
   (https://docs.github.com/actions/reference/workflow-commands-for-github-actions).
@@ -27,6 +30,7 @@ from typing import Protocol
 
 import click
 
+from deckkit.cli.source_lines import with_source_lines
 from deckkit.cli.status import EXIT_PROBLEMS
 from deckkit.cli.terminal import echo, echo_lines, json_safe, safe_for_terminal
 from deckkit.problems import Problem
@@ -44,18 +48,27 @@ class Reporter(Protocol):
     def all_clear(self, text: str) -> None:
         """Say that nothing is wrong, where the problems' output does not already say so."""
 
+    def total(self, problems: Sequence[Problem]) -> None:
+        """Count the problems, for people, where the problems' output does not already do so."""
+
 
 class TextReporter:
     """Lines for people, editors and CI logs."""
 
     def problems(self, problems: Sequence[Problem]) -> None:
-        echo_lines(problem.as_text() for problem in problems)
+        if sys.stdout.isatty():
+            echo_lines(with_source_lines(problems))
+        else:
+            echo_lines(problem.as_text() for problem in problems)
 
     def summary(self, lines: Sequence[str]) -> None:
         echo_lines(lines)
 
     def all_clear(self, text: str) -> None:
         echo_lines([text], err=True)  # no problem lines: stdout stays empty
+
+    def total(self, problems: Sequence[Problem]) -> None:
+        echo_lines([problem_total(problems)], err=True)  # stdout stays the problems
 
 
 class _ForPrograms:
@@ -66,6 +79,9 @@ class _ForPrograms:
 
     def all_clear(self, text: str) -> None:
         pass  # an empty problem list (json) or no annotation (github) says it
+
+    def total(self, problems: Sequence[Problem]) -> None:
+        pass  # json counts them itself; an annotation is one problem
 
 
 class JsonReporter(_ForPrograms):
@@ -112,6 +128,18 @@ def report_problems(reporter: Reporter, problems: Sequence[Problem], *, failed: 
         sys.exit(EXIT_PROBLEMS)
 
 
+def problem_total(problems: Sequence[Problem]) -> str:
+    """ "3 errors and 1 warning in 2 files": how many problems of each severity, and where."""
+    errors = sum(1 for p in problems if p.severity == "error")
+    counts = [_count(errors, "error"), _count(len(problems) - errors, "warning")]
+    files = len({p.path for p in problems})
+    return f"{' and '.join(c for c in counts if c) or 'no problems'} in {_count(files, 'file')}"
+
+
+def _count(number: int, noun: str) -> str:
+    return "" if not number else f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def json_document(problems: Sequence[Problem]) -> str:
     """One machine-readable document of all problems, with the count of each severity."""
     errors = sum(1 for p in problems if p.severity == "error")
@@ -149,5 +177,6 @@ __all__ = [
     "TextReporter",
     "github_annotation",
     "json_document",
+    "problem_total",
     "report_problems",
 ]

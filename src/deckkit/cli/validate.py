@@ -35,4 +35,6 @@ def validate_command(paths: tuple[Path, ...], report_format: str, strict: bool) 
     reporter.problems(result.problems)
     if result.ok:
         reporter.all_clear(f"{len(result.sources)} source file(s) valid")
+    else:
+        reporter.total(result.problems)
     sys.exit(EXIT_CLEAN if result.ok else EXIT_PROBLEMS)

@@ -66,6 +66,8 @@ decodes them both to check and to play).
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
@@ -77,6 +79,7 @@ from urllib.parse import unquote
 
 from deckkit.fieldtext.entities import decode_entities
 from deckkit.problems import display_path, shorten
+from deckkit.suggest import Hints, closest, meant
 
 ReferenceKind = Literal["attribute", "sound"]
 
@@ -356,8 +359,11 @@ def _is_file(path: Path) -> bool:
         return False
 
 
-def reference_problem(ref: str, source_dir: Path) -> tuple[str, str] | None:
-    """Why a reference cannot be packed, as (message, code), or None when it resolves."""
+def reference_problem(
+    ref: str, source_dir: Path, *, hints: Hints | None = None
+) -> tuple[str, str] | None:
+    """Why a reference cannot be packed, as (message, code), or None when it resolves; with
+    ``hints``, a missing file's message names the file of its folder it most likely meant."""
     if is_url(ref):
         return None  # remote media stay as they are: Anki loads them when online
     # A name may be megabytes long; a problem is one line.
@@ -382,11 +388,30 @@ def reference_problem(ref: str, source_dir: Path) -> tuple[str, str] | None:
         )
     if not _is_file(target):
         looked_for = shorten(display_path(target), _SHOWN)
+        hint = _meant_file(ref, target, hints) if hints is not None else ""
         return (
-            f"media file '{shown}' does not exist (looked for {looked_for})",
+            f"media file '{shown}' does not exist (looked for {looked_for}){hint}",
             "check.media-missing",
         )
     return None
+
+
+_FOLDER_NAMES = 2_000  # the names of a media folder compared with a missing one, at most
+
+
+def _meant_file(ref: str, target: Path, hints: Hints) -> str:
+    """ " (did you mean 'media/a.png'?)": the reference spelt with the name of the file in its
+    folder it most likely meant (``Three-Way-Merge.png`` for ``three-way-merge.png``)."""
+    if len(ref) > _SHOWN or not hints.take():
+        return ""
+    try:
+        with os.scandir(target.parent) as entries:
+            names = sorted(entry.name for entry in itertools.islice(entries, _FOLDER_NAMES))
+    except (OSError, ValueError):
+        return ""
+    written = ref.rpartition("/")[2]
+    found = closest(written, names)
+    return meant(ref[: len(ref) - len(written)] + found) if found is not None else ""
 
 
 # The folder of media that a deck written exactly as Anki had it (``exactly_as_written``) names by

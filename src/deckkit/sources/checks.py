@@ -34,6 +34,7 @@ from deckkit.sources.declared import declared_note_types
 from deckkit.sources.loader import LoadedSource
 from deckkit.sources.note_type_checks import check_declared_note_types
 from deckkit.sources.text_checks import check_field_text
+from deckkit.suggest import Hints
 
 
 def _cards(source: LoadedSource) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -200,6 +201,7 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
                 ]
     # A name is looked up on disk once: a stranger's field may name one file 100,000 times.
     checked: dict[str, tuple[str, str] | None] = {}
+    hints = Hints()
     for path, value in fields:
         if not isinstance(value, str):
             continue
@@ -229,7 +231,7 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
                 checked[ref] = (
                     flat_reference_problem(ref, source_dir / FLAT_MEDIA_FOLDER)
                     if as_written
-                    else reference_problem(ref, source_dir)
+                    else reference_problem(ref, source_dir, hints=hints)
                 )
             found = checked[ref]
             if found:

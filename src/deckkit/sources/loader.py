@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import yaml
 
 from deckkit.problems import Problem, display_path
+from deckkit.sources.syntax_hints import explain
 
 _EventLoader: type[yaml.CSafeLoader] | type[yaml.SafeLoader]
 try:  # libyaml is several times faster; PyYAML falls back to pure Python without it.
@@ -158,7 +159,12 @@ def _parse(text: str, source: LoadedSource) -> None:
             builder.run(yaml.parse(text, Loader=_EventLoader))
     except yaml.MarkedYAMLError as error:
         source.data = None
-        source.problems.append(_syntax_problem(error, text, source))
+        problem = _syntax_problem(error, text, source)
+        # A value read as a mapping key on the same line is the same mistake, said once.
+        source.problems[:] = [
+            p for p in source.problems if not (p.code == "yaml.key" and p.line == problem.line)
+        ]
+        source.problems.append(problem)
         return
     except yaml.YAMLError as error:  # reader errors (control characters) carry only an offset
         source.data = None
@@ -218,8 +224,13 @@ def _syntax_problem(error: yaml.MarkedYAMLError, text: str, source: LoadedSource
     problem = error.problem or "invalid YAML"
     lines = text.splitlines()
     at_line = lines[line - 1] if 0 < line <= len(lines) else ""
+    first = error.context_mark.line + 1 if error.context_mark else 1
+    explained = None if "\t" in at_line[:column] else explain(problem, lines, first, line, column)
     if "\t" in at_line[: max(column, 1)] or "\t" in at_line[:1]:
         message = "YAML syntax error: a tab is used for indentation; indent with spaces"
+    elif explained is not None:
+        line, column = explained.line, explained.column
+        message = f"YAML syntax error: {explained.message}"
     else:
         message = f"YAML syntax error: {problem}"
         if error.context:
@@ -350,7 +361,14 @@ class _Builder:
             path: PathKey = (*frame[1], len(container))
             container.append(value)
         elif frame[2] is _NO_KEY:
-            self._error(event, "a key must be plain text, not a list or mapping", "yaml.key")
+            message = "a key must be plain text, not a list or mapping"
+            if type(event) is yaml.MappingStartEvent and event.flow_style:
+                message += (  # {{c1::…}}: the outer brace opens a mapping, the inner one its key
+                    "; an unquoted value starting with '{' is read as a mapping: if it is text, "
+                    'put the whole value in quotes (text: "{{c1::…}} …")'
+                )
+                self.source.skipped_paths.add(frame[1])  # what it is not is said here, once
+            self._error(event, message, "yaml.key")
             frame[2] = _DuplicateKey("?")  # the value that follows is dropped, not read as a key
             frame[3] = position
             return (*frame[1], "?")

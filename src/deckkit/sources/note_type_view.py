@@ -3,9 +3,8 @@ mean" hints, the texts of a declaration's templates and CSS, and a source's card
 
 from __future__ import annotations
 
-import difflib
 import itertools
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,11 +20,9 @@ from deckkit.sources.declared import (
     field_names,
 )
 from deckkit.sources.loader import LoadedSource
+from deckkit.suggest import Hints
 
 _NAMES_SHOWN = 10
-_HINTS = 200  # did-you-mean hints worked out per source; a stranger's deck may need millions
-_HINT_LENGTH = 100  # longer names get none (comparing two names takes the product of lengths)
-_HINT_CANDIDATES = 2_000
 PER_TEXT = 10  # unknown fields or unlisted files reported per template side or CSS
 
 
@@ -35,30 +32,6 @@ def some_names(names: Iterable[str]) -> str:
     listed = list(itertools.islice(names, _NAMES_SHOWN + 1))
     shown = ", ".join(f"'{shorten(name)}'" for name in listed[:_NAMES_SHOWN]) or "none"
     return shown + (", ..." if len(listed) > _NAMES_SHOWN else "")
-
-
-class Hints:
-    """ "did you mean" for names not found: each worked out once, and only so many."""
-
-    def __init__(self) -> None:
-        self._known: dict[tuple[int, str], str] = {}
-        self._left = _HINTS
-
-    def __call__(self, name: str, candidates: Sequence[str]) -> str:
-        """ " (did you mean 'X'?)" for the candidate closest to ``name``, or ""; ``candidates``
-        must stay alive while this is used (it is known by its identity)."""
-        key = (id(candidates), name)
-        if key not in self._known:
-            self._known[key] = self._closest(name, candidates)
-        return self._known[key]
-
-    def _closest(self, name: str, candidates: Sequence[str]) -> str:
-        if self._left <= 0 or len(name) > _HINT_LENGTH:
-            return ""
-        self._left -= 1
-        short = [c for c in candidates[:_HINT_CANDIDATES] if len(c) <= _HINT_LENGTH]
-        close = difflib.get_close_matches(name, short, n=1)
-        return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 @dataclass

@@ -16,6 +16,14 @@ if TYPE_CHECKING:  # jsonschema is imported only to explain problems (its import
 
 from deckkit.problems import Problem, shorten
 from deckkit.sources.loader import LoadedSource, Mark, PathKey
+from deckkit.sources.schema_mistakes import (
+    card_name,
+    misspelling,
+    one_problem_per_mistake,
+    schema_names,
+    unknown_keys,
+)
+from deckkit.suggest import Hints, meant
 
 SCHEMA_RESOURCE = "deck.schema.json"
 
@@ -104,12 +112,29 @@ def schema_problems(source: LoadedSource) -> list[Problem]:
         ]
     # A refused alias was read as null; its schema error would blame what the user did not write.
     skipped = source.skipped_paths
-    problems = []
-    for prefix, error in located:
-        path = (*prefix, *error.absolute_path)
-        if not any(path[: len(skip)] == skip for skip in skipped):
-            problems.append(_to_problem(error, source, prefix))
-    return problems
+    kept = [
+        (prefix, error)
+        for prefix, error in located
+        if not any((*prefix, *error.absolute_path)[: len(skip)] == skip for skip in skipped)
+    ]
+    return one_problem_per_mistake(kept, source, _to_problems, _known_keys(), Hints())
+
+
+@lru_cache(maxsize=1)
+def _known_keys() -> frozenset[str]:
+    """Every key the deck or some card has, wherever the schema names it."""
+    found: set[str] = set()
+    stack: list[Any] = [deck_schema()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            found.update(node.get("properties", {}))
+            names = node.get("propertyNames", {})
+            found.update(v for v in names.get("enum", ()) if isinstance(v, str))
+            stack += node.values()
+        elif isinstance(node, list):
+            stack += node
+    return frozenset(found)
 
 
 def _is_valid(validator: jsonschema_rs.Validator, data: Any) -> bool:
@@ -133,29 +158,30 @@ def _flatten(error: ValidationError) -> Iterator[ValidationError]:
         yield error
 
 
-def _to_problem(error: ValidationError, source: LoadedSource, prefix: PathKey = ()) -> Problem:
+def _to_problems(
+    error: ValidationError, source: LoadedSource, prefix: PathKey, hints: Hints
+) -> list[Problem]:
     path: PathKey = (*prefix, *error.absolute_path)
     keyword = str(error.validator)
-    in_property_names = "propertyNames" in error.absolute_schema_path
-    if in_property_names:
-        key = str(error.instance)
-        allowed = ", ".join(_allowed_card_keys(error))
-        card_type = _card_type(source.data, path)
-        message = f"unknown key '{key}' for a {card_type} card; allowed keys: {allowed}"
-        return source.problem(source.mark_of_key((*path, key)), message, "schema.unknown-key")
-    if keyword == "additionalProperties":
-        extra = _first_extra_key(error)
-        allowed = ", ".join(_properties(error))
-        message = f"unknown key '{extra}'; allowed keys: {allowed}"
-        return source.problem(source.mark_of_key((*path, extra)), message, "schema.unknown-key")
-    if keyword == "required":
-        return source.problem(source.mark_of_value(path), _message(error, path), "schema.required")
-    return source.problem(source.mark_of_value(path), _message(error, path), f"schema.{keyword}")
+    unknown = unknown_keys(error)
+    if unknown:
+        where = ""
+        if "propertyNames" in error.absolute_schema_path:
+            where = f" for a {_card_type(source.data, path)} card"
+        problems = []
+        for key, allowed in unknown:
+            hint = meant(misspelling(key, allowed, _known_keys(), hints))
+            message = f"unknown key '{key}'{where}{hint}; allowed keys: {', '.join(allowed)}"
+            mark = source.mark_of_key((*path, key))
+            problems.append(source.problem(mark, message, "schema.unknown-key"))
+        return problems
+    message = _message(error, path, source.data, hints)
+    return [source.problem(source.mark_of_value(path), message, f"schema.{keyword}")]
 
 
-def _message(error: ValidationError, path: PathKey) -> str:
+def _message(error: ValidationError, path: PathKey, data: Any, hints: Hints) -> str:
     keyword = error.validator
-    where = _describe(path)
+    where = _describe(path, data)
     if keyword == "required":
         missing = str(error.message).split("'")[1] if "'" in error.message else error.message
         return f"'{missing}' is required in {where}"
@@ -164,7 +190,7 @@ def _message(error: ValidationError, path: PathKey) -> str:
         return f"tag {tag} contains {_unwanted(error.instance)}; Anki tags cannot (use '_' or '::')"
     if keyword == "pattern" and path[-1:] == ("guid",):
         guid = shorten(repr(error.instance))
-        return f"{where} {guid} contains {_unwanted(error.instance)}, which a GUID cannot"
+        return f"{where} is {guid}, which contains {_unwanted(error.instance)}; a GUID cannot"
     if keyword == "pattern":
         return (
             f"{where} {shorten(repr(error.instance))} is not a valid id: use letters, digits, "
@@ -181,13 +207,22 @@ def _message(error: ValidationError, path: PathKey) -> str:
             if isinstance(error.instance, bool):
                 return f"{where} must be text, not {shown}: quote it"
             return f"{where} must be text, not {shown}: quote it ('{shorten(str(error.instance))}')"
+        if expected == "string" and isinstance(error.instance, (dict, list)):
+            # An unquoted value starting with '{' or '[' ({{c1::…}}, [citation needed]).
+            return (
+                f"{where} must be text, not {shown} (YAML reads an unquoted value starting with "
+                "'{' or '[' as one): put the value in quotes"
+            )
         if expected == "string" and isinstance(error.instance, (bool, int, float)):
             # YAML reads yes/no/on/off as booleans and 1.0 as a number.
             return f"{where} must be text, not {shown}: put it in quotes"
         return f"{where} must be {_type_name(expected)}, not {shown}"
     if keyword == "enum":
         options = ", ".join("null" if v is None else str(v) for v in _items(error.validator_value))
-        return f"{where} is {_shown(error.instance)}; it must be one of: {options}"
+        instance = error.instance
+        names = schema_names(error.validator_value)
+        hint = hints(instance, names) if isinstance(instance, str) and names else ""
+        return f"{where} is {_shown(error.instance)}{hint}; it must be one of: {options}"
     if keyword == "oneOf":  # only the multiple-choice answer offers alternatives
         shown = _shown(error.instance)
         return f"{where} must be a letter A..H or a list of letters, not {shown}"
@@ -232,32 +267,13 @@ def _type_name(expected: Any) -> str:
     return names.get(str(expected), str(expected))
 
 
-def _describe(path: PathKey) -> str:
+def _describe(path: PathKey, data: Any) -> str:
     if not path:
         return "the deck"
     if path[0] == "cards" and len(path) >= 2:
-        card = f"card {int(path[1]) + 1}"
+        card = card_name(data, int(path[1]), by_number=path[2:] == ("id",))
         return card if len(path) == 2 else f"'{'.'.join(str(p) for p in path[2:])}' of {card}"
     return "'" + ".".join(str(p) for p in path) + "'"
-
-
-def _first_extra_key(error: ValidationError) -> str:
-    known = set(_properties(error))
-    extras = [k for k in _items(error.instance) if k not in known]
-    return str(extras[0]) if extras else "?"
-
-
-def _allowed_card_keys(error: ValidationError) -> list[str]:
-    return [str(v) for v in _items(error.validator_value)]
-
-
-def _properties(error: ValidationError) -> Mapping[str, Any]:
-    """The properties the failing (sub)schema declares."""
-    schema = error.schema
-    properties: Mapping[str, Any] = (
-        schema.get("properties", {}) if isinstance(schema, Mapping) else {}
-    )
-    return properties
 
 
 def _items(value: object) -> list[Any]:
