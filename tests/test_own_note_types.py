@@ -273,6 +273,11 @@ def test_what_anki_holds_in_a_kept_deck_is_a_warning_and_the_deck_builds(
     ]
     log = import_apkg(collection, tmp_path / "build" / "anki-holds-it.apkg")
     assert len(log.new) == 2
+    # The cloze note without a deletion comes as Anki held it: a note without cards (Anki
+    # would make an error card for it if the package had one).
+    (cloze_note,) = collection.find_notes('"note:My Cloze"')
+    assert collection.get_note(cloze_note).cards() == []
+    assert len(collection.find_cards("")) == 1
 
 
 def test_the_same_deck_written_by_an_author_is_refused(tmp_path: Path) -> None:

@@ -25,6 +25,7 @@ from deckkit.cardtypes import (
     Reversed,
     TypeIn,
 )
+from deckkit.fieldtext.cloze import cloze_numbers
 from deckkit.fieldtext.markup import escape_bare_markup
 from deckkit.fieldtext.media import FLAT_MEDIA_FOLDER, MediaFile, MediaPacker, resolve_reference
 from deckkit.notetypes import (
@@ -78,6 +79,7 @@ class Deck:
     source: Path
     note_types: tuple[AnkiNoteType, ...] = ()  # the note types it declares (and its files')
     files: tuple[Path, ...] = ()  # files read besides the source: note-type files, templates, CSS
+    exactly_as_written: bool = False  # kept as Anki had it (``deckkit import``)
 
     @cached_property
     def fields(self) -> tuple[tuple[str, ...], ...]:
@@ -93,9 +95,17 @@ class Deck:
         """For each card, the ordinals of the Anki cards its note makes (see
         ``notetypes.card_ordinals``): worked out once for the .apkg, the summary and the preview."""
         return tuple(
-            card_ordinals(note_type_for(card.type, card.note_type), fields, tagged=bool(card.tags))
+            self._ordinals(note_type_for(card.type, card.note_type), fields, bool(card.tags))
             for card, fields in zip(self.cards, self.fields, strict=True)
         )
+
+    def _ordinals(self, note_type: NoteType, fields: tuple[str, ...], tagged: bool) -> list[int]:
+        # A cloze note without a deletion: Anki makes card 1 (an error card) when one is added,
+        # but a deck kept as Anki had it may hold such notes without cards (a package made by
+        # another tool): it keeps them so, or re-importing would give learners new error cards.
+        if self.exactly_as_written and note_type.is_cloze and not any(map(cloze_numbers, fields)):
+            return []
+        return card_ordinals(note_type, fields, tagged=tagged)
 
     def deck_of(self, card: Card, ordinal: int) -> str:
         """The deck an Anki card of ``card`` goes to: the one its ``card_decks`` names for its
@@ -200,6 +210,7 @@ def deck_from_source(source: LoadedSource) -> Deck:
         source=source.path,
         note_types=note_types,
         files=tuple(declared.files),
+        exactly_as_written=as_written,
     )
 
 
