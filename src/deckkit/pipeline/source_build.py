@@ -16,6 +16,7 @@ from pathlib import Path
 
 from deckkit.atomic import StagedFile, Writer, discard, stage
 from deckkit.exporters import EXPORTERS, OutputFormat, Separators
+from deckkit.exporters.quizlet import media_lost
 from deckkit.lockfile import (
     Entry,
     deck_lines,
@@ -42,7 +43,7 @@ from deckkit.sources.declared import is_note_type_file
 from deckkit.sources.loader import LoadedSource, gc_paused, load_source
 from deckkit.sources.note_type_conflicts import NoteTypeAnchor, note_type_anchors
 from deckkit.sources.schema import schema_problems
-from deckkit.sources.validation import located_problems
+from deckkit.sources.validation import located_problems, strictly
 from deckkit.stamps import Stamps
 
 # A deck this large has its checks and its formats shared with a second process.
@@ -130,6 +131,11 @@ def export_checked(
         # A note-type file is checked (its decks read it) but has no outputs of its own.
         return SourceOutcome(path, tuple(problems), deck_id, anchor, note_types=anchors)
     deck = deck_from_source(source)
+    if "quizlet" in plan.formats:
+        lost = quizlet_media_warnings(source, deck, strict=plan.strict)
+        if any(p.severity == "error" for p in lost):
+            return SourceOutcome(path, (*problems, *lost), deck_id, anchor, note_types=anchors)
+        problems = [*problems, *lost]  # remembered with the source's own warnings
     entries = None
     declared: dict[str, Entry] = {}
     carried: list[SchemaChange] = []
@@ -208,6 +214,34 @@ def export_checked(
         update=update,
         type_changes=tuple(carried_types),
     )
+
+
+def quizlet_media_warnings(source: LoadedSource, deck: Deck, *, strict: bool) -> list[Problem]:
+    """A warning at each card the Quizlet export carries without its images, sounds or videos
+    (:func:`deckkit.exporters.quizlet.media_lost`); errors with ``strict``."""
+    lost = [(index, what) for index, card in enumerate(deck.cards) if (what := media_lost(card))]
+    if not lost:
+        return []
+    if not source.all_positions:  # read again for the cards' positions, as problems are
+        source = load_source(source.path)
+    problems = [
+        source.problem(
+            source.mark_of_value(("cards", index)),
+            f"Quizlet gets card '{deck.cards[index].id}' without "
+            + _and_list([f"{kind} (in '{key}')" for kind, key in what])
+            + ": its import takes text only; add "
+            + ("it" if len(what) == 1 else "them")
+            + " in Quizlet's editor after importing",
+            "check.quizlet-media",
+            "warning",
+        )
+        for index, what in lost
+    ]
+    return strictly(problems, strict=strict)
+
+
+def _and_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _earlier_name(plan: BuildPlan, path: Path, deck_id: str) -> str | None:
