@@ -155,20 +155,20 @@ _ELEMENT_SHOWING_MORE_THAN_TEXT = re.compile(
 _VIDEO_SUFFIXES = (".mp4", ".webm", ".mkv", ".mov", ".avi", ".ogv", ".mpg", ".mpeg", ".m4v")
 
 
-def media_lost(card: Card) -> list[tuple[str, str]]:
-    """What Quizlet's plain text cannot carry of a card, as (what, key): each image, sound or
-    video in a field its pair is made from, once per kind and key ("an image", "back")."""
-    lost: dict[tuple[str, str], None] = {}
+def media_lost(card: Card) -> dict[str, list[str]]:
+    """What Quizlet's plain text cannot carry of a card: for each key of a field its pair is made
+    from, what it shows besides text, each kind once ({"back": ["an image", "a sound"]})."""
+    lost: dict[str, dict[str, None]] = {}
     for key, text in pair_fields(card):
         if not may_show_media(text):
             continue
+        kinds = lost.setdefault(key, {})
         for match in _ELEMENT_SHOWING_MORE_THAN_TEXT.finditer(text):
-            lost[(_SHOWN_BY[match.group(1).lower()], key)] = None
+            kinds[_SHOWN_BY[match.group(1).lower()]] = None
         for ref in media_references(text):
             if ref.kind == "sound":
-                video = ref.name.lower().endswith(_VIDEO_SUFFIXES)
-                lost[("a video" if video else "a sound", key)] = None
-    return list(lost)
+                kinds["a video" if ref.name.lower().endswith(_VIDEO_SUFFIXES) else "a sound"] = None
+    return {key: list(kinds) for key, kinds in lost.items() if kinds}
 
 
 def may_show_media(text: str) -> bool:

@@ -43,7 +43,7 @@ from deckkit.sources.declared import is_note_type_file
 from deckkit.sources.loader import LoadedSource, gc_paused, load_source
 from deckkit.sources.note_type_conflicts import NoteTypeAnchor, note_type_anchors
 from deckkit.sources.schema import schema_problems
-from deckkit.sources.validation import located_problems, strictly
+from deckkit.sources.validation import located_problems
 from deckkit.stamps import Stamps
 
 # A deck this large has its checks and its formats shared with a second process.
@@ -131,11 +131,8 @@ def export_checked(
         # A note-type file is checked (its decks read it) but has no outputs of its own.
         return SourceOutcome(path, tuple(problems), deck_id, anchor, note_types=anchors)
     deck = deck_from_source(source)
-    if "quizlet" in plan.formats:
-        lost = quizlet_media_warnings(source, deck, strict=plan.strict)
-        if any(p.severity == "error" for p in lost):
-            return SourceOutcome(path, (*problems, *lost), deck_id, anchor, note_types=anchors)
-        problems = [*problems, *lost]  # remembered with the source's own warnings
+    if "quizlet" in plan.formats:  # remembered with the source's own warnings
+        problems = [*problems, *quizlet_media_warnings(source, deck)]
     entries = None
     declared: dict[str, Entry] = {}
     carried: list[SchemaChange] = []
@@ -216,9 +213,10 @@ def export_checked(
     )
 
 
-def quizlet_media_warnings(source: LoadedSource, deck: Deck, *, strict: bool) -> list[Problem]:
+def quizlet_media_warnings(source: LoadedSource, deck: Deck) -> list[Problem]:
     """A warning at each card the Quizlet export carries without its images, sounds or videos
-    (:func:`deckkit.exporters.quizlet.media_lost`); errors with ``strict``."""
+    (:func:`deckkit.exporters.quizlet.media_lost`). ``--strict`` leaves it a warning: nothing is
+    wrong in the source, and a deck with pictures would otherwise never build for Quizlet."""
     lost = [(index, what) for index, card in enumerate(deck.cards) if (what := media_lost(card))]
     if not lost:
         return []
@@ -228,16 +226,16 @@ def quizlet_media_warnings(source: LoadedSource, deck: Deck, *, strict: bool) ->
         source.problem(
             source.mark_of_value(("cards", index)),
             f"Quizlet gets card '{deck.cards[index].id}' without "
-            + _and_list([f"{kind} (in '{key}')" for kind, key in what])
+            + _and_list([f"{_and_list(kinds)} (in '{key}')" for key, kinds in what.items()])
             + ": its import takes text only; add "
-            + ("it" if len(what) == 1 else "them")
+            + ("it" if sum(map(len, what.values())) == 1 else "them")
             + " in Quizlet's editor after importing",
             "check.quizlet-media",
             "warning",
         )
         for index, what in lost
     ]
-    return strictly(problems, strict=strict)
+    return problems
 
 
 def _and_list(items: list[str]) -> str:
