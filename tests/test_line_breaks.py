@@ -116,4 +116,3 @@ def test_a_deck_kept_exactly_as_anki_had_it_keeps_its_line_breaks(
         "As Anki had it",
         "first line\nsecond line",
     ]
-
