@@ -237,8 +237,9 @@ _CARETS_ENDING_A_TERM = re.compile(r"(?<= )\^+\Z")
 
 
 def _candidates(pairs: list[tuple[str, str]]) -> Iterator[Separators]:
-    """The usual custom separators, then longer runs (" ^^^^ " and "~~~~", then longer), then
-    runs that fit any text ("~~~~#"): one of these occurs in no card.
+    """Tab and the usual custom card separators (when no field holds a tab: the line breaks in
+    fields were the trouble), the usual custom separators, then longer runs (" ^^^^ " and
+    "~~~~", then longer), then runs that fit any text ("~~~~#"): one of these occurs in no card.
 
     Each candidate costs a pass over the whole deck, so the runs that cannot fit are skipped
     without trying them (trying one length after another took quadratic time on a field of
@@ -247,8 +248,9 @@ def _candidates(pairs: list[tuple[str, str]]) -> Iterator[Separators]:
     '~', and " " + "^" * n + " " when no field has a run of exactly ``n`` carets between spaces
     and no term ends with one after a space.
     """
-    for card in CARD_SEPARATORS:  # a field has several lines but no tab: Tab still fits
-        yield Separators("\t", card)
+    if not any("\t" in text for pair in pairs for text in pair):
+        for card in CARD_SEPARATORS:
+            yield Separators("\t", card)
     for card in CARD_SEPARATORS:
         for term in TERM_SEPARATORS:
             yield Separators(term, card)

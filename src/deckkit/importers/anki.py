@@ -6,9 +6,9 @@
   https://docs.ankiweb.net/importing/packaged-decks.html
 - Anki text/CSV (``.csv``, ``.tsv``, or ``.txt`` with ``#`` header lines or lines of three columns
   or more): imported into a temporary collection with Anki's CSV importer, which honours the
-  ``#separator``, ``#html``,
-  ``#notetype``/``#deck``/``#tags``/``#guid column`` header lines. deckkit's own note types are
-  added to that collection first, so deckkit's CSV exports come back with their card types.
+  ``#separator``, ``#html``, ``#notetype``/``#deck``/``#tags``/``#guid column`` header lines.
+  deckkit's own note types are added to that collection first, so deckkit's CSV exports come back
+  with their card types.
   https://docs.ankiweb.net/importing/text-files.html
 
 The `anki` package is optional (``deckkit[anki]``): it is imported only when such a file is read.
