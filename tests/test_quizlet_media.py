@@ -29,7 +29,7 @@ def expected_warnings() -> list[Problem]:
             path,
             6,
             5,
-            "Quizlet gets card 'picture' without an image (in 'back')" + tail.format("it"),
+            "Quizlet gets card 'picture' without an image in 'back'" + tail.format("it"),
             "check.quizlet-media",
             "warning",
         ),
@@ -37,7 +37,7 @@ def expected_warnings() -> list[Problem]:
             path,
             11,
             5,
-            "Quizlet gets card 'listen' without a sound (in 'front')" + tail.format("it"),
+            "Quizlet gets card 'listen' without a sound in 'front'" + tail.format("it"),
             "check.quizlet-media",
             "warning",
         ),
@@ -45,7 +45,7 @@ def expected_warnings() -> list[Problem]:
             path,
             14,
             5,
-            "Quizlet gets card 'both' without an image and a sound (in 'front')"
+            "Quizlet gets card 'both' without an image and a sound in 'front'"
             + tail.format("them"),
             "check.quizlet-media",
             "warning",

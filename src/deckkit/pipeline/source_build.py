@@ -226,7 +226,7 @@ def quizlet_media_warnings(source: LoadedSource, deck: Deck) -> list[Problem]:
         source.problem(
             source.mark_of_value(("cards", index)),
             f"Quizlet gets card '{deck.cards[index].id}' without "
-            + _and_list([f"{_and_list(kinds)} (in '{key}')" for key, kinds in what.items()])
+            + ", and ".join(f"{_and_list(kinds)} in '{key}'" for key, kinds in what.items())
             + ": its import takes text only; add "
             + ("it" if sum(map(len, what.values())) == 1 else "them")
             + " in Quizlet's editor after importing",
