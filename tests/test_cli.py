@@ -152,13 +152,18 @@ def test_build_summary_names_the_quizlet_separators_that_split_the_file(example:
     assert all(c.count("\t") == 1 for c in cards)
 
 
-def test_quizlet_uses_tab_and_new_line_when_no_card_holds_a_tab(example: Path) -> None:
-    """Issue #3 §8: a newline in a field becomes ' / '; only a tab switches to custom separators."""
+def test_quizlet_keeps_line_breaks_and_says_the_card_separator_that_allows_them(
+    example: Path,
+) -> None:
+    """Issue 15: a line break in a field (a multiple-choice card's lettered choices) stays a line
+    break in Quizlet; the cards are then separated by a custom string the summary names."""
     result = invoke("build", "decks", "-o", "out")
-    assert _quizlet_separators(result.stdout) == ("Tab", "New line")
+    assert _quizlet_separators(result.stdout) == ("Tab", "Custom: ;;;")
     text = (example.parent / "out" / f"{EXAMPLE_DECK}.quizlet.txt").read_text("utf-8")
-    assert len(text.splitlines()) == 6
-    assert " / " in text
+    cards = text.split(";;;")
+    assert len(cards) == 6
+    assert any("\nA. " in card.split("\t")[0] for card in cards)
+    assert " / " not in text
 
 
 def test_build_only_the_formats_asked_for(example: Path) -> None:

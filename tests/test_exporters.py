@@ -112,7 +112,8 @@ def test_csv_row_is_guid_note_type_deck_tags_then_the_fields(deck: Deck) -> None
     ]
     assert basic[4:] == [
         "Is 2 &lt; 3 &amp; 5 > 4?\tA tab, a comma, \"double\" and 'single' quotes",
-        "Yes, and List&lt;T> is a generic type.\nA second line with an emoji 🎉",
+        # Written as two lines: a line break on the card (README "HTML in fields").
+        "Yes, and List&lt;T> is a generic type.<br>A second line with an emoji 🎉",
         "",
         "",
         "",
@@ -135,10 +136,15 @@ def test_csv_rows_are_padded_to_the_widest_note_type(deck: Deck) -> None:
 def test_csv_file_reads_back_as_its_rows_with_tabs_quotes_commas_and_newlines(
     deck: Deck, tmp_path: Path
 ) -> None:
-    write_csv(deck, tmp_path / "deck.csv")
-    text = (tmp_path / "deck.csv").read_text(encoding="utf-8")
-    rows = list(csv.reader(io.StringIO(data_part(text))))
-    assert rows == csv_rows(deck)
+    # A line break the author's HTML lays out (in a <pre>) stays one in the field.
+    code = make_deck(make_card("code", Basic("A loop", "<pre>for x in y:\n    print(x)</pre>")))
+    rows = []
+    for each in (deck, code):
+        write_csv(each, tmp_path / "deck.csv")
+        text = (tmp_path / "deck.csv").read_text(encoding="utf-8")
+        read = list(csv.reader(io.StringIO(data_part(text))))
+        assert read == csv_rows(each)
+        rows += read
     assert any("\t" in field for row in rows for field in row)
     assert any("\n" in field for row in rows for field in row)
     assert any('"' in field for row in rows for field in row)
@@ -180,8 +186,8 @@ def split_quizlet(text: str, separators: Separators) -> list[list[str]]:
 
 
 def expected_pairs(deck: Deck, separators: Separators) -> list[list[str]]:
-    # Line breaks inside a field always fold to ' / ' (issue 3, section 8).
-    return [[part.replace("\n", " / ") for part in quizlet_pair(card)] for card in deck.cards]
+    # Line breaks inside a field stay line breaks (issue 15): the separators make room for them.
+    return [list(quizlet_pair(card)) for card in deck.cards]
 
 
 def test_quizlet_text_has_exactly_one_pair_per_card(deck: Deck) -> None:
@@ -220,8 +226,8 @@ def test_quizlet_newline_in_a_field_does_not_split_the_card() -> None:
     assert len(chunks) == 2
     assert all(len(chunk) == 2 for chunk in chunks)
     assert chunks[1] == ["a", "b"]
-    assert chunks[0][0].replace(" / ", "\n") == "first\nsecond"
-    assert chunks[0][1].replace(" / ", "\n") == "one\ntwo"
+    assert chunks[0] == ["first\nsecond", "one\ntwo"]
+    assert separators == Separators("\t", CARD_SEPARATORS[0])
 
 
 def test_quizlet_card_separator_does_not_run_into_a_field_ending_in_its_character() -> None:
@@ -238,16 +244,23 @@ def test_quizlet_card_separator_does_not_run_into_a_field_ending_in_its_characte
     assert split_quizlet(text, separators) == expected_pairs(deck, separators)
 
 
-def test_quizlet_keeps_tab_and_new_line_and_folds_lines_when_no_field_has_a_tab() -> None:
-    # Issue 3, section 8: "default separators are Tab and New line, so a newline inside a field
-    # becomes ' / '; when some card's text holds a tab, the file switches to custom separators".
+def test_quizlet_keeps_line_breaks_with_tab_and_a_custom_card_separator() -> None:
+    # Issue 15 (which replaces issue 3's ' / '): a line break inside a field is a line break in
+    # Quizlet too, which keeps it when the cards are not separated by New line.
     deck = make_deck(
         make_card("lines", Basic("term", "line one<br>line two")),
         make_card("mc", MultipleChoice("Pick one", ("x", "y"), ("B",), "")),
     )
     text, separators = quizlet_text(deck)
+    assert separators == Separators("\t", ";;;")
+    assert text == "term\tline one\nline two;;;Pick one\nA. x\nB. y\tB. y"
+
+
+def test_quizlet_keeps_tab_and_new_line_when_every_field_is_one_line() -> None:
+    deck = make_deck(make_card("a", Basic("term", "one line")), make_card("b", Basic("c", "d")))
+    text, separators = quizlet_text(deck)
     assert separators == Separators("\t", "\n")
-    assert text == "term\tline one / line two\nPick one / A. x / B. y\tB. y\n"
+    assert text == "term\tone line\nc\td\n"
 
 
 def test_choose_separators_keeps_new_line_when_no_field_has_several_lines() -> None:
@@ -264,15 +277,15 @@ def test_choose_separators_never_picks_a_separator_found_in_a_field() -> None:
     )
 
 
-def test_choose_separators_folds_lines_when_every_custom_separator_occurs() -> None:
+def test_choose_separators_keeps_lines_when_every_custom_separator_occurs() -> None:
     everything = " ".join(CARD_SEPARATORS)
     deck = make_deck(
         make_card("all", Basic(f"line one<br>{everything}", "back")),
         make_card("other", Basic("a", "b")),
     )
     text, separators = quizlet_text(deck)
-    assert separators == Separators("\t", "\n")
-    assert text == f"line one / {everything}\tback\na\tb\n"
+    assert separators == Separators(" ^^^^ ", "~~~~")  # the longer runs: found in no card
+    assert text == f"line one\n{everything} ^^^^ back~~~~a ^^^^ b"
 
 
 def test_separators_describe_what_to_pick_in_quizlets_dialog() -> None:

@@ -31,7 +31,7 @@ from conftest import FIXTURES, REPO, import_apkg
 from deckkit import BuildResult, build, validate
 from deckkit.cli import main
 from deckkit.errors import TargetExists, UnknownImportFormat
-from deckkit.fieldtext.markup import escape_bare_markup
+from deckkit.fieldtext.markup import escape_bare_markup, line_breaks_as_html
 from deckkit.importers import ImportResult, detect_format, import_file
 
 # Stages inside an import, tested one at a time (planning from hand-made notes, escaping, slugs).
@@ -60,8 +60,17 @@ def source_data(path: Path) -> dict[str, Any]:
     return data
 
 
+def as_built(text: Any) -> Any:
+    """A key's text with its line breaks as the build writes them: a source's two lines come
+    back from Anki as the `<br>` the build made of them (README "HTML in fields")."""
+    if isinstance(text, list):
+        return [as_built(item) for item in text]
+    return line_breaks_as_html(text) if isinstance(text, str) else text
+
+
 def comparable_cards(path: Path) -> dict[str, dict[str, Any]]:
-    """Cards by id with the type made explicit, every tag the card gets, and media by content."""
+    """Cards by id with the type made explicit, every tag the card gets, media by content and
+    line breaks as built."""
     data = source_data(path)
     folder = path.parent
 
@@ -83,7 +92,7 @@ def comparable_cards(path: Path) -> dict[str, dict[str, Any]]:
     cards = {}
     for card in data["cards"]:
         fields = {
-            key: media_by_content(value)
+            key: media_by_content(as_built(value))
             for key, value in card.items()
             if key not in ("id", "type", "tags", "level", "guid")
         }
@@ -658,7 +667,9 @@ def test_deckkit_s_own_csv_comes_back_with_every_card_type(tmp_path: Path) -> No
     assert [c["id"] for c in copy] == [c["id"] for c in original]
     for mine, theirs in zip(copy, original, strict=True):
         if "media/" not in str(theirs):
-            assert mine == theirs
+            assert {k: as_built(v) for k, v in mine.items()} == {
+                k: as_built(v) for k, v in theirs.items()
+            }
 
 
 def test_a_hand_written_anki_text_file_with_headers(tmp_path: Path) -> None:
@@ -860,8 +871,10 @@ def test_cli_quizlet_separators_by_their_names_in_quizlet_s_dialog(
     ("name", "expected"),
     [
         ("anki-notes.txt", "csv"),  # starts with # header lines
-        ("quizlet-tab.txt", "csv"),  # tabs: read as Anki text unless --from quizlet
-        ("quizlet-custom.txt", "quizlet"),  # neither
+        ("anki-without-header.txt", "csv"),  # three columns: Anki before 2.1.55, with tags
+        ("quizlet-export.txt", "quizlet"),  # Quizlet's default export: two columns
+        ("quizlet-tab.txt", "quizlet"),  # two columns, and a line of a definition's second line
+        ("quizlet-custom.txt", "quizlet"),  # no tab at all
     ],
 )
 def test_the_reader_is_chosen_by_extension_and_first_lines(name: str, expected: str) -> None:
@@ -900,6 +913,55 @@ def test_without_the_anki_package_an_apkg_import_says_how_to_install_it(
         ],
     )
     assert quizlet.exit_code == 0, quizlet.output
+
+
+def test_quizlet_s_default_export_is_recognised_without_the_anki_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: a tab between term and definition and a new line between cards looks like an
+    Anki text file; without Anki's header lines and with two columns it is Quizlet's."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setitem(sys.modules, "anki.collection", None)  # makes `import anki.collection` fail
+    export = IMPORT_FIXTURES / "quizlet-export.txt"
+    result = CliRunner().invoke(main, ["import", str(export), "-o", str(tmp_path / "sources")])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == (
+        f"imported 1 deck(s) from {export} (Quizlet export): 7 cards (7 basic)"
+    )
+    cards = cards_of(tmp_path / "sources" / "quizlet-export.yaml")
+    assert (cards[0]["front"], cards[0]["back"]) == (
+        "commit",
+        "a snapshot of the project, with a message saying why",
+    )
+    assert cards[4]["back"] == "files Git should not track, such as build/ & *.pyc"
+
+
+def test_a_text_file_taken_for_anki_s_says_how_to_read_it_as_quizlet_s(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three columns make a .txt without header lines Anki's (an export before Anki 2.1.55, tags
+    last); a Quizlet export with a tab inside a card looks the same: each message says how."""
+    monkeypatch.chdir(tmp_path)
+    export = IMPORT_FIXTURES / "anki-without-header.txt"
+    read = import_file(export, tmp_path / "read")
+    assert read.format == "csv"
+    assert read.notices[-1] == (
+        "anki-without-header.txt was read as an Anki text export: a line has more than two "
+        "columns (tabs), and Quizlet's has two; if it is a Quizlet export, pass --from quizlet"
+    )
+    monkeypatch.setitem(sys.modules, "anki.collection", None)  # makes `import anki.collection` fail
+    result = CliRunner().invoke(main, ["import", str(export), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.output.splitlines()[-1].endswith(
+        "pip install 'deckkit[anki]'; anki-without-header.txt was taken for an Anki text export "
+        "(a line has more than two columns): if it is a Quizlet export, pass --from quizlet"
+    )
+    # A header line says it is Anki's: no such hint.
+    headed = CliRunner().invoke(
+        main, ["import", str(IMPORT_FIXTURES / "anki-notes.txt"), "-o", str(tmp_path / "h")]
+    )
+    assert headed.exit_code == 2
+    assert "--from quizlet" not in headed.output
 
 
 def test_a_deck_id_another_source_in_the_folder_uses_is_not_taken_again(tmp_path: Path) -> None:

@@ -259,6 +259,18 @@ def test_escaping_a_field_of_many_unclosed_known_tags_takes_linear_time(tmp_path
     assert_linear(setup, call, 40_000, tmp_path)
 
 
+def test_line_breaks_in_a_field_of_many_tags_take_linear_time(tmp_path: Path) -> None:
+    """Each line break outside a tag becomes <br> (issue 15): one tag spanning many lines, many
+    tags each on its line, and a deck checking for elements that lay out their own lines."""
+    setup = """
+        from test_linear_time import write_source
+        from deckkit import build
+        source = write_source(Path("attack.yaml"), "<i \\n" * size + ">" + "<b>\\n" * size)
+    """
+    call = 'build([source], Path("out"), formats=["csv"], lockfile=Path("deckkit.lock"))'
+    assert_linear(setup, call, 40_000, tmp_path)
+
+
 # --- build: the Quizlet export's separators ---------------------------------------------------
 
 

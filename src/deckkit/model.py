@@ -26,7 +26,7 @@ from deckkit.cardtypes import (
     TypeIn,
 )
 from deckkit.fieldtext.cloze import cloze_numbers
-from deckkit.fieldtext.markup import escape_bare_markup
+from deckkit.fieldtext.markup import field_html
 from deckkit.fieldtext.media import FLAT_MEDIA_FOLDER, MediaFile, MediaPacker, resolve_reference
 from deckkit.notetypes import (
     NOTE_TYPES,
@@ -188,7 +188,7 @@ def deck_from_source(source: LoadedSource) -> Deck:
 
     def html(value: Any) -> str:
         text = "" if value is None else str(value)
-        return packer.pack(text if as_written else escape_bare_markup(text))
+        return packer.pack(text if as_written else field_html(text))
 
     deck_tags = tuple(data.get("tags") or ())
     declared = declared_note_types(source)

@@ -5,11 +5,13 @@ https://help.quizlet.com/hc/en-us/articles/360029977151-Creating-sets-by-importi
 - Two fields per card; HTML would arrive as literal tags, so fields are turned into plain text
   (tags removed, entities decoded, one line per block, runs of spaces and tabs collapsed).
 - Quotes are not honoured: a separator inside a term or definition splits the card. The default
-  separators are Tab (term/definition) and New line (cards), so a line break inside a field
-  becomes `` / ``. When some field holds a tab, both separators switch to custom strings that
-  occur in no card (checked by splitting the file back), to be typed as "Custom" in Quizlet's
-  dialog; the build summary names them.
-- No tags, decks, media or ids: images are added in Quizlet's editor.
+  separators are Tab (term/definition) and New line (cards). A line break inside a field stays a
+  line break (Quizlet keeps it when the card separator is not New line): when some field has
+  several lines, the card separator switches to a custom string that occurs in no card, and when
+  some field holds a tab, the term separator does too (both checked by splitting the file back),
+  to be typed as "Custom" in Quizlet's dialog; the build summary names them.
+- No tags, decks, media or ids: images are added in Quizlet's editor. A card whose pair would
+  lose an image, a sound or a video is named in a warning (:func:`media_lost`).
 - A multiple-choice card becomes one pair: the question with its lettered options, and the letter
   and text of the right answer. A cloze becomes the text with a blank for each deletion (nested
   ones inside it, shared ones such as ``{{c1,2::...}}`` once) and the answers.
@@ -36,13 +38,13 @@ from deckkit.cardtypes import (
 )
 from deckkit.fieldtext.cloze import Deletion, cloze_numbers, deletion_text, parse_clozes
 from deckkit.fieldtext.markup import to_plain_text
+from deckkit.fieldtext.media import media_references
 from deckkit.model import Card, Deck
 from deckkit.notetypes import NoteType, note_fields, note_type_for, template_field_names
 from deckkit.stamps import Stamps
 
 TERM_SEPARATORS = (" :: ", " => ", " ||| ", " ~~ ", " @@ ")
 CARD_SEPARATORS = (";;;", "|||", "@@@", "~~~", "^^^", "%%%", "&&&")
-LINE_BREAK = " / "
 BLANK = "_____"
 
 
@@ -110,6 +112,70 @@ def quizlet_pair(card: Card) -> tuple[str, str]:
     raise TypeError(f"no Quizlet pair for {type(content).__name__}")
 
 
+def pair_fields(card: Card) -> list[tuple[str, str]]:
+    """The fields :func:`quizlet_pair` makes a card's pair from, as (key, HTML): the others
+    (a cloze's or type-in's extra, a multiple-choice explanation) Quizlet never gets."""
+    content = card.content
+    if isinstance(content, (Basic, Reversed)):
+        return [("front", content.front), ("back", content.back)]
+    if isinstance(content, TypeIn):
+        return [("front", content.front), ("answer", content.answer)]
+    if isinstance(content, Cloze):
+        return [("text", content.text)]
+    if isinstance(content, MultipleChoice):
+        return [("question", content.question), *(("choices", c) for c in content.choices)]
+    if isinstance(content, Open):
+        texts = [("prompt", content.prompt), ("hint", content.hint), ("answer", content.answer)]
+        return texts + [("concepts", concept) for concept in content.concepts]
+    if isinstance(content, Fields):
+        note_type = note_type_for(card.type, card.note_type)
+        values = dict(zip(note_type.fields, note_fields(content, note_type), strict=True))
+        if note_type.is_cloze:
+            for name, text in values.items():
+                if cloze_numbers(text):
+                    return [(name, text)]
+        on_front, on_back = _term_and_definition_fields(note_type)
+        return [(name, values[name]) for name in (*on_front, *on_back)]
+    raise TypeError(f"no Quizlet pair for {type(content).__name__}")
+
+
+# What a pair loses: what an element shows, for the elements that show something besides text.
+_SHOWN_BY = {
+    "img": "an image",
+    "svg": "an image",
+    "audio": "a sound",
+    "video": "a video",
+    "object": "an embedded object",
+    "embed": "an embedded object",
+}
+_ELEMENT_SHOWING_MORE_THAN_TEXT = re.compile(
+    r"<(" + "|".join(_SHOWN_BY) + r")(?=[\s/>])", re.IGNORECASE
+)
+# What Anki plays from a [sound:…] tag as a video (its reviewer's video extensions).
+_VIDEO_SUFFIXES = (".mp4", ".webm", ".mkv", ".mov", ".avi", ".ogv", ".mpg", ".mpeg", ".m4v")
+
+
+def media_lost(card: Card) -> dict[str, list[str]]:
+    """What Quizlet's plain text cannot carry of a card: for each key of a field its pair is made
+    from, what it shows besides text, each kind once ({"back": ["an image", "a sound"]})."""
+    lost: dict[str, dict[str, None]] = {}
+    for key, text in pair_fields(card):
+        if not may_show_media(text):
+            continue
+        kinds = lost.setdefault(key, {})
+        for match in _ELEMENT_SHOWING_MORE_THAN_TEXT.finditer(text):
+            kinds[_SHOWN_BY[match.group(1).lower()]] = None
+        for ref in media_references(text):
+            if ref.kind == "sound":
+                kinds["a video" if ref.name.lower().endswith(_VIDEO_SUFFIXES) else "a sound"] = None
+    return {key: list(kinds) for key, kinds in lost.items() if kinds}
+
+
+def may_show_media(text: str) -> bool:
+    """False for a text that surely shows nothing but text (most fields): no regex."""
+    return "<" in text or "[sound:" in text
+
+
 def _fields_pair(card: Card, content: Fields) -> tuple[str, str]:
     """A declared note type's card: a cloze note type's first field with deletions, as a cloze
     card; otherwise the fields its first card's front shows, then those only its back shows."""
@@ -153,7 +219,8 @@ def _cloze_pair(text: str) -> tuple[str, str]:
 
 
 def choose_separators(pairs: list[tuple[str, str]]) -> Separators:
-    """Tab and New line, unless a field holds a tab: then custom strings that split back exactly."""
+    """Tab and New line, unless a field holds a line break or a tab: then Tab and a custom card
+    separator, or custom strings for both, that split back exactly."""
     default = Separators("\t", "\n")
     if default.splits_back(pairs):
         return default
@@ -170,8 +237,9 @@ _CARETS_ENDING_A_TERM = re.compile(r"(?<= )\^+\Z")
 
 
 def _candidates(pairs: list[tuple[str, str]]) -> Iterator[Separators]:
-    """The usual custom separators, then longer runs (" ^^^^ " and "~~~~", then longer), then
-    runs that fit any text ("~~~~#"): one of these occurs in no card.
+    """Tab and the usual custom card separators (when no field holds a tab: the line breaks in
+    fields were the trouble), the usual custom separators, then longer runs (" ^^^^ " and
+    "~~~~", then longer), then runs that fit any text ("~~~~#"): one of these occurs in no card.
 
     Each candidate costs a pass over the whole deck, so the runs that cannot fit are skipped
     without trying them (trying one length after another took quadratic time on a field of
@@ -180,6 +248,9 @@ def _candidates(pairs: list[tuple[str, str]]) -> Iterator[Separators]:
     '~', and " " + "^" * n + " " when no field has a run of exactly ``n`` carets between spaces
     and no term ends with one after a space.
     """
+    if not any("\t" in text for pair in pairs for text in pair):
+        for card in CARD_SEPARATORS:
+            yield Separators("\t", card)
     for card in CARD_SEPARATORS:
         for term in TERM_SEPARATORS:
             yield Separators(term, card)
@@ -199,11 +270,8 @@ def _candidates(pairs: list[tuple[str, str]]) -> Iterator[Separators]:
 
 
 def quizlet_pairs(deck: Deck) -> list[tuple[str, str]]:
-    """Every card as a (term, definition) pair on one line each (line breaks become ' / ')."""
-    return [
-        (term.replace("\n", LINE_BREAK), text.replace("\n", LINE_BREAK))
-        for term, text in (quizlet_pair(card) for card in deck.cards)
-    ]
+    """Every card as a (term, definition) pair, its line breaks kept."""
+    return [quizlet_pair(card) for card in deck.cards]
 
 
 def quizlet_text(deck: Deck) -> tuple[str, Separators]:

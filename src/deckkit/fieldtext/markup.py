@@ -83,6 +83,59 @@ def escape_bare_markup(text: str) -> str:
     return text
 
 
+# Elements that lay out lines themselves (and those whose text is no HTML text: scripts, styles):
+# a text holding one is the author's HTML, whose line breaks are whitespace as in any HTML file.
+_LAYS_OUT_LINES = re.compile(
+    r"<(?:br|p|div|pre|li|ul|ol|dl|dt|dd|table|tr|td|th|thead|tbody|tfoot|caption|blockquote"
+    r"|h[1-6]|hr|section|article|header|footer|aside|figure|figcaption|details|summary|address"
+    r"|center|script|style|textarea|svg|math)(?=[\s/>])",
+    re.IGNORECASE,
+)
+_LINE_BREAK = re.compile("\r\n?|\n")
+_TAG_OR_LINE_BREAK = re.compile("(<[^>]*>)|\r\n?|\n")
+
+
+def line_breaks_as_html(text: str) -> str:
+    """Each line break between two lines of ``text`` as ``<br>``, so the card shows it.
+
+    Left as written when the text holds ``<br>`` or an element that lays out lines (``<p>``,
+    ``<div>``, ``<li>``, ``<pre>``, ``<table>``…, or a script or style): then its author chose
+    where lines break. Line breaks before the first line and after the last are left too: a YAML
+    ``|`` block ends with one, and they show nothing.
+    """
+    if "\n" not in text and "\r" not in text:
+        return text
+    if "<" in text and _LAYS_OUT_LINES.search(text):
+        return text
+    start = len(text) - len(text.lstrip("\r\n"))
+    end = len(text.rstrip("\r\n"))
+    if start >= end:
+        return text
+    lines = text[start:end]
+    if "<" in lines:
+        # Not inside a tag ('<img\nsrc=…>'). A tag ends at a '>': none does after the last one,
+        # where the line breaks are replaced without looking for tags (looking would read the
+        # rest of the text again for each '<' there).
+        last_gt = lines.rfind(">") + 1
+        lines = _TAG_OR_LINE_BREAK.sub(_kept_tag_or_br, lines[:last_gt]) + _LINE_BREAK.sub(
+            "<br>", lines[last_gt:]
+        )
+    else:
+        lines = _LINE_BREAK.sub("<br>", lines)
+    return text[:start] + lines + text[end:]
+
+
+def _kept_tag_or_br(match: re.Match[str]) -> str:
+    return match.group(1) or "<br>"
+
+
+def field_html(text: str) -> str:
+    """A field's text as written in a source made the HTML every output shows (one rule for all):
+    bare ``<`` and ``&`` escaped (:func:`escape_bare_markup`) and line breaks made ``<br>``
+    (:func:`line_breaks_as_html`)."""
+    return line_breaks_as_html(escape_bare_markup(text))
+
+
 def _sub_tags(pattern: re.Pattern[str], replacement: str, text: str) -> str:
     """``pattern.sub`` for a pattern ending at a '>': no match lies after the text's last '>'.
 

@@ -11,6 +11,8 @@ Everything here returns values; nothing prints, exits or imports Click.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from deckkit.errors import CannotImport, UnknownImportFormat
@@ -46,8 +48,10 @@ def detect_format(path: Path) -> str:
     """The reader for a file, by extension (and, for .txt, by its first line).
 
     ``.apkg`` and ``.colpkg`` are Anki packages; ``.csv`` and ``.tsv`` Anki text exports; a
-    ``.txt`` is an Anki text export when it starts with a ``#key:value`` header line or holds a
-    tab, otherwise a Quizlet export. Anything else raises :class:`UnknownImportFormat`.
+    ``.txt`` is an Anki text export when it starts with a ``#key:value`` header line or has a
+    line of more than two columns (two tabs), otherwise a Quizlet export (its default: a tab
+    between term and definition, a new line between cards). Anything else raises
+    :class:`UnknownImportFormat`.
     """
     for name, reader in READERS.items():
         if reader.detect(path):
@@ -91,7 +95,8 @@ def import_file(
     lock_ids = lockfile_ids(lockfile) if lockfile is not None else {}
     reserved = existing_deck_ids(output_dir)
     options = ReadOptions(term_separator or "\t", card_separator or "\n", deck_name, media_dir)
-    with READERS[chosen].read(path, options) as collected:
+    guessed = fmt == "auto" and not separators and _guessed(path, chosen)
+    with _quizlet_hint(path, guessed), READERS[chosen].read(path, options) as collected:
         plan = plan_import(
             collected,
             lock_ids=lock_ids,
@@ -114,7 +119,7 @@ def import_file(
         media=written.media,
         schema=written.schema,
         skipped=plan.skipped,
-        notices=(*collected.notices, *plan.notices),
+        notices=(*collected.notices, *plan.notices, *([_guess_notice(path)] if guessed else [])),
         problems=tuple(problems),
         conversions=plan.conversions,
         kept=plan.kept,
@@ -122,6 +127,37 @@ def import_file(
         missing_media=plan.missing_media,
         lock=lock,
     )
+
+
+def _guessed(path: Path, chosen: str) -> bool:
+    """Whether ``path`` was taken for an Anki text export by its columns alone."""
+    reader = READERS[chosen]
+    return isinstance(reader, AnkiTextReader) and reader.guessed(path)
+
+
+def _guess_notice(path: Path) -> str:
+    return (
+        f"{path.name} was read as an Anki text export: a line has more than two columns "
+        f"(tabs), and Quizlet's has two; {QUIZLET_HINT}"
+    )
+
+
+QUIZLET_HINT = "if it is a Quizlet export, pass --from quizlet"
+
+
+@contextmanager
+def _quizlet_hint(path: Path, guessed: bool) -> Iterator[None]:
+    """Reading a file guessed to be an Anki text export failed (the `anki` package missing, or
+    a file Anki cannot read): say how to read it as Quizlet's instead."""
+    try:
+        yield
+    except CannotImport as error:
+        if not guessed or type(error) is not CannotImport:
+            raise
+        raise CannotImport(
+            f"{error}; {path.name} was taken for an Anki text export (a line has more than "
+            f"two columns): {QUIZLET_HINT}"
+        ) from error
 
 
 def _chosen_format(path: Path, fmt: str, *, quizlet: bool) -> str:

@@ -4,10 +4,11 @@
   reads every package version (legacy ``collection.anki2``, ``anki21`` and the zstd-compressed
   ``anki21b``), then read back from that collection.
   https://docs.ankiweb.net/importing/packaged-decks.html
-- Anki text/CSV (``.csv``, ``.tsv``, or ``.txt`` with ``#`` header lines or tabs): imported into a
-  temporary collection with Anki's CSV importer, which honours the ``#separator``, ``#html``,
-  ``#notetype``/``#deck``/``#tags``/``#guid column`` header lines. deckkit's own note types are
-  added to that collection first, so deckkit's CSV exports come back with their card types.
+- Anki text/CSV (``.csv``, ``.tsv``, or ``.txt`` with ``#`` header lines or lines of three columns
+  or more): imported into a temporary collection with Anki's CSV importer, which honours the
+  ``#separator``, ``#html``, ``#notetype``/``#deck``/``#tags``/``#guid column`` header lines.
+  deckkit's own note types are added to that collection first, so deckkit's CSV exports come back
+  with their card types.
   https://docs.ankiweb.net/importing/text-files.html
 
 The `anki` package is optional (``deckkit[anki]``): it is imported only when such a file is read.
@@ -38,6 +39,7 @@ INSTALL_ANKI = "pip install 'deckkit[anki]'"
 MISSING_NOTE_TYPE = "not in the file, and a text import cannot create note types: import the .apkg"
 
 _HEADER_LINE = re.compile(r"^#([A-Za-z ]+):")
+_MORE_THAN_TWO_COLUMNS = re.compile("\t[^\r\n\t]*\t")
 # Anki's CsvMetadata.Delimiter values.
 _DELIMITERS = {0: "\t", 1: "|", 2: ";", 3: ":", 4: ",", 5: " "}
 
@@ -62,18 +64,30 @@ class AnkiPackageReader:
 @dataclass(frozen=True)
 class AnkiTextReader:
     """An Anki text export: ``.csv``, ``.tsv``, or a ``.txt`` starting with ``#key:value`` header
-    lines or holding a tab."""
+    lines or with a line of three columns or more (see :meth:`detect`)."""
 
     title: str = "Anki text/CSV export"
 
     def detect(self, path: Path) -> bool:
+        """Anki's own extensions; for a ``.txt``, what tells it from Quizlet's default export.
+
+        Anki writes ``#separator:…``/``#html:…`` header lines first (every version since 2.1.55);
+        older versions wrote none, but a tab between every field and, by default, the tags last.
+        Quizlet writes two columns, term and definition, with a tab between them (its default):
+        so a ``.txt`` without header lines is Anki's only when a line holds two tabs or more.
+        """
         suffix = path.suffix.lower()
         if suffix in (".csv", ".tsv"):
             return True
         if suffix != ".txt":
             return False
         head = read_start(path, 65536)
-        return bool(_HEADER_LINE.match(head) or "\t" in head)
+        return bool(_HEADER_LINE.match(head)) or _MORE_THAN_TWO_COLUMNS.search(head) is not None
+
+    def guessed(self, path: Path) -> bool:
+        """Whether a file :meth:`detect` takes was taken by its columns alone, not by its
+        extension or header lines: it may still be Quizlet's, with a tab inside a field."""
+        return path.suffix.lower() == ".txt" and not _HEADER_LINE.match(read_start(path, 65536))
 
     @contextmanager
     def read(self, path: Path, options: ReadOptions) -> Iterator[Collected]:

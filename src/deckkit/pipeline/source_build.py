@@ -16,6 +16,7 @@ from pathlib import Path
 
 from deckkit.atomic import StagedFile, Writer, discard, stage
 from deckkit.exporters import EXPORTERS, OutputFormat, Separators
+from deckkit.exporters.quizlet import media_lost
 from deckkit.lockfile import (
     Entry,
     deck_lines,
@@ -130,6 +131,8 @@ def export_checked(
         # A note-type file is checked (its decks read it) but has no outputs of its own.
         return SourceOutcome(path, tuple(problems), deck_id, anchor, note_types=anchors)
     deck = deck_from_source(source)
+    if "quizlet" in plan.formats:  # remembered with the source's own warnings
+        problems = [*problems, *quizlet_media_warnings(source, deck)]
     entries = None
     declared: dict[str, Entry] = {}
     carried: list[SchemaChange] = []
@@ -208,6 +211,35 @@ def export_checked(
         update=update,
         type_changes=tuple(carried_types),
     )
+
+
+def quizlet_media_warnings(source: LoadedSource, deck: Deck) -> list[Problem]:
+    """A warning at each card the Quizlet export carries without its images, sounds or videos
+    (:func:`deckkit.exporters.quizlet.media_lost`). ``--strict`` leaves it a warning: nothing is
+    wrong in the source, and a deck with pictures would otherwise never build for Quizlet."""
+    lost = [(index, what) for index, card in enumerate(deck.cards) if (what := media_lost(card))]
+    if not lost:
+        return []
+    if not source.all_positions:  # read again for the cards' positions, as problems are
+        source = load_source(source.path)
+    problems = [
+        source.problem(
+            source.mark_of_value(("cards", index)),
+            f"Quizlet gets card '{deck.cards[index].id}' without "
+            + ", and ".join(f"{_and_list(kinds)} in '{key}'" for key, kinds in what.items())
+            + ": its import takes text only; add "
+            + ("it" if sum(map(len, what.values())) == 1 else "them")
+            + " in Quizlet's editor after importing",
+            "check.quizlet-media",
+            "warning",
+        )
+        for index, what in lost
+    ]
+    return problems
+
+
+def _and_list(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _earlier_name(plan: BuildPlan, path: Path, deck_id: str) -> str | None:
