@@ -242,7 +242,8 @@ def test_build_with_a_script_succeeds_and_prints_the_warning(in_tmp: Path) -> No
     lines = result.stdout.splitlines()
     assert lines[0].startswith("sources/deck.yaml:5:12: warning: field contains a script")
     assert lines[0].endswith("[check.script]")
-    assert lines[1].startswith("built 1 deck(s)")
+    assert lines[1].startswith(f"wrote out/{DECK_ID}.apkg")
+    assert lines[-1].startswith("built 1 deck in out/")
     assert (in_tmp / "out" / f"{DECK_ID}.apkg").is_file()
 
 

@@ -105,3 +105,24 @@ def test_security_md_names_only_tests_that_exist() -> None:
     named = set(re.findall(r"`(test_[a-z_]+\.py)`", security))
     assert len(named) >= 10
     assert sorted(name for name in named if not (REPO / "tests" / name).is_file()) == []
+
+
+def shown_runs(text: str, command: str) -> list[list[str]]:
+    """The output the README shows under each ``$ COMMAND`` line, one list of lines per run."""
+    runs = re.findall(rf"^    \$ {re.escape(command)}\n((?:    \S.*\n)+)", text, flags=re.MULTILINE)
+    return [[line.removeprefix("    ") for line in run.splitlines()] for run in runs]
+
+
+def test_the_readmes_build_output_is_what_building_its_sources_prints(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from deckkit.cli import main
+
+    monkeypatch.chdir(project)
+    first, again = shown_runs(section("Commands"), "deckkit build")
+    printed = [CliRunner().invoke(main, ["build"]).stdout.splitlines() for _ in range(2)]
+    assert printed[0] == first
+    assert again[0] == "..."  # the warnings, as in the first run
+    assert printed[1][-len(again) + 1 :] == again[1:]

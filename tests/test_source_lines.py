@@ -27,11 +27,14 @@ TOTALS = REPO / "tests" / "fixtures" / "totals"
 
 
 def on_a_terminal(*args: str) -> tuple[int, str]:
-    """Run ``deckkit`` with its stdout on a pseudo-terminal: (exit status, what it printed)."""
+    """Run ``deckkit`` with its stdout on a pseudo-terminal, colour off: (exit status, what it
+    printed)."""
     controller, terminal = os.openpty()
     process = subprocess.Popen(
         [sys.executable, "-m", "deckkit", *args],
         cwd=REPO,
+        # The lines' text, without colour (tests/test_output_for_people.py tests the colour).
+        env={**os.environ, "NO_COLOR": "1"},
         stdin=subprocess.DEVNULL,
         stdout=terminal,
         stderr=subprocess.DEVNULL,

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
 from deckkit.cli.advice import library_errors
-from deckkit.cli.common import PATHS, STRICT
+from deckkit.cli.common import NORMAL, PATHS, QUIET, STRICT, VERBOSE, VERBOSITY, level
 from deckkit.cli.progress import ProgressBar
-from deckkit.cli.reporters import REPORTERS, report_problems
-from deckkit.exporters import EXPORTERS
+from deckkit.cli.reporters import report_problems, reporter_for
+from deckkit.exporters import EXPORTERS, Separators
 from deckkit.lockfile import DEFAULT_LOCKFILE
 from deckkit.pipeline import BuildResult, build
 from deckkit.problems import display_path
@@ -75,6 +77,7 @@ from deckkit.problems import display_path
     "ids): learners then get them as new notes, duplicates of their old ones.",
 )
 @STRICT
+@VERBOSITY
 @click.option(
     "-j",
     "--jobs",
@@ -93,6 +96,7 @@ def build_command(
     accept_type_changes: tuple[str, ...],
     accept_new_ids: bool,
     strict: bool,
+    verbosity: int | None,
     jobs: int | None,
 ) -> None:
     """Validate the sources, then write one .apkg, .csv and .quizlet.txt per deck.
@@ -105,10 +109,12 @@ def build_command(
       deckkit build
       deckkit build sources/ -o dist/
       deckkit build --format apkg --format csv
+      deckkit build -q             # errors only
       deckkit build --frozen       # in CI: the committed deckkit.lock must be up to date
       deckkit build --accept-note-type-change Vocab   # Vocab has a new field at its end
     """
-    bar = ProgressBar()
+    shown = level(verbosity)
+    bar = ProgressBar(enabled=shown != QUIET)
     with library_errors():
         try:
             result = build(
@@ -129,27 +135,35 @@ def build_command(
         finally:
             bar.close()
     # --format names the outputs here; problems are always reported as text.
-    reporter = REPORTERS["text"]
+    reporter = reporter_for("text", shown)
     report_problems(reporter, result.problems, failed="build failed")
-    reporter.summary(summary(result))
+    reporter.summary(summary(result, shown))
 
 
-def summary(result: BuildResult) -> list[str]:
-    """What the build wrote, and how to import it, for people: the lines to print."""
-    notes = result.notes_by_type()
-    by_type = ", ".join(f"{count} {kind}" for kind, count in sorted(notes.items()))
-    lines = [
-        f"built {len(result.decks)} deck(s): {sum(notes.values())} notes ({by_type}), "
-        f"{result.anki_cards()} Anki cards",
-    ]
-    if result.written:
-        lines += ["wrote:", *(f"  {display_path(path)}" for path in result.written)]
-    if result.unchanged:
-        lines.append(
-            f"up to date (sources unchanged, not rewritten): {len(result.unchanged)} file(s)"
-        )
-    for deck_id, separators in result.quizlet_separators.items():
-        lines.append(f"Quizlet import of {deck_id}: {separators.describe()}")
+def summary(result: BuildResult, verbosity: int = NORMAL) -> list[str]:
+    """What the build wrote, and how to import it, for people: the lines to print, at most one
+    for each deck, said once what holds for every deck, and the build's total last."""
+    written = _decks_by_output(result.written)
+    unchanged = _decks_by_output(result.unchanged)
+    verbose = verbosity >= VERBOSE
+    shown = [d for d in result.decks if verbose or d.id in written]
+    quizlet = {i: s for i, s in result.quizlet_separators.items() if any(d.id == i for d in shown)}
+    common = None if verbose else _most_common(list(quizlet.values()))
+    lines = []
+    for deck in shown:
+        files = written.get(deck.id) or unchanged.get(deck.id) or []
+        verb = "wrote" if deck.id in written else "up to date:"
+        details = f"{_count(deck.notes, 'note')}, {_count(deck.anki_cards, 'Anki card')}"
+        if verbose:
+            details = f"{deck.name}: {details} ({_by_type(deck.notes_by_type)})"
+            verb = f"{verb} {display_path(deck.source)} →"
+        separators = quizlet.get(deck.id)
+        if separators is not None and separators != common:
+            details += f"; Quizlet import: {separators.describe()}"
+        lines.append(f"{verb} {_files(deck.id, files)} ({details})")
+    if common is not None:
+        unless = "" if all(s == common for s in quizlet.values()) else " (unless said above)"
+        lines.append(f"Quizlet import{unless}: {common.describe()}")
     if any(p.suffix == ".csv" for p in result.written):
         lines.append("Anki: import the .apkg first; the .csv uses its note types.")
     lines += [accepted.instructions() for accepted in result.note_type_changes]
@@ -160,7 +174,59 @@ def summary(result: BuildResult) -> list[str]:
             "notes with their reviews (Anki never deletes notes on import); tell them which to "
             "delete (in Anki: Browse, find the note, Notes > Delete)"
         )
+    lines.append(_total(result, written, unchanged))
     return lines
+
+
+def _total(
+    result: BuildResult, written: dict[str, list[Path]], unchanged: dict[str, list[Path]]
+) -> str:
+    """The build's one-line total: decks, where, how many were up to date, notes and cards."""
+    notes = result.notes_by_type()
+    contents = f"{sum(notes.values())} notes ({_by_type(notes)}), {result.anki_cards()} Anki cards"
+    decks = _count(len(result.decks), "deck")
+    folder = next((display_path(p.parent) for p in [*result.written, *result.unchanged]), None)
+    into = f" in {folder}/" if folder else ""
+    fresh = len([d for d in result.decks if d.id in unchanged and d.id not in written])
+    if not written:
+        return f"up to date: {decks}{into}, nothing rewritten: {contents}"
+    if fresh:
+        return f"built {decks}{into} ({fresh} up to date, not rewritten): {contents}"
+    return f"built {decks}{into}: {contents}"
+
+
+def _decks_by_output(paths: tuple[Path, ...]) -> dict[str, list[Path]]:
+    """Output files by the id of the deck they are (``<deck id><format's suffix>``)."""
+    suffixes = sorted((f.suffix for f in EXPORTERS.values()), key=len, reverse=True)
+    decks: dict[str, list[Path]] = {}
+    for path in paths:
+        suffix = next((s for s in suffixes if path.name.endswith(s)), None)
+        if suffix is not None:
+            decks.setdefault(path.name.removesuffix(suffix), []).append(path)
+    return decks
+
+
+def _files(deck_id: str, paths: list[Path]) -> str:
+    """One deck's files, named once: ``build/ml.apkg, .csv, .quizlet.txt``."""
+    if not paths:
+        return "no file"
+    first, *others = paths
+    suffixes = [p.name.removeprefix(deck_id) for p in others]
+    return ", ".join([display_path(first), *suffixes])
+
+
+def _most_common(separators: list[Separators]) -> Separators | None:
+    """The separators most decks share (the first deck's on a tie), to be said once."""
+    counts = Counter(separators)
+    return max(counts, key=lambda s: (counts[s], -separators.index(s))) if counts else None
+
+
+def _by_type(notes: Mapping[str, int]) -> str:
+    return ", ".join(f"{count} {kind}" for kind, count in sorted(notes.items()))
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def _listed(names: tuple[str, ...], shown: int = 20) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -13,4 +15,46 @@ STRICT = click.option(
     "--strict", is_flag=True, help="Treat warnings (scripts, unclosed tags) as errors."
 )
 
-__all__ = ["EXIT_CLEAN", "EXIT_INTERRUPTED", "EXIT_PROBLEMS", "PATHS", "STRICT"]
+# How much a command says: -q errors only, -v everything it knows.
+QUIET, NORMAL, VERBOSE = 0, 1, 2
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def VERBOSITY(command: _Command) -> _Command:
+    """-q/--quiet and -v/--verbose, handed to the command as ``verbosity`` (None when neither
+    is given: read it with :func:`level`)."""
+    verbose = click.option(
+        "-v",
+        "--verbose",
+        "verbosity",
+        flag_value=VERBOSE,
+        help="Say more: every deck and file, up to date or not.",
+    )
+    quiet = click.option(
+        "-q",
+        "--quiet",
+        "verbosity",
+        flag_value=QUIET,
+        help="Print errors only (--format json still holds every problem).",
+    )
+    return quiet(verbose(command))
+
+
+def level(verbosity: int | None) -> int:
+    """QUIET, NORMAL or VERBOSE: what -q or -v asked for, NORMAL when neither."""
+    return NORMAL if verbosity is None else verbosity
+
+
+__all__ = [
+    "EXIT_CLEAN",
+    "EXIT_INTERRUPTED",
+    "EXIT_PROBLEMS",
+    "NORMAL",
+    "PATHS",
+    "QUIET",
+    "STRICT",
+    "VERBOSE",
+    "VERBOSITY",
+    "level",
+]

@@ -9,8 +9,8 @@ import click
 
 from deckkit.cardtypes import FIELDS_CARD_TYPE
 from deckkit.cli.advice import library_errors
-from deckkit.cli.common import EXIT_CLEAN, EXIT_PROBLEMS
-from deckkit.cli.reporters import REPORT_FORMAT, REPORTERS
+from deckkit.cli.common import EXIT_CLEAN, EXIT_PROBLEMS, VERBOSITY, level
+from deckkit.cli.reporters import REPORT_FORMAT, reporter_for
 from deckkit.cli.terminal import echo_lines
 from deckkit.importers import (
     FORMAT_NAMES,
@@ -76,6 +76,7 @@ from deckkit.problems import display_path
     help="CSV/text: the folder of the media it uses (Anki's collection.media); default: FILE's.",
 )
 @REPORT_FORMAT
+@VERBOSITY
 def import_command(
     file: Path,
     output_dir: Path,
@@ -87,6 +88,7 @@ def import_command(
     deck_name: str | None,
     media_dir: Path | None,
     report_format: str,
+    verbosity: int | None,
 ) -> None:
     """Turn an existing deck into deckkit sources: one YAML file per deck, media beside them.
 
@@ -122,7 +124,7 @@ def import_command(
             deck_name=deck_name,
             media_dir=media_dir,
         )
-    reporter = REPORTERS[report_format]
+    reporter = reporter_for(report_format, level(verbosity))
     reporter.problems(result.problems)
     reporter.summary(summary(result))
     if not result.decks:

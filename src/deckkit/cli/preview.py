@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from deckkit.cli.advice import library_errors
-from deckkit.cli.common import PATHS, STRICT
-from deckkit.cli.reporters import REPORT_FORMAT, REPORTERS, report_problems
+from deckkit.cli.common import PATHS, STRICT, VERBOSITY, level
+from deckkit.cli.reporters import REPORT_FORMAT, report_problems, reporter_for
 from deckkit.preview import PreviewResult, write_preview
 from deckkit.problems import display_path
 
@@ -28,8 +28,13 @@ DEFAULT_OUTPUT = Path("build") / "preview"
 )
 @REPORT_FORMAT
 @STRICT
+@VERBOSITY
 def preview_command(
-    paths: tuple[Path, ...], output_dir: Path, report_format: str, strict: bool
+    paths: tuple[Path, ...],
+    output_dir: Path,
+    report_format: str,
+    strict: bool,
+    verbosity: int | None,
 ) -> None:
     """Write a static HTML page showing the front and back of every card, as Anki shows them.
 
@@ -47,7 +52,7 @@ def preview_command(
     """
     with library_errors():
         result = write_preview(paths, output_dir, strict=strict)
-    reporter = REPORTERS[report_format]
+    reporter = reporter_for(report_format, level(verbosity))
     report_problems(reporter, result.problems, failed="preview failed")
     reporter.summary(summary(result))
 

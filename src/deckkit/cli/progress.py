@@ -17,7 +17,8 @@ class ProgressBar:
 
     WIDTH = 30
 
-    def __init__(self) -> None:
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.enabled = enabled  # not under -q
         self.total = 0
         self.done = 0
         self.cards = 0
@@ -26,7 +27,7 @@ class ProgressBar:
     def start(self, sources: list[Path]) -> None:
         """Show the bar if the sources are large enough to make a build take a while."""
         size = sum(path.stat().st_size for path in sources)
-        if sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES:
+        if self.enabled and sys.stderr.isatty() and size >= PROGRESS_MIN_BYTES:
             self.total = len(sources)
             self.shown = True
             self._draw(f"building {len(sources)} deck(s) from {size / 1e6:.1f} MB of sources")

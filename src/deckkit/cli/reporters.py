@@ -9,6 +9,11 @@
 - ``github``: GitHub Actions workflow commands, shown on the lines of a pull request
   (https://docs.github.com/actions/reference/workflow-commands-for-github-actions).
 
+On a terminal, text lines are coloured (errors red, warnings yellow, the location bold) unless
+``NO_COLOR`` is set (:func:`deckkit.cli.terminal.colour_on`); json and github never are. With
+``-q`` (:func:`reporter_for`) only errors are printed and no summary, except that the json document
+still holds every problem with its counts: a program filters by severity itself.
+
 Problems go to stdout. A command's summary goes to stdout beside text lines, and to stderr beside
 json and github, so that their stdout stays one parsable document or a list of annotations.
 
@@ -24,15 +29,16 @@ from __future__ import annotations
 import json
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import Protocol
 
 import click
 
-from deckkit.cli.source_lines import with_source_lines
+from deckkit.cli.common import QUIET
+from deckkit.cli.source_lines import SourceLines
 from deckkit.cli.status import EXIT_PROBLEMS
-from deckkit.cli.terminal import echo, echo_lines, json_safe, safe_for_terminal
+from deckkit.cli.terminal import Span, echo, echo_lines, echo_styled, json_safe, safe_for_terminal
 from deckkit.problems import Problem
 
 
@@ -56,10 +62,7 @@ class TextReporter:
     """Lines for people, editors and CI logs."""
 
     def problems(self, problems: Sequence[Problem]) -> None:
-        if sys.stdout.isatty():
-            echo_lines(with_source_lines(problems))
-        else:
-            echo_lines(problem.as_text() for problem in problems)
+        echo_styled(text_lines(problems, excerpts=sys.stdout.isatty()))
 
     def summary(self, lines: Sequence[str]) -> None:
         echo_lines(lines)
@@ -104,6 +107,27 @@ class GithubReporter(_ForPrograms):
         echo_lines([f"::stop-commands::{token}", *lines, f"::{token}::"], err=True)
 
 
+class Quiet:
+    """A reporter that prints errors only (``-q``): no warning (but in json), no summary."""
+
+    def __init__(self, reporter: Reporter, *, every_problem: bool) -> None:
+        self.reporter = reporter
+        self.every_problem = every_problem
+
+    def problems(self, problems: Sequence[Problem]) -> None:
+        errors = [p for p in problems if self.every_problem or p.severity == "error"]
+        self.reporter.problems(errors)
+
+    def summary(self, lines: Sequence[str]) -> None:
+        pass
+
+    def all_clear(self, text: str) -> None:
+        pass
+
+    def total(self, problems: Sequence[Problem]) -> None:
+        pass
+
+
 REPORTERS: dict[str, Reporter] = {
     "text": TextReporter(),
     "json": JsonReporter(),
@@ -120,20 +144,58 @@ REPORT_FORMAT = click.option(
 )
 
 
+def reporter_for(report_format: str, verbosity: int) -> Reporter:
+    """The reporter of ``--format``, printing errors only under ``-q``."""
+    reporter = REPORTERS[report_format]
+    if verbosity == QUIET:
+        return Quiet(reporter, every_problem=report_format == "json")
+    return reporter
+
+
 def report_problems(reporter: Reporter, problems: Sequence[Problem], *, failed: str) -> None:
     """Print the problems; when one is an error, say on stderr that ``failed`` and exit with 1."""
     reporter.problems(problems)
     if any(problem.severity == "error" for problem in problems):
-        echo_lines([f"{failed}: nothing was written"], err=True)
+        echo_styled([[(f"{failed}:", "error"), (" nothing was written", "")]], err=True)
         sys.exit(EXIT_PROBLEMS)
+
+
+def problem_spans(problem: Problem) -> list[Span]:
+    """A problem's line (:meth:`~deckkit.problems.Problem.as_text`) in spans to colour."""
+    return [
+        (f"{problem.path}:{problem.line}:{problem.column}:", "location"),
+        (" ", ""),
+        (f"{problem.severity}:", problem.severity),
+        (f" {problem.message} ", ""),
+        (f"[{problem.code}]", "code"),
+    ]
+
+
+def text_lines(problems: Sequence[Problem], *, excerpts: bool) -> Iterator[list[Span]]:
+    """The text format's lines: each problem's, with its source line and caret if ``excerpts``."""
+    source_lines = SourceLines()
+    for problem in problems:
+        yield problem_spans(problem)
+        if not excerpts:
+            continue
+        excerpt = source_lines.excerpt(problem)
+        if excerpt:
+            source, caret = excerpt
+            yield [(source, "")]
+            yield [(caret.removesuffix("^"), ""), ("^", problem.severity)]
 
 
 def problem_total(problems: Sequence[Problem]) -> str:
     """ "3 errors and 1 warning in 2 files": how many problems of each severity, and where."""
+    files = len({p.path for p in problems})
+    return f"{problem_counts(problems)} in {_count(files, 'file')}"
+
+
+def problem_counts(problems: Sequence[Problem]) -> str:
+    """ "3 errors and 1 warning", or "no problems"."""
     errors = sum(1 for p in problems if p.severity == "error")
     counts = [_count(errors, "error"), _count(len(problems) - errors, "warning")]
-    files = len({p.path for p in problems})
-    return f"{' and '.join(c for c in counts if c) or 'no problems'} in {_count(files, 'file')}"
+    return " and ".join(c for c in counts if c) or "no problems"
 
 
 def _count(number: int, noun: str) -> str:
@@ -173,10 +235,15 @@ __all__ = [
     "REPORT_FORMAT",
     "GithubReporter",
     "JsonReporter",
+    "Quiet",
     "Reporter",
     "TextReporter",
     "github_annotation",
     "json_document",
+    "problem_counts",
+    "problem_spans",
     "problem_total",
     "report_problems",
+    "reporter_for",
+    "text_lines",
 ]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import codecs
 import unicodedata
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from deckkit.cli.terminal import safe_line
@@ -48,14 +47,6 @@ class SourceLines:
             f"{problem.line:>{_GUTTER}} | {shown}",
             f"{'':>{_GUTTER}} | {' ' * caret_at}^",
         ]
-
-
-def with_source_lines(problems: Sequence[Problem]) -> Iterator[str]:
-    """Each problem's line, followed by the source line it points at and a caret."""
-    source_lines = SourceLines()
-    for problem in problems:
-        yield problem.as_text()
-        yield from source_lines.excerpt(problem)
 
 
 def _read_lines(path: Path) -> list[str] | None:
@@ -97,4 +88,4 @@ def _width(text: str) -> int:
     return width
 
 
-__all__ = ["SourceLines", "with_source_lines"]
+__all__ = ["SourceLines"]

@@ -16,13 +16,20 @@ reporter escapes the same characters the JSON way (:func:`json_safe`), so that i
 decodes to exactly the text; the GitHub reporter escapes them before the escaping of workflow
 commands. Everything else leaves the text alone: deckkit's own messages and RTL text print as
 they are.
+
+Colour (:func:`echo_styled`) is deckkit's own: a line is made of spans, each escaped as above and
+then wrapped in a style's codes, so that nothing from the input can add or end a colour. Colour is
+used only on a terminal, and never when ``NO_COLOR`` is set to a non-empty value
+(https://no-color.org).
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
-from collections.abc import Iterable
+import sys
+from collections.abc import Iterable, Sequence
 from functools import cache
 
 import click
@@ -92,6 +99,45 @@ def echo_lines(lines: Iterable[str], *, err: bool = False) -> None:
         click.echo(safe_line(line), err=err)
 
 
+# Spans of a line and the style of each: a name in STYLES, or "" for plain text.
+Span = tuple[str, str]
+
+# SGR codes (ECMA-48): bold red errors, bold yellow warnings, bold locations, dim codes.
+STYLES = {
+    "error": "1;31",
+    "warning": "1;33",
+    "location": "1",
+    "code": "2",
+    "done": "1;32",
+}
+_RESET = "\033[0m"
+
+
+def colour_on(*, err: bool = False) -> bool:
+    """Whether to colour what goes to stdout (or stderr): a terminal, and no ``NO_COLOR``."""
+    if os.environ.get("NO_COLOR", ""):
+        return False
+    stream = sys.stderr if err else sys.stdout
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def styled(spans: Sequence[Span], *, colour: bool) -> str:
+    """One line of spans, each made safe for a terminal, then coloured when ``colour``."""
+    parts = []
+    for text, style in spans:
+        safe = safe_line(text)
+        parts.append(f"\033[{STYLES[style]}m{safe}{_RESET}" if colour and style and safe else safe)
+    return "".join(parts)
+
+
+def echo_styled(lines: Iterable[Sequence[Span]], *, err: bool = False) -> None:
+    """Print each line of spans made safe, coloured on a terminal (see :func:`colour_on`)."""
+    colour = colour_on(err=err)
+    for spans in lines:
+        click.echo(styled(spans, colour=colour), err=err, color=colour)
+
+
 def redraw(text: str) -> None:
     """Replace the current line of stderr with ``text`` (a progress bar): deckkit's own carriage
     return and erase-to-end-of-line around the text made safe."""
@@ -108,12 +154,17 @@ def show_error(error: click.ClickException) -> None:
 
 __all__ = [
     "STRUCTURE",
+    "STYLES",
     "UNSAFE_RANGES",
+    "Span",
+    "colour_on",
     "echo",
     "echo_lines",
+    "echo_styled",
     "json_safe",
     "redraw",
     "safe_for_terminal",
     "safe_line",
     "show_error",
+    "styled",
 ]

@@ -8,16 +8,21 @@ from pathlib import Path
 import click
 
 from deckkit.cli.advice import library_errors
-from deckkit.cli.common import EXIT_CLEAN, EXIT_PROBLEMS, PATHS, STRICT
-from deckkit.cli.reporters import REPORT_FORMAT, REPORTERS
-from deckkit.sources.validation import validate
+from deckkit.cli.common import EXIT_CLEAN, EXIT_PROBLEMS, PATHS, STRICT, VERBOSE, VERBOSITY, level
+from deckkit.cli.reporters import REPORT_FORMAT, problem_counts, reporter_for
+from deckkit.cli.terminal import echo_lines
+from deckkit.problems import Problem
+from deckkit.sources.validation import ValidationResult, validate
 
 
 @click.command("validate")
 @PATHS
 @REPORT_FORMAT
 @STRICT
-def validate_command(paths: tuple[Path, ...], report_format: str, strict: bool) -> None:
+@VERBOSITY
+def validate_command(
+    paths: tuple[Path, ...], report_format: str, strict: bool, verbosity: int | None
+) -> None:
     """Check card sources against the schema and deckkit's rules; writes nothing.
 
     PATHS are files or folders searched for *.yaml and *.yml (default: sources/).
@@ -28,13 +33,28 @@ def validate_command(paths: tuple[Path, ...], report_format: str, strict: bool) 
       deckkit validate
       deckkit validate sources/biology.yaml
       deckkit validate --format github sources/
+      deckkit validate -q          # errors only, no warnings
     """
     with library_errors():
         result = validate(paths, strict=strict)
-    reporter = REPORTERS[report_format]
+    shown = level(verbosity)
+    reporter = reporter_for(report_format, shown)
     reporter.problems(result.problems)
+    if shown >= VERBOSE:  # on stderr: stdout stays the problems
+        echo_lines(each_file(result), err=True)
     if result.ok:
         reporter.all_clear(f"{len(result.sources)} source file(s) valid")
     else:
         reporter.total(result.problems)
     sys.exit(EXIT_CLEAN if result.ok else EXIT_PROBLEMS)
+
+
+def each_file(result: ValidationResult) -> list[str]:
+    """For ``-v``: every file checked, with what was found in it."""
+    found: dict[str, list[Problem]] = {}
+    for problem in result.problems:
+        found.setdefault(problem.path, []).append(problem)
+    return [
+        f"{source.display}: {problem_counts(found.get(source.display, []))}"
+        for source in result.sources
+    ]
