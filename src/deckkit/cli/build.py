@@ -128,6 +128,7 @@ def build_command(
                 jobs=jobs,
                 on_deck=bar.advance,
                 on_start=bar.start,
+                on_step=bar.step,
                 accept_note_type_changes=accept_note_type_changes,
                 accept_type_changes=accept_type_changes,
                 accept_new_ids=accept_new_ids,

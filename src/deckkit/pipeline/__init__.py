@@ -27,8 +27,13 @@ from deckkit.exporters import EXPORTERS
 from deckkit.pipeline.forking import can_fork, map_in_workers
 from deckkit.pipeline.plan import BuildPlan, make_plan
 from deckkit.pipeline.publishing import abandon, judge, publish_build
-from deckkit.pipeline.results import BuildResult, DeckSummary
-from deckkit.pipeline.source_build import SourceOutcome, build_source, build_source_in_worker
+from deckkit.pipeline.results import BuildResult, DeckStep, DeckSummary
+from deckkit.pipeline.source_build import (
+    OnStep,
+    SourceOutcome,
+    build_source,
+    build_source_in_worker,
+)
 from deckkit.sources.discovery import discover_sources, source_folders
 from deckkit.sources.loader import gc_paused
 
@@ -46,6 +51,7 @@ def build(
     strict: bool = False,
     on_deck: Callable[[DeckSummary], None] | None = None,
     on_start: Callable[[list[Path]], None] | None = None,
+    on_step: Callable[[DeckStep], None] | None = None,
     accept_note_type_changes: Iterable[str] = (),
     accept_type_changes: Iterable[str] = (),
     accept_new_ids: bool = False,
@@ -57,11 +63,14 @@ def build(
     Without one, every note of a source gets the source file's modification time. Sources
     unchanged since the last build into ``output_dir`` are not rebuilt. ``jobs`` caps the
     processes used (default: one per core). ``on_start`` receives the sources about to be built,
-    ``on_deck`` each deck once built (for progress reports). With a lockfile, a declared note
-    type whose fields or templates changed since the last build is refused (a problem at its
-    declaration), unless its name is in ``accept_note_type_changes`` and the change only appends
-    fields or templates: the result's ``note_type_changes`` then say what learners must do. Raises
-    :class:`~deckkit.errors.UsageError` for a request that cannot be carried out.
+    ``on_deck`` each deck once built (for progress reports), and ``on_step`` each step (read,
+    modelled, each output written) of a deck built in this process, so that progress moves
+    within one big deck; a deck built in a worker process is reported by ``on_deck`` alone. With
+    a lockfile, a declared note type whose fields or templates changed since the last build is
+    refused (a problem at its declaration), unless its name is in ``accept_note_type_changes``
+    and the change only appends fields or templates: the result's ``note_type_changes`` then say
+    what learners must do. Raises :class:`~deckkit.errors.UsageError` for a request that cannot
+    be carried out.
 
     With a lockfile, a card whose note type changed since the last build is refused (Anki would
     skip its note as conflicting on every import), unless its id (or ``deck/card``) is in
@@ -107,7 +116,7 @@ def build(
             raise
         if on_start:
             on_start(plan.to_build)
-        return _build_planned(plan, cores, on_deck)
+        return _build_planned(plan, cores, on_deck, on_step)
 
 
 def build_time(clock: Callable[[], float] | None) -> int:
@@ -135,12 +144,12 @@ def _refuse_output_inside_sources(output_dir: Path, paths: Sequence[Path]) -> No
 
 
 def _build_planned(
-    plan: BuildPlan, jobs: int, on_deck: Callable[[DeckSummary], None] | None
+    plan: BuildPlan, jobs: int, on_deck: Callable[[DeckSummary], None] | None, on_step: OnStep
 ) -> BuildResult:
     """Build every source the plan says to, then publish all of it or nothing."""
     outcomes: dict[Path, SourceOutcome] = {}
     try:
-        for outcome in _build_sources(plan, jobs):
+        for outcome in _build_sources(plan, jobs, on_step):
             outcomes[outcome.path] = outcome
             if on_deck and outcome.summary:
                 on_deck(outcome.summary)
@@ -154,15 +163,16 @@ def _build_planned(
     return publish_build(plan, outcomes, verdict)
 
 
-def _build_sources(plan: BuildPlan, jobs: int) -> Iterator[SourceOutcome]:
-    """Each source's outcome, from forked workers when there are several sources and cores."""
+def _build_sources(plan: BuildPlan, jobs: int, on_step: OnStep) -> Iterator[SourceOutcome]:
+    """Each source's outcome, from forked workers when there are several sources and cores
+    (only a source built here reports its steps)."""
     paths = plan.to_build
     workers = min(jobs, len(paths))
     if workers < 2 or not can_fork():
         for path in paths:
-            yield build_source(plan, path)
+            yield build_source(plan, path, on_step=on_step)
     else:
         yield from map_in_workers(build_source_in_worker, plan, paths, workers)
 
 
-__all__ = ["BuildResult", "DeckSummary", "build"]
+__all__ = ["BuildResult", "DeckStep", "DeckSummary", "build"]

@@ -29,6 +29,16 @@ class DeckSummary:
 
 
 @dataclass(frozen=True)
+class DeckStep:
+    """A step of a deck built in the build's own process (progress within one big deck)."""
+
+    source: Path
+    cards: int  # how many cards the deck has
+    done: float  # the share of the deck's work done after this step, 0 to 1
+    step: str  # what was just done: "read", "modelled", "wrote .apkg", ...
+
+
+@dataclass(frozen=True)
 class BuildResult:
     """What a build did: problems (then nothing was written) or the decks and files written."""
 
