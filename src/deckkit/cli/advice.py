@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import click
 
 from deckkit.cli.common import EXIT_PROBLEMS
-from deckkit.cli.terminal import echo_lines, safe_line
+from deckkit.cli.terminal import echo_styled, safe_line
 from deckkit.errors import (
     ClockBehind,
     DeckkitError,
@@ -69,7 +69,7 @@ def library_errors() -> Iterator[None]:
     except UsageError as error:
         raise click.UsageError(safe_line(advised(error))) from None
     except DeckkitError as error:
-        echo_lines([f"error: {advised(error)}"], err=True)
+        echo_styled([[("error:", "error"), (f" {advised(error)}", "")]], err=True)
         sys.exit(EXIT_PROBLEMS)
 
 

@@ -148,7 +148,8 @@ def summary(result: BuildResult, verbosity: int = NORMAL) -> list[str]:
     unchanged = _decks_by_output(result.unchanged)
     verbose = verbosity >= VERBOSE
     shown = [d for d in result.decks if verbose or d.id in written]
-    quizlet = {i: s for i, s in result.quizlet_separators.items() if any(d.id == i for d in shown)}
+    ids = {deck.id for deck in shown}
+    quizlet = {i: s for i, s in result.quizlet_separators.items() if i in ids}
     common = None if verbose else _most_common(list(quizlet.values()))
     lines = []
     for deck in shown:
