@@ -27,7 +27,7 @@ def write_starter(directory: Path) -> StarterFiles:
     files = StarterFiles(directory / EXAMPLE_NAME, directory / SCHEMA_NAME)
     if files.example.exists():
         raise UsageError(f"{files.example} already exists; not overwriting it")
-    text = resources.files("deckkit").joinpath("data", "init", EXAMPLE_NAME).read_text("utf-8")
+    text = example_text()
     try:
         directory.mkdir(parents=True, exist_ok=True)
         # "x": not over an example that appeared since the check above either.
@@ -39,4 +39,9 @@ def write_starter(directory: Path) -> StarterFiles:
     return files
 
 
-__all__ = ["StarterFiles", "write_starter"]
+def example_text() -> str:
+    """The commented example deck a new sources folder starts with."""
+    return resources.files("deckkit").joinpath("data", "init", EXAMPLE_NAME).read_text("utf-8")
+
+
+__all__ = ["StarterFiles", "example_text", "write_starter"]
