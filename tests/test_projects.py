@@ -290,3 +290,13 @@ def test_init_inside_a_project_completes_that_project(tmp_path: Path) -> None:
     assert (project / ".gitignore").is_file()
     assert "kept as they were (already there): ../../deckkit.toml" in result.stdout
     assert not (project / "decks" / "biology" / "deckkit.toml").exists()
+
+
+def test_this_repositorys_project_file_names_the_defaults_its_readme_builds_with() -> None:
+    # README's first command, `deckkit build` at the root, must build as it did without one.
+    project = load_project(REPO)
+    assert project.file == REPO / "deckkit.toml"
+    assert [path.resolve() for path in project.sources] == [REPO.resolve() / "sources"]
+    assert project.output.resolve() == REPO.resolve() / "build"
+    assert project.lockfile.resolve() == REPO.resolve() / "deckkit.lock"
+    assert (project.formats, project.strict) == (("apkg", "csv", "quizlet"), False)
