@@ -6,6 +6,7 @@ tests/fixtures/projects/ and runs the command line as a subprocess from a folder
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -300,3 +301,31 @@ def test_this_repositorys_project_file_names_the_defaults_its_readme_builds_with
     assert project.output.resolve() == REPO.resolve() / "build"
     assert project.lockfile.resolve() == REPO.resolve() / "deckkit.lock"
     assert (project.formats, project.strict) == (("apkg", "csv", "quizlet"), False)
+
+
+def test_the_pre_commit_config_init_writes_runs_under_real_pre_commit(tmp_path: Path) -> None:
+    assert deckkit(tmp_path, "init", "decks").returncode == 0
+    shutil.copy(Path(__file__).parent / "fixtures" / "hook" / "bad.yaml", tmp_path / "decks")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], cwd=tmp_path, check=True)
+    subprocess.run([*git, "add", "."], cwd=tmp_path, check=True)
+    # `language: system` runs the deckkit on PATH: this interpreter's, which runs these tests.
+    bin_folder = str(Path(sys.executable).parent)
+    env = {
+        **os.environ,
+        "PATH": bin_folder + os.pathsep + os.environ.get("PATH", ""),
+        "PRE_COMMIT_HOME": str(tmp_path.parent / f"{tmp_path.name}-pre-commit-home"),
+    }
+    result = subprocess.run(
+        [str(Path(bin_folder) / "pre-commit"), "run", "--all-files"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "decks/bad.yaml:4:5: error: 'back' is required in card 'one'" in output
+    assert "decks/example.yaml:" not in output
