@@ -177,6 +177,17 @@ def test_a_bad_project_file_is_a_usage_error_naming_its_line(
     assert not (project / "build").exists()
 
 
+def test_a_project_without_its_sources_folder_says_how_to_make_it(tmp_path: Path) -> None:
+    project = copied("custom-folders", tmp_path)
+    shutil.rmtree(project / "decks")
+    result = deckkit(project / "notes", "validate")
+    assert result.returncode == 2
+    assert (
+        "deckkit.toml:3:1: the sources folder ../decks does not exist; create it (deckkit init "
+        "makes one with an example deck) or change 'sources'" in result.stderr
+    )
+
+
 # --- without a project file -----------------------------------------------------------------
 
 

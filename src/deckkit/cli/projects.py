@@ -51,6 +51,14 @@ def project_sources(project: Project, paths: tuple[Path, ...]) -> tuple[Path, ..
     if paths:
         return paths
     if project.file is not None:
+        missing = [folder for folder in project.sources if not folder.exists()]
+        if missing:
+            with library_errors():
+                raise ProjectFileError(
+                    f"{project.where('sources')}: the sources folder {missing[0]} does not "
+                    "exist; create it (deckkit init makes one with an example deck) or change "
+                    "'sources'"
+                )
         return project.sources
     if not DEFAULT_SOURCES.exists():
         with library_errors():
