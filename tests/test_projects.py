@@ -172,7 +172,7 @@ def test_a_bad_project_file_is_a_usage_error_naming_its_line(
     project = copied(name, tmp_path)
     result = deckkit(project / "sources", "build")
     assert result.returncode == 2
-    assert message in result.stderr
+    assert f"../deckkit.toml:{message.split(':', 1)[1]}" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (project / "build").exists()
 
@@ -183,7 +183,7 @@ def test_a_project_without_its_sources_folder_says_how_to_make_it(tmp_path: Path
     result = deckkit(project / "notes", "validate")
     assert result.returncode == 2
     assert (
-        "deckkit.toml:3:1: the sources folder ../decks does not exist; create it (deckkit init "
+        "../deckkit.toml:3:1: the sources folder ../decks does not exist; create it (deckkit init "
         "makes one with an example deck) or change 'sources'" in result.stderr
     )
 

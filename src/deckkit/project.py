@@ -173,7 +173,12 @@ def _read(file: Path) -> dict[str, Any]:
 
 
 def _location(file: Path, line: int, column: int) -> str:
-    return f"{file}:{line}:{column}"
+    """``file:line:column``, the file named from the working folder (``../deckkit.toml``)."""
+    try:
+        shown = os.path.relpath(file)
+    except ValueError:  # another drive (Windows)
+        shown = str(file)
+    return f"{shown}:{line}:{column}"
 
 
 def _key_line(file: Path, key: str) -> int:
