@@ -8,6 +8,7 @@ import click
 
 from deckkit.cli.advice import library_errors
 from deckkit.cli.common import PATHS, STRICT
+from deckkit.cli.projects import current_project, given, project_sources, say_defaults
 from deckkit.cli.reporters import REPORT_FORMAT, REPORTERS, report_problems
 from deckkit.preview import PreviewResult, write_preview
 from deckkit.problems import display_path
@@ -41,12 +42,23 @@ def preview_command(
 
     \b
     Examples:
-      deckkit preview                      # writes build/preview/index.html
+      deckkit preview                      # writes build/preview/index.html (the project's)
       deckkit preview sources/biology.yaml -o /tmp/biology-preview
       deckkit preview --format github      # in CI: annotations for the problems
     """
+    project = current_project()
+    sources = project_sources(project, paths)
+    if not given("output_dir"):
+        output_dir = project.output / DEFAULT_OUTPUT.name
+    say_defaults(
+        project,
+        [
+            *([] if paths else [f"{project.sources[0]}/"]),
+            *([] if given("output_dir") else [f"{output_dir}/"]),
+        ],
+    )
     with library_errors():
-        result = write_preview(paths, output_dir, strict=strict)
+        result = write_preview(sources, output_dir, strict=strict or project.strict)
     reporter = REPORTERS[report_format]
     report_problems(reporter, result.problems, failed="preview failed")
     reporter.summary(summary(result))

@@ -9,6 +9,7 @@ import click
 
 from deckkit.cli.advice import library_errors
 from deckkit.cli.common import EXIT_CLEAN, EXIT_PROBLEMS, PATHS, STRICT
+from deckkit.cli.projects import current_project, project_sources, say_defaults
 from deckkit.cli.reporters import REPORT_FORMAT, REPORTERS
 from deckkit.sources.validation import validate
 
@@ -20,7 +21,8 @@ from deckkit.sources.validation import validate
 def validate_command(paths: tuple[Path, ...], report_format: str, strict: bool) -> None:
     """Check card sources against the schema and deckkit's rules; writes nothing.
 
-    PATHS are files or folders searched for *.yaml and *.yml (default: sources/).
+    PATHS are files or folders searched for *.yaml and *.yml (default: the project's sources,
+    from deckkit.toml in this folder or above, else sources/).
     Exit status: 0 clean, 1 problems found, 2 usage error.
 
     \b
@@ -29,8 +31,11 @@ def validate_command(paths: tuple[Path, ...], report_format: str, strict: bool) 
       deckkit validate sources/biology.yaml
       deckkit validate --format github sources/
     """
+    project = current_project()
+    sources = project_sources(project, paths)
+    say_defaults(project, [] if paths else [f"{project.sources[0]}/"])
     with library_errors():
-        result = validate(paths, strict=strict)
+        result = validate(sources, strict=strict or project.strict)
     reporter = REPORTERS[report_format]
     reporter.problems(result.problems)
     if result.ok:
