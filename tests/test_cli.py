@@ -89,14 +89,15 @@ def test_init_writes_an_example_deck_and_the_schema(in_tmp: Path) -> None:
     assert result.exit_code == 0
     assert (in_tmp / "decks" / "example.yaml").is_file()
     assert (in_tmp / "decks" / "deck.schema.json").read_bytes() == SCHEMA.read_bytes()
-    assert "deckkit validate decks" in result.stdout
+    assert "next: deckkit validate && deckkit build" in result.stdout
 
 
-def test_init_refuses_to_overwrite_an_example_with_exit_2(example: Path) -> None:
+def test_init_keeps_an_existing_example_and_says_so(example: Path) -> None:
     (example / "example.yaml").write_text("mine", encoding="utf-8")
     result = invoke("init", "decks")
-    assert result.exit_code == 2
-    assert "already exists" in result.stderr
+    assert result.exit_code == 0
+    assert "kept as they were (already there): " in result.stdout
+    assert "decks/example.yaml" in result.stdout.split("kept as they were")[1]
     assert (example / "example.yaml").read_text(encoding="utf-8") == "mine"
 
 

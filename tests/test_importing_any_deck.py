@@ -246,11 +246,15 @@ def held(col: Collection) -> Held:
     return Held(notes, note_types, cards, media)
 
 
+NO_PROJECT_NOTE = "note: no deckkit.toml in this folder or above"
+
+
 def deckkit(*args: str | Path) -> list[str]:
-    """The command line, in the working folder; its output lines (it must succeed)."""
+    """The command line, in the working folder; its output lines (it must succeed), but the
+    note that, without a project file, it uses the default lockfile."""
     result = CliRunner().invoke(main, [str(arg) for arg in args])
     assert result.exit_code == 0, result.output
-    return result.output.splitlines()
+    return [line for line in result.output.splitlines() if not line.startswith(NO_PROJECT_NOTE)]
 
 
 def build_apkg(sources: Path = Path("sources")) -> list[Path]:

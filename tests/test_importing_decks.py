@@ -741,7 +741,7 @@ def test_cli_prints_a_summary_of_what_it_wrote_kept_and_recorded(
     out = Path("sources")
     result = CliRunner().invoke(main, ["import", str(package), "-o", str(out)])
     assert result.exit_code == 0, result.output
-    lines = result.output.splitlines()
+    lines = result.stdout.splitlines()  # stderr: that the default lockfile is used
     assert lines[0] == (
         f"imported 2 deck(s) from {package.name} (Anki package): "
         "7 cards (2 basic, 1 cloze, 2 by field name, 1 reversed, 1 type_in)"
@@ -856,7 +856,7 @@ def test_cli_quizlet_separators_by_their_names_in_quizlet_s_dialog(
     args = ["import", str(export), "-o", str(out), "--term-separator", "comma"]
     result = CliRunner().invoke(main, [*args, "--card-separator", "semicolon", "--deck", "Animals"])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == (
+    assert result.stdout.splitlines()[0] == (
         f"imported 1 deck(s) from {export.name} (Quizlet export): 3 cards (3 basic)"
     )
     data = source_data(out / "animals.yaml")
@@ -925,7 +925,7 @@ def test_quizlet_s_default_export_is_recognised_without_the_anki_package(
     export = IMPORT_FIXTURES / "quizlet-export.txt"
     result = CliRunner().invoke(main, ["import", str(export), "-o", str(tmp_path / "sources")])
     assert result.exit_code == 0, result.output
-    assert result.output.splitlines()[0] == (
+    assert result.stdout.splitlines()[0] == (
         f"imported 1 deck(s) from {export} (Quizlet export): 7 cards (7 basic)"
     )
     cards = cards_of(tmp_path / "sources" / "quizlet-export.yaml")

@@ -41,8 +41,10 @@ def invoke(*args: str) -> Result:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working folder with the three decks of tests/fixtures/output/decks in sources/."""
+    """A project (deckkit.toml with the defaults) with the three decks of
+    tests/fixtures/output/decks in sources/."""
     shutil.copytree(OUTPUT / "decks", tmp_path / "sources")
+    (tmp_path / "deckkit.toml").write_text("", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -281,3 +283,12 @@ def test_no_colour_in_a_pipe() -> None:
     assert run.returncode == 1
     assert "error:" in run.stdout
     assert ESC not in run.stdout + run.stderr
+
+
+def test_quiet_leaves_out_the_note_on_the_defaults(project: Path) -> None:
+    (project / "deckkit.toml").unlink()  # no project file: the defaults are said, unless -q
+    assert "note: no deckkit.toml" in invoke("validate").stderr
+    for command in ("validate", "build", "preview"):
+        result = invoke(command, "-q")
+        assert result.exit_code == 0, result.output
+        assert result.output == ""

@@ -92,3 +92,17 @@ def test_a_deck_of_the_snippets_validates_without_a_problem(tmp_path: Path) -> N
     source = tmp_path / "snippets.yaml"
     source.write_text(yaml.safe_dump(deck, allow_unicode=True), encoding="utf-8")
     assert validate([source]).problems == ()
+
+
+def test_the_deck_snippet_with_a_card_of_every_type_validates_without_a_problem(
+    tmp_path: Path,
+) -> None:
+    deck = filled(SCHEMA["defaultSnippets"][0]["body"])
+    snippets = SCHEMA["$defs"]["card"]["defaultSnippets"]
+    kinds = {filled(s["body"]).get("type", "basic") for s in snippets if "fields" not in s["body"]}
+    assert kinds == {"basic", "reversed", "cloze", "type_in", "multiple_choice", "open"}
+    cards = [filled(s["body"]) for s in snippets if "fields" not in s["body"]]
+    deck["cards"] = [{**card, "id": f"card-{n}"} for n, card in enumerate(cards)]
+    source = tmp_path / "deck.yaml"
+    source.write_text(yaml.safe_dump(deck, allow_unicode=True), encoding="utf-8")
+    assert validate([source]).problems == ()

@@ -25,7 +25,6 @@ from deckkit.cardtypes import (
     Reversed,
     TypeIn,
 )
-from deckkit.fieldtext.cloze import cloze_numbers
 from deckkit.fieldtext.markup import field_html
 from deckkit.fieldtext.media import FLAT_MEDIA_FOLDER, MediaFile, MediaPacker, resolve_reference
 from deckkit.notetypes import (
@@ -56,6 +55,9 @@ class Card:
     # (ordinal, deck name) of each Anki card placed in another deck than the file's (card_decks).
     decks: tuple[tuple[int, str], ...] = ()
     guid_given: bool = False  # whether the source gives ``guid`` (else it comes from the ids)
+    # The ordinals of the Anki cards the note has, when not those its templates make (``cards``:
+    # a deck kept as Anki had it, whose notes may lack a card or keep one); None: the templates'.
+    cards: tuple[int, ...] | None = None
 
     @property
     def kind(self) -> str:
@@ -95,17 +97,13 @@ class Deck:
         """For each card, the ordinals of the Anki cards its note makes (see
         ``notetypes.card_ordinals``): worked out once for the .apkg, the summary and the preview."""
         return tuple(
-            self._ordinals(note_type_for(card.type, card.note_type), fields, bool(card.tags))
+            list(card.cards)
+            if card.cards is not None
+            else card_ordinals(
+                note_type_for(card.type, card.note_type), fields, tagged=bool(card.tags)
+            )
             for card, fields in zip(self.cards, self.fields, strict=True)
         )
-
-    def _ordinals(self, note_type: NoteType, fields: tuple[str, ...], tagged: bool) -> list[int]:
-        # A cloze note without a deletion: Anki makes card 1 (an error card) when one is added,
-        # but a deck kept as Anki had it may hold such notes without cards (a package made by
-        # another tool): it keeps them so, or re-importing would give learners new error cards.
-        if self.exactly_as_written and note_type.is_cloze and not any(map(cloze_numbers, fields)):
-            return []
-        return card_ordinals(note_type, fields, tagged=tagged)
 
     def deck_of(self, card: Card, ordinal: int) -> str:
         """The deck an Anki card of ``card`` goes to: the one its ``card_decks`` names for its
@@ -297,7 +295,16 @@ def _card(
         note_type=note_type,
         decks=_card_decks(raw.get("card_decks") or {}, note_type_for(kind, note_type)),
         guid_given=bool(raw.get("guid")),
+        cards=_cards(raw.get("cards"), note_type_for(kind, note_type)),
     )
+
+
+def _cards(named: list[str] | None, note_type: NoteType) -> tuple[int, ...] | None:
+    """``cards`` by ordinal (validation checked the names); None when the card gives none."""
+    if named is None:
+        return None
+    names = _card_names(note_type)
+    return tuple(sorted({o for o in map(names.ordinal, named) if o is not None}))
 
 
 def _card_decks(by_name: dict[str, str], note_type: NoteType) -> tuple[tuple[int, str], ...]:

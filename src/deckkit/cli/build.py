@@ -11,6 +11,14 @@ import click
 from deckkit.cli.advice import library_errors
 from deckkit.cli.common import NORMAL, PATHS, QUIET, STRICT, VERBOSE, VERBOSITY, level
 from deckkit.cli.progress import ProgressBar
+from deckkit.cli.projects import (
+    current_project,
+    given,
+    option_or,
+    project_file_formats,
+    project_sources,
+    say_defaults,
+)
 from deckkit.cli.reporters import report_problems, reporter_for
 from deckkit.exporters import EXPORTERS, Separators
 from deckkit.lockfile import DEFAULT_LOCKFILE
@@ -114,17 +122,30 @@ def build_command(
       deckkit build --accept-note-type-change Vocab   # Vocab has a new field at its end
     """
     shown = level(verbosity)
+    project = current_project()
+    sources = project_sources(project, paths)
+    output_dir = option_or("output_dir", output_dir, project.output)
+    lockfile = option_or("lockfile", lockfile, project.lockfile)
+    if shown != QUIET:
+        say_defaults(
+            project,
+            [
+                *([] if paths else [f"{project.sources[0]}/"]),
+                *([] if given("output_dir") else [f"{output_dir}/"]),
+                *([] if given("lockfile") else [str(lockfile)]),
+            ],
+        )
     bar = ProgressBar(enabled=shown != QUIET)
     with library_errors():
         try:
             result = build(
-                paths,
+                sources,
                 output_dir,
-                formats=formats or tuple(EXPORTERS),
+                formats=formats or project_file_formats(project, EXPORTERS) or tuple(EXPORTERS),
                 lockfile=lockfile,
                 frozen=frozen,
                 clock_behind=clock_behind,
-                strict=strict,
+                strict=strict or project.strict,
                 jobs=jobs,
                 on_deck=bar.advance,
                 on_start=bar.start,

@@ -44,7 +44,7 @@ def main() -> None:
 
     \b
     Examples:
-      deckkit init                 # start a sources/ folder with an example deck
+      deckkit init                 # make a project: deckkit.toml and an example deck
       deckkit validate             # check every *.yaml under sources/
       deckkit build                # write build/<deck id>.apkg, .csv and .quizlet.txt
     """

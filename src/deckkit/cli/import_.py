@@ -9,7 +9,8 @@ import click
 
 from deckkit.cardtypes import FIELDS_CARD_TYPE
 from deckkit.cli.advice import library_errors
-from deckkit.cli.common import EXIT_CLEAN, EXIT_PROBLEMS, VERBOSITY, level
+from deckkit.cli.common import EXIT_CLEAN, EXIT_PROBLEMS, QUIET, VERBOSITY, level
+from deckkit.cli.projects import current_project, given, option_or, say_defaults
 from deckkit.cli.reporters import REPORT_FORMAT, reporter_for
 from deckkit.cli.terminal import echo_lines
 from deckkit.importers import (
@@ -112,6 +113,17 @@ def import_command(
       deckkit import notes.csv -o sources/ --media-dir ~/.local/share/Anki2/User/collection.media
       deckkit import vocab.txt --term-separator comma --card-separator semicolon
     """
+    project = current_project()
+    output_dir = option_or("output_dir", output_dir, project.sources[0])
+    lockfile = option_or("lockfile", lockfile, project.lockfile)
+    if level(verbosity) != QUIET:  # -q: errors only
+        say_defaults(
+            project,
+            [
+                *([] if given("output_dir") else [f"{output_dir}/"]),
+                *([] if given("lockfile") else [str(lockfile)]),
+            ],
+        )
     with library_errors():
         result = import_file(
             file,

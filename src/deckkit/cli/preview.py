@@ -7,7 +7,8 @@ from pathlib import Path
 import click
 
 from deckkit.cli.advice import library_errors
-from deckkit.cli.common import PATHS, STRICT, VERBOSITY, level
+from deckkit.cli.common import PATHS, QUIET, STRICT, VERBOSITY, level
+from deckkit.cli.projects import current_project, given, project_sources, say_defaults
 from deckkit.cli.reporters import REPORT_FORMAT, report_problems, reporter_for
 from deckkit.preview import PreviewResult, write_preview
 from deckkit.problems import display_path
@@ -46,12 +47,24 @@ def preview_command(
 
     \b
     Examples:
-      deckkit preview                      # writes build/preview/index.html
+      deckkit preview                      # writes build/preview/index.html (the project's)
       deckkit preview sources/biology.yaml -o /tmp/biology-preview
       deckkit preview --format github      # in CI: annotations for the problems
     """
+    project = current_project()
+    sources = project_sources(project, paths)
+    if not given("output_dir"):
+        output_dir = project.output / DEFAULT_OUTPUT.name
+    if level(verbosity) != QUIET:  # -q: errors only
+        say_defaults(
+            project,
+            [
+                *([] if paths else [f"{project.sources[0]}/"]),
+                *([] if given("output_dir") else [f"{output_dir}/"]),
+            ],
+        )
     with library_errors():
-        result = write_preview(paths, output_dir, strict=strict)
+        result = write_preview(sources, output_dir, strict=strict or project.strict)
     reporter = reporter_for(report_format, level(verbosity))
     report_problems(reporter, result.problems, failed="preview failed")
     reporter.summary(summary(result))

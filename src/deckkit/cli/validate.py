@@ -8,7 +8,17 @@ from pathlib import Path
 import click
 
 from deckkit.cli.advice import library_errors
-from deckkit.cli.common import EXIT_CLEAN, EXIT_PROBLEMS, PATHS, STRICT, VERBOSE, VERBOSITY, level
+from deckkit.cli.common import (
+    EXIT_CLEAN,
+    EXIT_PROBLEMS,
+    PATHS,
+    QUIET,
+    STRICT,
+    VERBOSE,
+    VERBOSITY,
+    level,
+)
+from deckkit.cli.projects import current_project, project_sources, say_defaults
 from deckkit.cli.reporters import REPORT_FORMAT, problem_counts, reporter_for
 from deckkit.cli.terminal import echo_lines
 from deckkit.problems import Problem
@@ -25,7 +35,8 @@ def validate_command(
 ) -> None:
     """Check card sources against the schema and deckkit's rules; writes nothing.
 
-    PATHS are files or folders searched for *.yaml and *.yml (default: sources/).
+    PATHS are files or folders searched for *.yaml and *.yml (default: the project's sources,
+    from deckkit.toml in this folder or above, else sources/).
     Exit status: 0 clean, 1 problems found, 2 usage error.
 
     \b
@@ -35,9 +46,13 @@ def validate_command(
       deckkit validate --format github sources/
       deckkit validate -q          # errors only, no warnings
     """
-    with library_errors():
-        result = validate(paths, strict=strict)
     shown = level(verbosity)
+    project = current_project()
+    sources = project_sources(project, paths)
+    if shown != QUIET:
+        say_defaults(project, [] if paths else [f"{project.sources[0]}/"])
+    with library_errors():
+        result = validate(sources, strict=strict or project.strict)
     reporter = reporter_for(report_format, shown)
     reporter.problems(result.problems)
     if shown >= VERBOSE:  # on stderr: stdout stays the problems

@@ -316,9 +316,11 @@ def _collected_from(col: Any, *, deckkit_ids: dict[int, str]) -> Collected:
     deck_names = {int(d.id): d.name for d in col.decks.all_names_and_ids()}
     first_deck: dict[int, int] = {}
     other_decks: dict[int, list[tuple[int, int]]] = {}
+    ordinals: dict[int, list[int]] = {}
     for nid, ordinal, did, odid in col.db.all(
         "select nid, ord, did, odid from cards order by nid, ord"
     ):
+        ordinals.setdefault(int(nid), []).append(int(ordinal))
         home = int(odid or did)
         first = first_deck.setdefault(int(nid), home)
         if home != first:
@@ -344,6 +346,7 @@ def _collected_from(col: Any, *, deckkit_ids: dict[int, str]) -> Collected:
                 deck=deck_names.get(did, "Default"),
                 mod=int(mod),
                 card_decks=tuple((o, deck_names.get(d, "Default")) for o, d in others),
+                ordinals=tuple(ordinals.get(int(nid), ())),
             )
         )
     descriptions = {}

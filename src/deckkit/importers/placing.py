@@ -25,7 +25,7 @@ from deckkit.importers.flat_media import FlatMedia, template_media
 from deckkit.importers.kept import Kept, template_names
 from deckkit.importers.shapes import note_type_name
 from deckkit.importers.types import NoteTypeInfo, SourceNote
-from deckkit.notetypes import NOTE_TYPES, NOTE_TYPES_BY_NAME
+from deckkit.notetypes import NOTE_TYPES, NOTE_TYPES_BY_NAME, NoteType, card_ordinals
 
 # Anki's Check Media keeps files whose names start with this, for templates to load.
 TEMPLATE_FILE_PREFIX = "_"
@@ -57,6 +57,36 @@ def place_media(
         if missing:
             data["missing_media"] = list(missing)
     return by_note_type
+
+
+def cards_kept(note: SourceNote) -> list[str] | None:
+    """A note's ``cards`` when its Anki cards are not those its templates make (a card Anki kept
+    after the note stopped asking for it, a note without cards), by name; None when they are,
+    for deckkit's own note types, or when a card cannot be named."""
+    info = note.note_type
+    if note.ordinals is None or info.deckkit_kind is not None:
+        return None
+    templates = tuple(
+        (name, front, back)
+        for name, (front, back) in zip(template_names(info), info.templates, strict=True)
+    )
+    made = card_ordinals(
+        NoteType(
+            id=info.id,
+            name=info.name,
+            fields=info.fields,
+            templates=templates,
+            is_cloze=info.is_cloze,
+            roles=tuple(None for _ in info.fields),
+        ),
+        note.fields,
+        tagged=bool(note.tags),
+    )
+    if sorted(made) == sorted(note.ordinals):
+        return None
+    names = card_names([name for name, _f, _b in templates], cloze=info.is_cloze)
+    named = [names.name(ordinal) for ordinal in sorted(note.ordinals)]
+    return None if any(name is None for name in named) else [n for n in named if n]
 
 
 def card_decks(note: SourceNote, kind: str, kept: Kept | None) -> dict[str, str] | None:

@@ -29,7 +29,7 @@ from deckkit.importers.ids import UniqueNames, slugify
 from deckkit.importers.kept import Kept, conversion, declaration, kept_note_type
 from deckkit.importers.mapping import Roles, card_content, is_letters, roles_for
 from deckkit.importers.media import MediaNamer, MediaOut
-from deckkit.importers.placing import card_decks, place_media
+from deckkit.importers.placing import card_decks, cards_kept, place_media
 from deckkit.importers.shapes import exact_shapes, note_type_name
 from deckkit.importers.types import (
     Collected,
@@ -270,6 +270,9 @@ def _plan_deck(
                 unplaced += 1
             else:
                 card["card_decks"] = placed
+        kept_cards = cards_kept(note)
+        if kept_cards is not None:
+            card["cards"] = Flow(kept_cards)
         own_tags = [tag for tag in tags if tag not in common]
         if own_tags:
             card["tags"] = Flow(own_tags)

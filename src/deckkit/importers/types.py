@@ -50,6 +50,8 @@ class SourceNote:
     # (ordinal, deck) of each card in another deck than the first card's (``deck``): Anki keeps
     # a deck per card. A card in a filtered deck counts in its home deck.
     card_decks: tuple[tuple[int, str], ...] = ()
+    # The ordinals of the note's cards (None: not known, as in a text export).
+    ordinals: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True)

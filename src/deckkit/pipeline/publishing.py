@@ -135,6 +135,8 @@ def publish_build(plan: BuildPlan, outcomes: Outcomes, verdict: Verdict) -> Buil
     writes = plan.lockfile is not None and not plan.frozen
     if writes and plan.lockfile is not None and fresh_lock is not None and fresh_lock != plan.lock:
         made = {o.deck_id: o.lock_lines for o in outcomes.values() if o.deck_id and o.lock_lines}
+        # A project file may keep the lockfile in a folder of its own (locks/deckkit.lock).
+        plan.lockfile.parent.mkdir(parents=True, exist_ok=True)
         replace_text(plan.lockfile, lock_to_text(fresh_lock, made))
     _save_cache(plan, outcomes)
     result = _build_result(plan, outcomes, problems, [item.final for item in staged])

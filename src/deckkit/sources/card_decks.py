@@ -23,9 +23,11 @@ def check_card_decks(view: View) -> Iterator[Problem]:
     """Every problem of the ``card_decks`` of ``view.source``'s cards."""
     templates: dict[str, tuple[str, CardNames] | None] = {}
     for index, card in cards_of(view.source):
-        placed = card.get("card_decks")
-        if not isinstance(placed, dict) or not placed:
-            continue  # the schema reports a value that is not a mapping
+        placed, listed = card.get("card_decks"), card.get("cards")
+        placed = placed if isinstance(placed, dict) else {}  # else: the schema reports it
+        listed = listed if isinstance(listed, list) else []
+        if not placed and not listed:
+            continue
         name = card.get("note_type")
         key = name if isinstance(name, str) else f"\0{card_type(card)}"
         if key not in templates:
@@ -34,6 +36,20 @@ def check_card_decks(view: View) -> Iterator[Problem]:
         if found is None:
             continue  # an unknown note type or card type: reported by other checks
         yield from _placed(view, index, placed, *found)
+        yield from _listed(view, index, listed, *found)
+
+
+def _listed(
+    view: View, index: int, listed: list[Any], note_type: str, names: CardNames
+) -> Iterator[Problem]:
+    """The names under a card's ``cards`` must name cards of its note type."""
+    unknown = [(i, n) for i, n in enumerate(listed) if names.ordinal(str(n)) is None]
+    for position, name in unknown[:_PER_CARD]:
+        yield view.source.problem(
+            view.source.mark_of_value(("cards", index, "cards", position)),
+            _unknown_card(str(name), note_type, names, view),
+            "check.card-name",
+        )
 
 
 def _templates_of(view: View, card: Mapping[str, Any]) -> tuple[str, CardNames] | None:
