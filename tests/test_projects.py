@@ -87,7 +87,7 @@ def test_validate_from_inside_the_sources_reads_every_project_source(tmp_path: P
 def test_messages_name_the_projects_files_from_the_working_folder(tmp_path: Path) -> None:
     project = copied("custom-folders", tmp_path)
     result = deckkit(project / "notes", "build")
-    assert "  ../dist/cells.csv" in result.stdout.splitlines()
+    assert result.stdout.splitlines()[0].startswith("wrote ../dist/cells.csv, ")
 
 
 def test_command_line_options_win_over_the_project_file(tmp_path: Path) -> None:
