@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +97,23 @@ def declared_note_types(source: LoadedSource) -> DeclaredNoteTypes:
     Only declarations the schema accepts are read (a source with schema problems is reported
     before this is called). A note-type file with problems of its own is one problem here, at
     the line naming it: ``deckkit validate`` on that file says what they are.
+
+    Several checks and then the model ask for the same source's note types in turn: the files
+    are read once per source (the last source asked for is remembered, by identity), and a
+    note-type file once per build however many decks name it (:func:`_load_note_type_file`).
     """
+    if _last and _last[0][0] is source:
+        return _last[0][1]
+    found = _declared_note_types(source)
+    _last[:] = [(source, found)]
+    return found
+
+
+# The last source declared_note_types read, and what it found.
+_last: list[tuple[LoadedSource, DeclaredNoteTypes]] = []
+
+
+def _declared_note_types(source: LoadedSource) -> DeclaredNoteTypes:
     found = DeclaredNoteTypes()
     _read_declarations(source, found)
     data = source.data if isinstance(source.data, dict) else {}
@@ -117,7 +134,7 @@ def _note_type_file(
     target = _file_named(source, where, name, found, what="note-type file")
     if target is None:
         return None
-    library = load_source(target)
+    library, schema_ok = _load_note_type_file(target)
     if library.problems or library.data is None:
         first = library.problems[0].as_text() if library.problems else "it is empty"
         found.problems.append(
@@ -138,9 +155,7 @@ def _note_type_file(
             )
         )
         return None
-    from deckkit.sources.schema import schema_problems  # the schema imports the loader
-
-    if schema_problems(library):
+    if not schema_ok:
         found.problems.append(
             source.problem(
                 mark,
@@ -151,6 +166,21 @@ def _note_type_file(
         )
         return None
     return library
+
+
+def _load_note_type_file(path: Path) -> tuple[LoadedSource, bool]:
+    """A note-type file loaded, and whether its schema holds: kept while the file is unchanged,
+    since every deck of a course may name the same one."""
+    stat = path.stat()
+    return _loaded_note_type_file(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=32)
+def _loaded_note_type_file(path: Path, _mtime_ns: int, _size: int) -> tuple[LoadedSource, bool]:
+    from deckkit.sources.schema import schema_problems  # the schema imports the loader
+
+    library = load_source(path)
+    return library, library.data is None or not schema_problems(library)
 
 
 def _file_named(
