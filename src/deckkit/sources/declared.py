@@ -24,8 +24,6 @@ from deckkit.sources.positions import ValuePositions
 
 # Keys that make a YAML file a deck; a file with `note_types` and none of them is a note-type file.
 DECK_KEYS = ("deck", "id", "cards")
-# Template sides and styling that may be written inline or kept in a file: (inline key, file key).
-TEXT_FILE_KEYS = (("front", "front_file"), ("back", "back_file"))
 
 
 def is_note_type_file(data: Any) -> bool:
