@@ -19,6 +19,7 @@ from deckkit.cli.projects import (
     project_sources,
     say_defaults,
 )
+from deckkit.cli.pushing import ANKI_CONNECT, push_built
 from deckkit.cli.reporters import report_problems, reporter_for
 from deckkit.exporters import EXPORTERS, Separators
 from deckkit.lockfile import DEFAULT_LOCKFILE
@@ -84,6 +85,12 @@ from deckkit.problems import display_path
     help="Build although cards take the content of cards that leave under other ids (or deck "
     "ids): learners then get them as new notes, duplicates of their old ones.",
 )
+@click.option(
+    "--push",
+    is_flag=True,
+    help="Then send the decks into a running Anki through AnkiConnect (see 'deckkit push').",
+)
+@ANKI_CONNECT
 @STRICT
 @VERBOSITY
 @click.option(
@@ -103,6 +110,9 @@ def build_command(
     accept_note_type_changes: tuple[str, ...],
     accept_type_changes: tuple[str, ...],
     accept_new_ids: bool,
+    push: bool,
+    anki_connect_url: str,
+    api_key: str | None,
     strict: bool,
     verbosity: int | None,
     jobs: int | None,
@@ -120,6 +130,7 @@ def build_command(
       deckkit build -q             # errors only
       deckkit build --frozen       # in CI: the committed deckkit.lock must be up to date
       deckkit build --accept-note-type-change Vocab   # Vocab has a new field at its end
+      deckkit build --push         # then into the running Anki, through AnkiConnect
     """
     shown = level(verbosity)
     project = current_project()
@@ -135,13 +146,16 @@ def build_command(
                 *([] if given("lockfile") else [str(lockfile)]),
             ],
         )
+    formats = formats or project_file_formats(project, EXPORTERS) or tuple(EXPORTERS)
+    if push and "apkg" not in formats:
+        formats = (*formats, "apkg")  # what AnkiConnect imports
     bar = ProgressBar(enabled=shown != QUIET)
     with library_errors():
         try:
             result = build(
                 sources,
                 output_dir,
-                formats=formats or project_file_formats(project, EXPORTERS) or tuple(EXPORTERS),
+                formats=formats,
                 lockfile=lockfile,
                 frozen=frozen,
                 clock_behind=clock_behind,
@@ -160,6 +174,8 @@ def build_command(
     reporter = reporter_for("text", shown)
     report_problems(reporter, result.problems, failed="build failed")
     reporter.summary(summary(result, shown))
+    if push:
+        push_built(result, url=anki_connect_url, key=api_key, verbosity=shown)
 
 
 def summary(result: BuildResult, verbosity: int = NORMAL) -> list[str]:

@@ -17,6 +17,7 @@ COMMANDS = {
     "import": "deckkit.cli.import_:import_command",
     "init": "deckkit.cli.init:init_command",
     "preview": "deckkit.cli.preview:preview_command",
+    "push": "deckkit.cli.push:push_command",
     "schema": "deckkit.cli.init:schema_command",
     "validate": "deckkit.cli.validate:validate_command",
 }
