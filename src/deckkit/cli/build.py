@@ -19,7 +19,7 @@ from deckkit.cli.projects import (
     project_sources,
     say_defaults,
 )
-from deckkit.cli.pushing import ANKI_CONNECT, push_built
+from deckkit.cli.pushing import ANKI_CONNECT, check_address, push_built
 from deckkit.cli.reporters import report_problems, reporter_for
 from deckkit.exporters import EXPORTERS, Separators
 from deckkit.lockfile import DEFAULT_LOCKFILE
@@ -133,6 +133,8 @@ def build_command(
       deckkit build --push         # then into the running Anki, through AnkiConnect
     """
     shown = level(verbosity)
+    if push:
+        check_address(anki_connect_url)
     project = current_project()
     sources = project_sources(project, paths)
     output_dir = option_or("output_dir", output_dir, project.output)

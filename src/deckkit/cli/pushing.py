@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from deckkit.anki_connect import DEFAULT_URL, AnkiConnect
+from deckkit.anki_connect import DEFAULT_URL, AnkiConnect, endpoint
 from deckkit.cli.advice import library_errors
 from deckkit.cli.common import QUIET
 from deckkit.cli.terminal import echo_lines
@@ -44,6 +44,12 @@ def ANKI_CONNECT(command: _Command) -> _Command:
         "ANKI_CONNECT_API_KEY).",
     )
     return url(key(command))
+
+
+def check_address(url: str) -> None:
+    """Refuse, as a usage error and before any work, an address that is not http(s)."""
+    with library_errors():
+        endpoint(url)
 
 
 def packages_of(result: BuildResult) -> list[Path]:
@@ -84,4 +90,11 @@ def _counts(pushed: tuple[PushedDeck, ...] | list[PushedDeck]) -> str:
     return f"{new} new, {updated} updated, {unchanged} unchanged {notes}"
 
 
-__all__ = ["ANKI_CONNECT", "packages_of", "push_built", "pushed_line", "total_line"]
+__all__ = [
+    "ANKI_CONNECT",
+    "check_address",
+    "packages_of",
+    "push_built",
+    "pushed_line",
+    "total_line",
+]

@@ -1,0 +1,337 @@
+"""`deckkit push` and `deckkit build --push` against an AnkiConnect-protocol server over a real
+`anki` collection (tests/anki_connect_server.py): Anki's own importer does the import, a card
+answered with Anki's scheduler between pushes keeps its reviews, and deckkit talks to the address
+given and to nothing else."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from anki.collection import Collection
+from anki.scheduler.v3 import CardAnswer
+from click.testing import CliRunner, Result
+
+from anki_connect_server import AnkiConnectServer
+from deckkit.cli import main
+
+PUSH = Path(__file__).parent / "fixtures" / "push"
+REPO = Path(__file__).resolve().parent.parent
+NOT_RUNNING = (
+    "error: Anki is not running at {url} (nothing answers there): start Anki with the "
+    "AnkiConnect add-on (Tools > Add-ons > Get Add-ons..., code 2055492159), or give "
+    "AnkiConnect's address with --anki-connect-url"
+)
+# Variables that would send urllib (or requests) through a proxy: deckkit must ignore them.
+PROXIES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
+NO_ANKI_CONNECT_VARIABLES = {
+    "DECKKIT_ANKI_CONNECT_URL": None,
+    "ANKI_CONNECT_URL": None,
+    "DECKKIT_ANKI_CONNECT_KEY": None,
+    "ANKI_CONNECT_API_KEY": None,
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project folder, the working one, whose sources are first/capitals.yaml."""
+    (tmp_path / "project" / "sources").mkdir(parents=True)
+    shutil.copy(PUSH / "first" / "capitals.yaml", tmp_path / "project" / "sources")
+    monkeypatch.chdir(tmp_path / "project")
+    return tmp_path / "project"
+
+
+@pytest.fixture
+def anki_connect(collection: Collection) -> Iterator[AnkiConnectServer]:
+    with AnkiConnectServer(collection) as server:
+        yield server
+
+
+def invoke(*args: str, env: dict[str, str | None] | None = None) -> Result:
+    """Run deckkit; the result is an exit status and text, never a traceback."""
+    variables = {**NO_ANKI_CONNECT_VARIABLES, **(env or {})}
+    result = CliRunner().invoke(main, list(args), env=variables)
+    assert "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    return result
+
+
+def push_lines(result: Result) -> list[str]:
+    return [line for line in result.stdout.splitlines() if line.startswith("pushed ")]
+
+
+def answer_good(col: Collection, card_id: int) -> None:
+    """A learner answers the card Good in Anki (its scheduler, as the reviewer does)."""
+    card = col.get_card(card_id)  # type: ignore[arg-type]
+    card.start_timer()
+    states = col._backend.get_scheduling_states(card.id)
+    col.sched.answer_card(col.sched.build_answer(card=card, states=states, rating=CardAnswer.GOOD))
+
+
+def note_of(col: Collection, front: str) -> Any:
+    (note_id,) = col.find_notes(f'"Front:{front}"')
+    return col.get_note(note_id)
+
+
+@pytest.mark.parametrize("importer", ["add-on", "desktop"])
+def test_push_edit_push_updates_the_note_in_place_with_reviews_kept(
+    project: Path, collection: Collection, importer: str
+) -> None:
+    with AnkiConnectServer(collection, importer=importer) as server:
+        first = invoke("push", "--anki-connect-url", server.url)
+        assert first.exit_code == 0, first.output
+        assert push_lines(first) == [
+            "pushed build/push-capitals.apkg (Push Tests::Capitals): "
+            "4 new, 0 updated, 0 unchanged notes",
+            f"pushed 1 deck to Anki at {server.url}: 4 new, 0 updated, 0 unchanged notes",
+        ]
+        australia = note_of(collection, "Capital of Australia?")
+        (card_id,) = australia.card_ids()
+        answer_good(collection, card_id)
+        studied = collection.get_card(card_id)
+
+        shutil.copy(PUSH / "edited" / "capitals.yaml", project / "sources")
+        second = invoke("push", "--anki-connect-url", server.url)
+        assert second.exit_code == 0, second.output
+        assert push_lines(second)[0] == (
+            "pushed build/push-capitals.apkg (Push Tests::Capitals): "
+            "0 new, 1 updated, 3 unchanged notes"
+        )
+        updated = note_of(collection, "Capital of Australia?")
+        assert updated.id == australia.id
+        assert updated["Back"] == "Canberra (not Sydney)"
+        assert updated.card_ids() == [card_id]
+        kept = collection.get_card(card_id)
+        assert (kept.queue, kept.type, kept.due, kept.reps) == (
+            studied.queue,
+            studied.type,
+            studied.due,
+            studied.reps,
+        )
+        assert collection.db.scalar("select count() from revlog where cid = ?", card_id) == 1
+        assert collection.note_count() == 4
+
+        third = invoke("push", "--anki-connect-url", server.url)
+        assert push_lines(third)[-1] == (
+            f"pushed 1 deck to Anki at {server.url}: 0 new, 0 updated, 4 unchanged notes"
+        )
+
+
+def test_build_push_builds_then_pushes(project: Path, anki_connect: AnkiConnectServer) -> None:
+    result = invoke("build", "--format", "csv", "--push", "--anki-connect-url", anki_connect.url)
+    assert result.exit_code == 0, result.output
+    # AnkiConnect imports the .apkg, which the build then makes besides the formats asked for.
+    assert sorted(p.name for p in (project / "build").glob("push-*")) == [
+        "push-capitals.apkg",
+        "push-capitals.csv",
+    ]
+    assert push_lines(result)[-1].endswith(": 4 new, 0 updated, 0 unchanged notes")
+    assert anki_connect.collection.note_count() == 4
+
+
+def test_import_package_is_given_the_packages_absolute_path(
+    project: Path, anki_connect: AnkiConnectServer
+) -> None:
+    invoke("push", "--anki-connect-url", anki_connect.url)
+    imports = [r.body for r in anki_connect.requests if r.body["action"] == "importPackage"]
+    (path,) = [body["params"]["path"] for body in imports]
+    # The add-on hands the path to Anki's importer as it is; Anki's working folder is not ours.
+    assert path == str(project / "build" / "push-capitals.apkg")
+    assert Path(path).is_absolute()
+
+
+def test_every_request_is_anki_connects_envelope_of_version_6(
+    project: Path, anki_connect: AnkiConnectServer
+) -> None:
+    invoke("push", "--anki-connect-url", anki_connect.url)
+    actions = [r.body["action"] for r in anki_connect.requests]
+    assert actions[0] == "version"
+    assert "importPackage" in actions
+    for request in anki_connect.requests:
+        assert request.method == "POST"
+        assert request.origin is None  # the add-on lets in a request without an Origin
+        # No key unless one is given: the add-on compares it with its apiKey, null by default.
+        assert set(request.body) == {"action", "version", "params"}
+        assert request.body["version"] == 6
+
+
+def test_anki_not_running_is_one_line_and_a_failure(project: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    ended = subprocess.run(
+        [sys.executable, "-m", "deckkit", "push", "-q", "--anki-connect-url", url],
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
+    assert ended.returncode == 1
+    assert ended.stderr.splitlines()[-1] == NOT_RUNNING.format(url=url)
+    assert "Traceback" not in ended.stderr
+
+
+def test_a_wrong_api_key_is_refused_with_what_to_do(project: Path, collection: Collection) -> None:
+    with AnkiConnectServer(collection, api_key="right") as server:
+        wrong = invoke("push", "-q", "--anki-connect-url", server.url, "--api-key", "wrong")
+        missing = invoke("push", "-q", "--anki-connect-url", server.url)
+    advice = (
+        "(valid api key must be provided): pass the apiKey of the add-on's config (Tools > "
+        "Add-ons > AnkiConnect > Config) with --api-key or DECKKIT_ANKI_CONNECT_KEY"
+    )
+    assert wrong.exit_code == missing.exit_code == 1
+    assert wrong.stderr.splitlines()[-1] == (
+        f"error: AnkiConnect at {server.url} refused the API key given {advice}"
+    )
+    assert missing.stderr.splitlines()[-1] == (
+        f"error: AnkiConnect at {server.url} wants an API key {advice}"
+    )
+    assert collection.note_count() == 0
+
+
+def test_the_key_and_address_come_from_the_environment(
+    project: Path, collection: Collection
+) -> None:
+    with AnkiConnectServer(collection, api_key="s3cret") as server:
+        result = invoke(
+            "push",
+            env={"DECKKIT_ANKI_CONNECT_URL": server.url, "DECKKIT_ANKI_CONNECT_KEY": "s3cret"},
+        )
+    assert result.exit_code == 0, result.output
+    assert push_lines(result)[-1].startswith(f"pushed 1 deck to Anki at {server.url}: 4 new")
+    assert {r.body["key"] for r in server.requests} == {"s3cret"}
+
+
+def test_the_variables_of_other_anki_connect_tools_are_read_too(
+    project: Path, collection: Collection
+) -> None:
+    with AnkiConnectServer(collection, api_key="k") as server:
+        result = invoke("push", env={"ANKI_CONNECT_URL": server.url, "ANKI_CONNECT_API_KEY": "k"})
+    assert result.exit_code == 0, result.output
+    assert collection.note_count() == 4
+
+
+def test_the_option_wins_over_the_environment(
+    project: Path, anki_connect: AnkiConnectServer
+) -> None:
+    elsewhere = f"http://127.0.0.1:{free_port()}"
+    result = invoke(
+        "push",
+        "--anki-connect-url",
+        anki_connect.url,
+        env={"DECKKIT_ANKI_CONNECT_URL": elsewhere},
+    )
+    assert result.exit_code == 0, result.output
+    assert anki_connect.collection.note_count() == 4
+
+
+def test_no_request_goes_anywhere_but_the_address_given(
+    project: Path, anki_connect: AnkiConnectServer
+) -> None:
+    with Trap() as trap:
+        proxies = {name: trap.url for name in PROXIES}
+        result = invoke("push", "--anki-connect-url", anki_connect.url, env=proxies)
+    assert result.exit_code == 0, result.output
+    assert trap.requests == []
+    host = anki_connect.url.removeprefix("http://")
+    assert {r.host for r in anki_connect.requests} == {host}
+
+
+def test_a_redirect_is_not_followed(project: Path) -> None:
+    with Trap() as trap, Trap(redirect_to=trap.url) as redirecting:
+        result = invoke("push", "-q", "--anki-connect-url", redirecting.url)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"error: {redirecting.url} answered with a redirect to '{trap.url}/'; deckkit talks "
+        "to the address given and nowhere else: give AnkiConnect's own address"
+    )
+    assert len(redirecting.requests) == 1
+    assert trap.requests == []
+
+
+def test_a_server_that_is_not_anki_connect_is_named(project: Path) -> None:
+    with Trap() as other:
+        result = invoke("push", "-q", "--anki-connect-url", other.url)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"error: {other.url} does not answer as AnkiConnect (protocol version 6) does; "
+        "check --anki-connect-url"
+    )
+
+
+@pytest.mark.parametrize("url", ["ftp://127.0.0.1:8765", "127.0.0.1:8765", "http://u:p@host/"])
+def test_an_address_that_is_not_http_is_a_usage_error_before_the_build(
+    project: Path, url: str
+) -> None:
+    result = invoke("push", "--anki-connect-url", url)
+    assert result.exit_code == 2
+    assert f"AnkiConnect address '{url}'" in result.stderr
+    assert not (project / "build").exists()
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A port of 127.0.0.1 that nothing listens on (taken, then given back)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Trap:
+    """An HTTP server on 127.0.0.1 that records what reaches it and answers 200 with a page,
+    or with ``redirect_to`` a 307 redirect there."""
+
+    def __init__(self, *, redirect_to: str | None = None) -> None:
+        self.requests: list[str] = []
+        trap = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                self.do_GET()
+
+            def do_CONNECT(self) -> None:
+                self.do_GET()
+
+            def do_GET(self) -> None:
+                trap.requests.append(f"{self.command} {self.path}")
+                if redirect_to is not None:
+                    self.send_response(307)
+                    self.send_header("Location", redirect_to + "/")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = b"<html>not AnkiConnect</html>"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._http = HTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._http.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> Trap:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+        self._thread.join()
