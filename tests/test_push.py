@@ -5,6 +5,8 @@ given and to nothing else."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import shutil
 import socket
 import subprocess
@@ -335,3 +337,86 @@ class Trap:
         self._http.shutdown()
         self._http.server_close()
         self._thread.join()
+
+
+def test_an_accepted_note_type_change_is_merged_in_place_by_the_add_ons_importer(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anki_connect: AnkiConnectServer
+) -> None:
+    # The add-on's importer has "Merge note types" on (anki.importing.AnkiPackageImporter), so
+    # the one import the build asks of learners after an appended field is what a push does.
+    note_types = PUSH.parent / "note_types"
+    (tmp_path / "sources").mkdir()
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(note_types / "vocab.yaml", "sources/vocab.yaml")
+    assert invoke("push", "--anki-connect-url", anki_connect.url).exit_code == 0
+    col = anki_connect.collection
+    (neko,) = col.find_notes('"Word:猫"')
+    card_id = col.get_note(neko).card_ids()[0]
+    answer_good(col, card_id)
+
+    shutil.copy(note_types / "schema" / "field-appended.yaml", "sources/vocab.yaml")
+    result = invoke(
+        "push", "--accept-note-type-change", "Vocab", "--anki-connect-url", anki_connect.url
+    )
+    assert result.exit_code == 0, result.output
+    # Every note of Vocab gained the (empty) field: Anki changed all three.
+    assert push_lines(result)[-1].endswith(": 0 new, 3 updated, 0 unchanged notes")
+    assert "Vocab+" not in {m.name for m in col.models.all_names_and_ids()}
+    assert col.models.field_names(col.models.by_name("Vocab")) == [  # type: ignore[arg-type]
+        "Word",
+        "Reading",
+        "Meaning",
+        "Example",
+    ]
+    assert col.find_notes('"Word:猫"') == [neko]
+    assert col.db.scalar("select count() from revlog where cid = ?", card_id) == 1
+
+
+# --- the test server answers as the add-on does (plugin/web.py, AnkiConnect.handler) ---------
+
+
+def post(url: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    """One POST to the test server, as a client other than deckkit would send it."""
+    host, port = url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("POST", "/", body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def test_the_server_answers_version_4_requests_with_the_bare_result(
+    anki_connect: AnkiConnectServer,
+) -> None:
+    assert post(anki_connect.url, b'{"action": "version"}') == (200, b"6")
+    assert post(anki_connect.url, b'{"action": "version", "version": 6}') == (
+        200,
+        b'{"result": 6, "error": null}',
+    )
+    assert post(anki_connect.url, b"") == (200, b"AnkiConnect v.6")
+
+
+def test_the_server_checks_the_key_before_the_action(collection: Collection) -> None:
+    with AnkiConnectServer(collection, api_key="k") as server:
+        keyless = post(server.url, b'{"action": "nonsense", "version": 6}')
+        keyed = post(server.url, b'{"action": "nonsense", "version": 6, "key": "k"}')
+        permission = post(server.url, b'{"action": "requestPermission", "version": 6}')
+    assert keyless == (200, b'{"result": null, "error": "valid api key must be provided"}')
+    assert keyed == (200, b'{"result": null, "error": "unsupported action"}')
+    assert json.loads(permission[1])["result"] == {
+        "permission": "granted",
+        "requireApikey": True,
+        "version": 6,
+    }
+
+
+def test_the_server_refuses_a_foreign_origin_as_the_add_on_does(
+    anki_connect: AnkiConnectServer,
+) -> None:
+    body = b'{"action": "version", "version": 6}'
+    foreign = post(anki_connect.url, body, {"Origin": "https://example.com"})
+    local = post(anki_connect.url, body, {"Origin": "http://127.0.0.1:3000"})
+    assert foreign == (403, b"")
+    assert local == (200, b'{"result": 6, "error": null}')
