@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 
 from anki_connect_server import AnkiConnectServer
 from deckkit.cli import main
+from deckkit.pushing import deck_search
 
 PUSH = Path(__file__).parent / "fixtures" / "push"
 REPO = Path(__file__).resolve().parent.parent
@@ -420,3 +421,41 @@ def test_the_server_refuses_a_foreign_origin_as_the_add_on_does(
     local = post(anki_connect.url, body, {"Origin": "http://127.0.0.1:3000"})
     assert foreign == (403, b"")
     assert local == (200, b'{"result": 6, "error": null}')
+
+
+DECK_NAMES = ["Plain", "Parent::Child", "snake_case", "star*", 'quote"d', "back\\slash", "a:b (c)"]
+
+
+def test_the_search_for_a_decks_notes_finds_that_deck_only(collection: Collection) -> None:
+    # Decks whose names hold Anki search's wildcards and escapes, a parent and its child, and
+    # look-alikes (snakeXcase would match an unescaped "_", starry one unescaped "*").
+    notes = {}
+    for name in [*DECK_NAMES, "Parent", "snakeXcase", "starry"]:
+        deck_id = collection.decks.id(name)
+        note = collection.new_note(collection.models.by_name("Basic"))  # type: ignore[arg-type]
+        note["Front"] = name
+        collection.add_note(note, deck_id)  # type: ignore[arg-type]
+        notes[name] = note.id
+    for name in [*DECK_NAMES, "Parent"]:
+        assert collection.find_notes(deck_search([name])) == [notes[name]], name
+    both = deck_search(["Plain", "Parent"])
+    assert sorted(collection.find_notes(both)) == sorted([notes["Plain"], notes["Parent"]])
+
+
+def test_edits_and_notes_of_ones_own_in_anki_stay_and_are_not_counted(
+    project: Path, anki_connect: AnkiConnectServer
+) -> None:
+    col = anki_connect.collection
+    invoke("push", "--anki-connect-url", anki_connect.url)
+    france = note_of(col, "Capital of France?")
+    france["Back"] = "Paris (my mnemonic)"
+    col.update_note(france)
+    own = col.new_note(col.models.by_name("Basic"))  # type: ignore[arg-type]
+    own["Front"] = "Capital of Peru?"
+    col.add_note(own, col.decks.id("Push Tests::Capitals"))  # type: ignore[arg-type]
+
+    result = invoke("push", "--anki-connect-url", anki_connect.url)
+    # The source did not change: Anki skips its older copies, the own note is not the deck's.
+    assert push_lines(result)[-1].endswith(": 0 new, 0 updated, 4 unchanged notes")
+    assert note_of(col, "Capital of France?")["Back"] == "Paris (my mnemonic)"
+    assert col.note_count() == 5
