@@ -459,3 +459,39 @@ def test_edits_and_notes_of_ones_own_in_anki_stay_and_are_not_counted(
     assert push_lines(result)[-1].endswith(": 0 new, 0 updated, 4 unchanged notes")
     assert note_of(col, "Capital of France?")["Back"] == "Paris (my mnemonic)"
     assert col.note_count() == 5
+
+
+def test_the_readmes_push_output_is_what_pushing_its_sources_prints(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anki_connect: AnkiConnectServer
+) -> None:
+    from test_readme import section, shown_runs
+
+    shutil.copytree(REPO / "sources", tmp_path / "sources")
+    shutil.copy(REPO / "deckkit.lock", tmp_path / "deckkit.lock")
+    monkeypatch.chdir(tmp_path)
+    (shown,) = shown_runs(section("Commands"), "deckkit push")
+    printed = invoke("push", "--anki-connect-url", anki_connect.url).stdout.splitlines()
+    assert shown[0] == "..."  # the warnings and the build's lines, as under deckkit build
+    expected = [line.replace("http://127.0.0.1:8765", anki_connect.url) for line in shown[1:]]
+    assert printed[-len(expected) :] == expected
+
+
+def test_the_add_ons_importer_leaves_its_options_as_the_import_dialogs_next_choices(
+    project: Path, anki_connect: AnkiConnectServer
+) -> None:
+    # What the README warns of: after a push, Anki's File > Import starts with these ticked.
+    invoke("push", "--anki-connect-url", anki_connect.url)
+    presets = anki_connect.collection._backend.get_import_anki_package_presets()
+    assert (presets.merge_notetypes, presets.with_scheduling, presets.with_deck_configs) == (
+        True,
+        True,
+        True,
+    )
+
+
+def test_the_servers_importer_is_the_one_the_add_on_imports() -> None:
+    import anki.importing
+
+    from anki_connect_server import AnkiPackageImporter
+
+    assert anki.importing.AnkiPackageImporter is AnkiPackageImporter  # type: ignore[attr-defined]
