@@ -63,14 +63,31 @@ class AnkiConnectServer:
     """AnkiConnect's protocol on 127.0.0.1, over ``collection``."""
 
     def __init__(
-        self, collection: Collection, *, api_key: str | None = None, importer: str = "add-on"
+        self,
+        collection: Collection,
+        *,
+        api_key: str | None = None,
+        importer: str = "add-on",
+        profile_open: bool = True,
+        elsewhere: str = "",
     ) -> None:
-        self.collection = collection
+        """``profile_open=False``: Anki shows its profile chooser. ``elsewhere``: Anki runs on
+        another computer, where this computer's files are not (its paths begin with that)."""
+        self._collection = collection
         self.api_key = api_key
         self.importer = importer
+        self.profile_open = profile_open
+        self.elsewhere = elsewhere
         self.requests: list[Received] = []
         self._http = HTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+
+    @property
+    def collection(self) -> Collection:
+        """The open profile's collection (AnkiConnect.collection)."""
+        if not self.profile_open:
+            raise Exception("collection is not available")
+        return self._collection
 
     @property
     def url(self) -> str:
@@ -153,6 +170,7 @@ class AnkiConnectServer:
         return os.path.abspath(self.collection.media.dir())
 
     def import_package(self, path: str) -> bool:
+        path = self.elsewhere + path
         if self.importer == "add-on":
             # What the add-on runs; in anki 26.9 a shim over the backend's import_anki_package.
             AnkiPackageImporter(self.collection, path).run()

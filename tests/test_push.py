@@ -495,3 +495,26 @@ def test_the_servers_importer_is_the_one_the_add_on_imports() -> None:
     from anki_connect_server import AnkiPackageImporter
 
     assert anki.importing.AnkiPackageImporter is AnkiPackageImporter  # type: ignore[attr-defined]
+
+
+def test_anki_without_an_open_profile_is_told_apart(project: Path, collection: Collection) -> None:
+    with AnkiConnectServer(collection, profile_open=False) as server:
+        result = invoke("push", "-q", "--anki-connect-url", server.url)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"error: AnkiConnect at {server.url} failed findNotes: collection is not available: "
+        "open your profile in Anki"
+    )
+
+
+def test_an_anki_that_cannot_read_the_package_says_where_it_must_run(
+    project: Path, collection: Collection
+) -> None:
+    with AnkiConnectServer(collection, elsewhere="/another-computer") as server:
+        result = invoke("push", "-q", "--anki-connect-url", server.url)
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()[-1:]
+    package = project / "build" / "push-capitals.apkg"
+    assert line.startswith(f"error: AnkiConnect at {server.url} failed importPackage: ")
+    assert line.endswith(f" (Anki reads {package} itself: it must run on this computer)")
+    assert collection.note_count() == 0

@@ -31,8 +31,10 @@ from deckkit.errors import DeckkitError, UsageError
 DEFAULT_URL = "http://127.0.0.1:8765"  # the add-on's webBindAddress and webBindPort
 API_VERSION = 6
 ADDON_CODE = "2055492159"  # Tools > Add-ons > Get Add-ons... in Anki
-# The add-on's error for a missing or wrong key (AnkiConnect.handler).
+# The add-on's error for a missing or wrong key (AnkiConnect.handler), and for an Anki that shows
+# its profile chooser (AnkiConnect.collection).
 KEY_REJECTED = "valid api key must be provided"
+NO_COLLECTION = "collection is not available"
 CONNECT_SECONDS = 10.0
 # An import of a large deck takes Anki minutes; the add-on answers only when it is done.
 ANSWER_SECONDS = 3600.0
@@ -141,6 +143,10 @@ class AnkiConnect:
                 "config (Tools > Add-ons > AnkiConnect > Config) with --api-key or "
                 "DECKKIT_ANKI_CONNECT_KEY"
             )
+        if error == NO_COLLECTION:
+            return AnkiConnectError(
+                f"AnkiConnect at {self.url} failed {action}: {error}: open your profile in Anki"
+            )
         return AnkiConnectError(f"AnkiConnect at {self.url} failed {action}: {error}")
 
     def _post(self, body: bytes) -> Any:
@@ -195,6 +201,7 @@ __all__ = [
     "ADDON_CODE",
     "API_VERSION",
     "DEFAULT_URL",
+    "NO_COLLECTION",
     "AnkiConnect",
     "AnkiConnectError",
     "AnkiNotRunning",

@@ -31,7 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from deckkit.anki_connect import AnkiConnect, AnkiConnectError
+from deckkit.anki_connect import (
+    NO_COLLECTION,
+    AnkiConnect,
+    AnkiConnectError,
+    AnkiNotRunning,
+    KeyRejected,
+)
 
 # notesInfo in slices of this many notes: one request per slice keeps each answer moderate.
 NOTES_PER_REQUEST = 2000
@@ -114,10 +120,18 @@ def push_package(client: AnkiConnect, package: Path) -> PushedDeck:
     search = deck_search(contents.deck_names)
     before = notes_in(client, search) if search else {}
     path = str(package.resolve())
-    if client.invoke("importPackage", path=path) is not True:
+    try:
+        imported = client.invoke("importPackage", path=path)
+    except AnkiConnectError as error:
+        if NO_COLLECTION in str(error) or isinstance(error, (AnkiNotRunning, KeyRejected)):
+            raise
+        # Anki opens the file itself, where it runs.
         raise AnkiConnectError(
-            f"AnkiConnect at {client.url} did not import {path} (no collection is open: open "
-            "a profile in Anki)"
+            f"{error} (Anki reads {path} itself: it must run on this computer)"
+        ) from None
+    if imported is not True:
+        raise AnkiConnectError(
+            f"AnkiConnect at {client.url} did not import {path}: open your profile in Anki"
         )
     after = notes_in(client, search) if search else {}
     new = len(after.keys() - before.keys())
