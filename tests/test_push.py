@@ -518,3 +518,12 @@ def test_an_anki_that_cannot_read_the_package_says_where_it_must_run(
     assert line.startswith(f"error: AnkiConnect at {server.url} failed importPackage: ")
     assert line.endswith(f" (Anki reads {package} itself: it must run on this computer)")
     assert collection.note_count() == 0
+
+
+def test_the_help_lists_push_and_shows_its_examples() -> None:
+    listed = invoke("--help")
+    shown = invoke("push", "--help")
+    assert "  push " in listed.stdout
+    assert "Build, then send the decks into the running Anki" in listed.stdout
+    assert "deckkit push --anki-connect-url" in shown.stdout.split("Examples:", 1)[1]
+    assert "2055492159" in shown.stdout
