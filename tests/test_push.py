@@ -527,3 +527,13 @@ def test_the_help_lists_push_and_shows_its_examples() -> None:
     assert "Build, then send the decks into the running Anki" in listed.stdout
     assert "deckkit push --anki-connect-url" in shown.stdout.split("Examples:", 1)[1]
     assert "2055492159" in shown.stdout
+
+
+def test_a_build_with_problems_pushes_nothing(
+    project: Path, anki_connect: AnkiConnectServer
+) -> None:
+    shutil.copy(PUSH.parent / "bad" / "answer-not-a-choice.yaml", project / "sources")
+    result = invoke("push", "--anki-connect-url", anki_connect.url)
+    assert result.exit_code == 1
+    assert "build failed: nothing was written" in result.stderr
+    assert anki_connect.requests == []
