@@ -11,8 +11,8 @@ changed is worked out by asking before and after:
 - and what each holds: ``notesInfo``'s note type, tags and fields.
 
 Then a note found only after the import is *new*; one whose note type, tags or fields differ is
-*updated*; the package's other notes are *unchanged* (Anki skipped them, or a learner had moved
-them to a deck of their own, where they are not looked at). Notes a learner added to these decks
+*updated*; the package's other notes are *unchanged*: Anki skipped them, or (not looked at) a
+learner had moved them to a deck of their own. Notes a learner added to these decks
 are neither new nor updated, and are not counted.
 
 ``importPackage`` is given the package's absolute path: the add-on passes it to the importer as
