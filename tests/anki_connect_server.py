@@ -70,6 +70,7 @@ class AnkiConnectServer:
         importer: str = "add-on",
         profile_open: bool = True,
         elsewhere: str = "",
+        api_version: int = API_VERSION,
     ) -> None:
         """``profile_open=False``: Anki shows its profile chooser. ``elsewhere``: Anki runs on
         another computer, where this computer's files are not (its paths begin with that)."""
@@ -78,6 +79,7 @@ class AnkiConnectServer:
         self.importer = importer
         self.profile_open = profile_open
         self.elsewhere = elsewhere
+        self.api_version = api_version  # an older add-on's, in its config's apiVersion
         self.requests: list[Received] = []
         self._http = HTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
@@ -124,7 +126,7 @@ class AnkiConnectServer:
     # --- the actions ----------------------------------------------------------------------
 
     def version(self) -> int:
-        return API_VERSION
+        return self.api_version
 
     def request_permission(self, origin: str, allowed: bool) -> dict[str, Any]:
         if not allowed:

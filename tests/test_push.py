@@ -537,3 +537,14 @@ def test_a_build_with_problems_pushes_nothing(
     assert result.exit_code == 1
     assert "build failed: nothing was written" in result.stderr
     assert anki_connect.requests == []
+
+
+def test_an_older_anki_connect_is_told_to_update(project: Path, collection: Collection) -> None:
+    with AnkiConnectServer(collection, api_version=5) as server:
+        result = invoke("push", "-q", "--anki-connect-url", server.url)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"error: AnkiConnect at {server.url} speaks protocol version 5, deckkit needs 6: "
+        "update the add-on (Tools > Add-ons > Check for Updates)"
+    )
+    assert [r.body["action"] for r in server.requests] == ["version"]
