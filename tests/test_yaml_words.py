@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from deckkit import validate
+from deckkit.importers.yaml_writer import source_text
 from deckkit.sources.loader import load_source
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -53,3 +54,14 @@ def test_the_schema_says_how_deckkit_reads_yaml() -> None:
     )
     assert "YAML 1.2" in schema["$comment"]
     assert "yes, no, on, off" in schema["$comment"]
+
+
+def test_an_imported_text_that_yaml_1_2_reads_as_a_number_is_written_in_quotes(
+    tmp_path: Path,
+) -> None:
+    texts = ["1e3", "0o17", "+.5", ".NaN", "true", "null", "yes", "1:30", "x"]
+    card = {"id": "a", "front": "1.5e3", "back": "0o17", "tags": texts}
+    source = tmp_path / "imported.yaml"
+    source.write_text(source_text({"deck": "D", "id": "d", "cards": [card]}, ""), "utf-8")
+    (read,) = load_source(source).data["cards"]
+    assert read == card

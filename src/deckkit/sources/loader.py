@@ -473,6 +473,17 @@ def _scalar_value(event: yaml.ScalarEvent) -> Any:
         return value  # text, which the schema refuses where a number belongs
 
 
+def reads_as_text(value: str) -> bool:
+    """Whether ``value`` written as a plain (unquoted) scalar is read back as this text; a
+    writer of sources quotes it otherwise (``"1e3"``, ``"0o17"``: text for YAML 1.1's writers)."""
+    if value and not _PLAIN_NUMBER_LIKE.match(value):
+        return True
+    try:
+        return bool(_core_value(value) == value)
+    except ValueError:  # a number too long for Python: read as text
+        return True
+
+
 def _core_value(value: str) -> Any:
     """A plain scalar as YAML 1.2's core schema reads it (text when it is no other type)."""
     if value in _CORE_NULL:
