@@ -233,3 +233,15 @@ def test_a_repo_at_a_release_tag_runs_the_hook(tmp_path: Path, environment: dict
 
     assert refused.returncode == 1, refused.stdout + refused.stderr
     assert "deck id 'cells' is already used by" in refused.stdout
+
+
+def test_commit_all_is_checked_as_it_will_be_committed(course: Repo) -> None:
+    """`git commit -a` stages into a temporary index (GIT_INDEX_FILE): that index is checked."""
+    genes = course.root / "sources" / "genes.yaml"
+    genes.write_text(genes.read_text().replace("    back: Three\n", ""))
+
+    refused = course.run(*GIT, "commit", "-a", "-m", "Genes without an answer")
+
+    assert refused.returncode == 1
+    assert "sources/genes.yaml:4:5: error: 'back' is required in card 'codon'" in refused.stderr
+    assert course.commits() == 1

@@ -48,7 +48,7 @@ from deckkit.staged.git import (
     untracked_files,
 )
 from deckkit.staged.references import references_to
-from deckkit.staged.snapshot import snapshot_root, update_snapshot
+from deckkit.staged.snapshot import held, snapshot_root, update_snapshot
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -79,6 +79,11 @@ def check_staged(*, strict: bool = False) -> StagedResult:
     :class:`~deckkit.staged.git.GitError` outside a repository, and
     :class:`~deckkit.project.ProjectFileError` for a staged project file that is not valid."""
     repo = find_repository()
+    with held(repo):
+        return _check(repo, strict=strict)
+
+
+def _check(repo: Repository, *, strict: bool) -> StagedResult:
     shown = _Shown(repo)
     project_entry = _staged_project_file(repo)
     problems: list[Problem] = []

@@ -13,14 +13,34 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 from deckkit.atomic import replace_text
 from deckkit.staged.git import SYMLINK_MODE, IndexEntry, Repository, blob_contents
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: checks of one repository may then overlap
+    fcntl = None  # type: ignore[assignment]
+
 SNAPSHOT_FOLDER = "staged"
 MANIFEST = "staged.json"
+LOCK = "staged.lock"
+
+
+@contextmanager
+def held(repo: Repository) -> Iterator[None]:
+    """Hold the copy for one check at a time (an editor's check and a commit's hook may run
+    together): a second waits for the first."""
+    descriptor = os.open(repo.private / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if fcntl is not None:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(descriptor)  # closing releases the lock
 
 
 def snapshot_root(repo: Repository) -> Path:
