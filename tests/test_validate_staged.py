@@ -134,3 +134,22 @@ def test_staged_names_no_paths_and_needs_a_repository(tmp_path: Path) -> None:
     assert "not in a git repository: --staged checks what the next commit contains" in (
         outside.stderr
     )
+
+
+def test_from_the_top_every_project_below_is_checked(tmp_path: Path) -> None:
+    """pre-commit runs hooks from the top of the repository: a course kept in a folder of it
+    (course/deckkit.toml) is found there, and its folders followed."""
+    root = tmp_path / "repository"
+    shutil.copytree(FIXTURES / "decks-project", root / "course")
+    shutil.copytree(FIXTURES / "project", root / "other-course")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "course", "other-course/deckkit.toml", "other-course/sources")
+
+    done = staged(root)
+
+    assert done.returncode == 1
+    assert done.stdout == (
+        "course/decks/biology/cells.yaml:4:5: error: 'back' is required in card 'powerhouse' "
+        "[schema.required]\n"
+    )
+    assert "1 error in 1 file" in done.stderr

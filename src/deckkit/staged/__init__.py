@@ -17,45 +17,37 @@ gets a problem at the place that names it, saying which ``git add`` fixes it.
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from deckkit.errors import LockfileError, LockOutdated
-from deckkit.lockfile import DEFAULT_LOCKFILE
 from deckkit.pipeline import build
 from deckkit.problems import Problem, sort_problems
-from deckkit.project import (
-    PROJECT_FILE,
-    PYPROJECT_FILE,
-    Project,
-    ProjectFileError,
-    find_project_file,
-    load_project,
-)
-from deckkit.sources.discovery import DEFAULT_SOURCES, SOURCE_SUFFIXES
 from deckkit.staged.git import (
     GitError,
     IndexEntry,
     Repository,
-    blob_contents,
     find_repository,
     ignored_files,
     index_entries,
     unstaged_files,
     untracked_files,
 )
+from deckkit.staged.projects import (
+    HOOK_UNTRACKED,
+    Shown,
+    StagedProject,
+    left_out_project_file,
+    not_in_commit,
+    staged_projects,
+    untracked_message,
+)
 from deckkit.staged.references import references_to
-from deckkit.staged.snapshot import held, snapshot_root, update_snapshot
+from deckkit.staged.snapshot import held, update_snapshot
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10 has no tomllib; tomli is its backport
-    import tomli as tomllib
-
-BUILD_FOLDER = "build"  # beside the copy: the build's cache, no outputs
+BUILD_FOLDER = "build"  # beside the copy: the builds' caches, no outputs
 # A missing file of the build that the working tree has: said as "not in the commit" instead.
 MISSING_CODES = ("check.media-missing", "check.file-missing")
 
@@ -75,170 +67,92 @@ class StagedResult:
 
 def check_staged(*, strict: bool = False) -> StagedResult:
     """Check the next commit of the working folder's repository: the whole project it belongs
-    to, as the index holds it. ``strict`` (or the project's) makes warnings errors. Raises
-    :class:`~deckkit.staged.git.GitError` outside a repository, and
-    :class:`~deckkit.project.ProjectFileError` for a staged project file that is not valid."""
+    to (or, from above them, every project it holds), as the index holds it. ``strict`` (or the
+    project's) makes warnings errors. Raises :class:`~deckkit.staged.git.GitError` outside a
+    repository, and :class:`~deckkit.project.ProjectFileError` for a staged project file that
+    is not valid."""
     repo = find_repository()
     with held(repo):
         return _check(repo, strict=strict)
 
 
+@dataclass(frozen=True)
+class _Commit:
+    """What the check knows of the commit: the files it holds, and those it leaves out."""
+
+    repo: Repository
+    top: Path  # the copy of the index
+    entries: dict[PurePosixPath, IndexEntry]
+    left_out: set[PurePosixPath]  # untracked
+    changed: set[PurePosixPath]  # changes not staged
+    shown: Shown
+
+
 def _check(repo: Repository, *, strict: bool) -> StagedResult:
-    shown = _Shown(repo)
-    project_entry = _staged_project_file(repo)
+    shown = Shown(repo)
+    projects = staged_projects(repo, shown)
     problems: list[Problem] = []
-    if project_entry is None:
-        problems += _left_out_project_file(repo, shown)
-    project, top = _project(repo, project_entry, shown)
-    folders = [_in_repository(folder, top) for folder in project.sources]
-    lockfile = _in_repository(project.lockfile, top)
-    files = [*folders, lockfile, *([str(project_entry.path)] if project_entry else [])]
+    if projects[0].file is None:
+        problems += filter(None, [left_out_project_file(repo, shown)])
+    files = [path for project in projects for path in project.files]
     entries = index_entries(repo, files)
-    update_snapshot(repo, entries)
-    left_out = untracked_files(repo, files)
-    changed = unstaged_files(repo, files)
-    said = _left_out_references(repo, top, entries, folders, left_out, changed, shown)
+    top = update_snapshot(repo, entries)
+    commit = _Commit(
+        repo, top, entries, untracked_files(repo, files), unstaged_files(repo, files), shown
+    )
+    count = 0
+    for project in projects:
+        found, sources = _check_project(commit, project, strict=strict or project.strict)
+        problems += found
+        count += sources
+    return StagedResult(tuple(sort_problems(problems)), count)
+
+
+def _check_project(
+    commit: _Commit, project: StagedProject, *, strict: bool
+) -> tuple[list[Problem], int]:
+    """One project's problems, named as the working tree's files, and its number of sources."""
+    shown, top = commit.shown, commit.top
+    said = _left_out_references(commit, project)
+    problems: list[Problem] = []
+    lockfile = PurePosixPath(project.lockfile)
     lock_path: Path | None = top / lockfile
-    if PurePosixPath(lockfile) not in entries:
-        if PurePosixPath(lockfile) in left_out:
-            problems.append(_lockfile_left_out(repo, lockfile, shown))
+    if lockfile not in commit.entries:
+        if lockfile in commit.left_out:
+            problems.append(not_in_commit(commit.repo, shown, lockfile, "the lockfile"))
         lock_path = None
-    present = [top / folder for folder in folders if (top / folder).is_dir()]
-    count = sum(1 for path in entries if _is_source(path, folders))
+    present = [top / folder for folder in project.folders if (top / folder).is_dir()]
+    count = sum(1 for path in commit.entries if project.holds_source(path))
     if not present or not count:
-        return StagedResult(tuple(sort_problems(problems + said)), 0)
-    strict = strict or project.strict
-    problems += _build_problems(repo, present, lock_path, strict, shown.worktree(lockfile))
+        return problems + said, 0
+    build_dir = _build_folder(commit.repo, project)
+    lock_name = shown.worktree(lockfile)
+    problems += _build_problems(build_dir, present, lock_path, strict, lock_name)
     placed = {(p.path, p.line, p.column) for p in said}
+    problems = [shown.problem(p) for p in problems]
     problems = [
-        shown.problem(p)
+        p
         for p in problems
-        if not (p.code in MISSING_CODES and (shown.path(p.path), p.line, p.column) in placed)
+        if not (p.code in MISSING_CODES and (p.path, p.line, p.column) in placed)
     ]
-    return StagedResult(tuple(sort_problems(problems + said)), count)
+    return problems + said, count
 
 
-class _Shown:
-    """Names in the copy of the index, as the user knows them: the working tree's paths, from
-    the working folder (``sources/deck.yaml``), in problems and in messages."""
-
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
-        top = snapshot_root(repo)
-        forms = {str(top), os.path.relpath(top), str(top.resolve())}
-        self.forms = sorted(forms, key=len, reverse=True)
-        here = os.path.relpath(repo.root)
-        self.prefix = "" if here == "." else here + os.sep
-
-    def text(self, text: str) -> str:
-        for form in self.forms:
-            text = text.replace(form + os.sep, self.prefix)
-        return text
-
-    def path(self, path: str) -> str:
-        return self.text(path)
-
-    def worktree(self, path: PurePosixPath | str) -> str:
-        """A path relative to the top of the working tree, from the working folder."""
-        return self.prefix + str(Path(path))
-
-    def problem(self, problem: Problem) -> Problem:
-        return Problem(
-            self.path(problem.path),
-            problem.line,
-            problem.column,
-            self.text(problem.message),
-            problem.code,
-            problem.severity,
-        )
+def _build_folder(repo: Repository, project: StagedProject) -> Path:
+    """Where a project's check keeps the build's cache: one folder for each project."""
+    key = hashlib.sha256(str(project.file).encode()).hexdigest()[:12]
+    return repo.private / BUILD_FOLDER / key
 
 
-def _staged_project_file(repo: Repository) -> IndexEntry | None:
-    """The nearest project file to the working folder that the index holds (as
-    :func:`deckkit.project.find_project_file` finds one in the working tree)."""
-    folders = [repo.prefix, *repo.prefix.parents] if str(repo.prefix) != "." else [repo.prefix]
-    candidates = [folder / name for folder in folders for name in (PROJECT_FILE, PYPROJECT_FILE)]
-    entries = index_entries(repo, [str(path) for path in candidates])
-    found = [entries[path] for path in candidates if path in entries]
-    pyprojects = [entry.blob for entry in found if entry.path.name == PYPROJECT_FILE]
-    deckkit_tables = {blob for blob, text in blob_contents(repo, pyprojects) if _has_table(text)}
-    for entry in found:
-        if entry.path.name == PROJECT_FILE or entry.blob in deckkit_tables:
-            return entry
-    return None
-
-
-def _has_table(content: bytes) -> bool:
-    try:
-        tool = tomllib.loads(content.decode("utf-8")).get("tool", {})
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return False  # not deckkit's file: a broken pyproject.toml is another tool's concern
-    return isinstance(tool, dict) and "deckkit" in tool
-
-
-def _left_out_project_file(repo: Repository, shown: _Shown) -> list[Problem]:
-    """The working tree's project file when the commit has none: builds would not use it."""
-    found = find_project_file(Path.cwd())
-    if found is None or not found.resolve().is_relative_to(repo.root.resolve()):
-        return []
-    path = PurePosixPath(found.resolve().relative_to(repo.root.resolve()).as_posix())
-    return [_not_in_commit(shown, path, f"the project file {shown.worktree(path)}", repo)]
-
-
-def _project(
-    repo: Repository, project_entry: IndexEntry | None, shown: _Shown
-) -> tuple[Project, Path]:
-    """The staged project (its paths in the copy of the index), and the copy's root."""
-    only_it = {project_entry.path: project_entry} if project_entry else {}
-    top = update_snapshot(repo, only_it, complete=False)
-    if project_entry is None:
-        here = top / repo.prefix
-        defaults = (here / DEFAULT_SOURCES,), here / BUILD_FOLDER, here / DEFAULT_LOCKFILE
-        return Project(None, *defaults), top
-    try:
-        return load_project(top / project_entry.path.parent), top
-    except ProjectFileError as error:
-        raise ProjectFileError(shown.text(str(error))) from None
-
-
-def _in_repository(path: Path, top: Path) -> str:
-    """A project's folder or file relative to the top of the working tree (posix)."""
-    try:
-        return PurePosixPath(path.resolve().relative_to(top.resolve()).as_posix()).as_posix()
-    except ValueError:
-        raise GitError(
-            f"{path} lies outside the git repository: --staged checks only what the commit "
-            "holds; move it inside (or run 'deckkit validate' without --staged)"
-        ) from None
-
-
-def _is_source(path: PurePosixPath, folders: Sequence[str]) -> bool:
-    if path.suffix not in SOURCE_SUFFIXES:
-        return False
-    for folder in folders:
-        inside = PurePosixPath(folder)
-        if folder == "." or path.is_relative_to(inside):
-            below = path.relative_to(inside) if folder != "." else path
-            return not any(part.startswith(".") for part in below.parts)
-    return False
-
-
-def _left_out_references(
-    repo: Repository,
-    top: Path,
-    entries: dict[PurePosixPath, IndexEntry],
-    folders: Sequence[str],
-    left_out: set[PurePosixPath],
-    changed: set[PurePosixPath],
-    shown: _Shown,
-) -> list[Problem]:
+def _left_out_references(commit: _Commit, project: StagedProject) -> list[Problem]:
     """A problem at each place a staged source names a file that is untracked or whose changes
     are not staged."""
-    suspects = sorted(left_out | changed)
+    left_out, shown, top = commit.left_out, commit.shown, commit.top
+    suspects = sorted(left_out | commit.changed)
     if not suspects:
         return []
-    ignored = ignored_files(repo, left_out)
-    sources = [path for path in entries if _is_source(path, folders)]
+    ignored = ignored_files(commit.repo, left_out)
+    sources = [path for path in commit.entries if project.holds_source(path)]
     problems = []
     for suspect in suspects:
         for source in sources:
@@ -247,27 +161,24 @@ def _left_out_references(
                 continue
             for mark in references_to(top / source, top / suspect):
                 message = (
-                    _untracked_message(shown, suspect, suspect in ignored)
+                    untracked_message(
+                        commit.repo,
+                        shown,
+                        suspect,
+                        shown.worktree(suspect),
+                        ignored=suspect in ignored,
+                    )
                     if suspect in left_out
                     else _unstaged_message(shown, suspect)
                 )
-                code = "hook.untracked-file" if suspect in left_out else "hook.unstaged-change"
+                code = HOOK_UNTRACKED if suspect in left_out else "hook.unstaged-change"
                 problems.append(
                     Problem(shown.worktree(source), mark.line, mark.column, message, code)
                 )
     return problems
 
 
-def _untracked_message(shown: _Shown, path: PurePosixPath, ignored: bool) -> str:
-    add = f"git add -f {shown.worktree(path)}" if ignored else f"git add {shown.worktree(path)}"
-    why = "git ignores it" if ignored else "git does not track it"
-    return (
-        f"{shown.worktree(path)} is not in the commit ({why}): a fresh clone would not have it; "
-        f"run '{add}'"
-    )
-
-
-def _unstaged_message(shown: _Shown, path: PurePosixPath) -> str:
+def _unstaged_message(shown: Shown, path: PurePosixPath) -> str:
     name = shown.worktree(path)
     return (
         f"{name} has changes that are not staged: the commit holds its staged version, not the "
@@ -275,32 +186,15 @@ def _unstaged_message(shown: _Shown, path: PurePosixPath) -> str:
     )
 
 
-def _not_in_commit(shown: _Shown, path: PurePosixPath, what: str, repo: Repository) -> Problem:
-    ignored = path in ignored_files(repo, [path])
-    add = "git add -f" if ignored else "git add"
-    return Problem(
-        shown.worktree(path),
-        1,
-        1,
-        f"{what} is not in the commit (git {'ignores' if ignored else 'does not track'} it): "
-        f"a fresh clone would not have it; run '{add} {shown.worktree(path)}'",
-        "hook.untracked-file",
-    )
-
-
-def _lockfile_left_out(repo: Repository, lockfile: str, shown: _Shown) -> Problem:
-    return _not_in_commit(shown, PurePosixPath(lockfile), "the lockfile", repo)
-
-
 def _build_problems(
-    repo: Repository, folders: list[Path], lockfile: Path | None, strict: bool, lock_name: str
+    build_dir: Path, folders: list[Path], lockfile: Path | None, strict: bool, lock_name: str
 ) -> list[Problem]:
     """The problems of a build of the copy: every source's, those across sources, and a
     lockfile that the build would change (``lock_name``: the lockfile as the user names it)."""
     try:
         result = build(
             folders,
-            repo.private / BUILD_FOLDER,
+            build_dir,
             formats=(),  # nothing is written: the check is the build's own, up to the outputs
             lockfile=lockfile,
             frozen=lockfile is not None,

@@ -76,11 +76,13 @@ def find_repository(name: str = "deckkit") -> Repository:
 
 
 def index_entries(
-    repo: Repository, pathspecs: Sequence[str] = ()
+    repo: Repository, pathspecs: Sequence[str] = (), *, glob: bool = False
 ) -> dict[PurePosixPath, IndexEntry]:
     """The files of the index (stage 0: a file with a merge conflict cannot be committed, git
-    says so itself), those under ``pathspecs`` (relative to the top) when given."""
-    output = git(repo.root, "ls-files", "-s", "-z", "--", *_top_pathspecs(pathspecs))
+    says so itself), those under ``pathspecs`` (relative to the top) when given; with ``glob``
+    the pathspecs are patterns (``**/deckkit.toml``)."""
+    specs = _top_pathspecs(pathspecs, magic="glob" if glob else "literal")
+    output = git(repo.root, "ls-files", "-s", "-z", "--", *specs)
     entries: dict[PurePosixPath, IndexEntry] = {}
     for record in output.decode("utf-8", "surrogateescape").split("\0"):
         if not record:
@@ -145,6 +147,6 @@ def _paths(output: bytes) -> set[PurePosixPath]:
     }
 
 
-def _top_pathspecs(pathspecs: Sequence[str]) -> list[str]:
+def _top_pathspecs(pathspecs: Sequence[str], magic: str = "literal") -> list[str]:
     # ':(top)' makes a pathspec relative to the top of the working tree, wherever git runs.
-    return [f":(top,literal){spec}" for spec in pathspecs]
+    return [f":(top,{magic}){spec}" for spec in pathspecs]
