@@ -41,10 +41,14 @@ def course(tmp_path: Path) -> Path:
     return root
 
 
-def test_a_committed_course_is_valid_as_staged(course: Path) -> None:
+def test_a_committed_course_is_valid_as_staged_and_nothing_is_written(course: Path) -> None:
+    before = run(course, "git", "status", "--porcelain", "--ignored").stdout
     done = staged(course)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "2 staged source file(s) valid" in done.stderr
+    assert run(course, "git", "status", "--porcelain", "--ignored").stdout == before
+    # The build runs without output formats: its folder in .git holds only its cache.
+    assert not [p for p in (course / ".git" / "deckkit").rglob("*") if p.suffix == ".apkg"]
 
 
 def test_an_image_whose_change_is_not_staged_is_refused(course: Path) -> None:
