@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deckkit import __version__ as deckkit_version
 from deckkit.project import load_project
 
 PROJECTS = Path(__file__).parent / "fixtures" / "projects"
@@ -283,6 +284,9 @@ def test_init_hooks_deckkit_validate_into_pre_commit_as_the_repository_offers_it
     same = ("entry", "pass_filenames", "always_run")
     assert {key: hook[key] for key in same} == {key: ours[0][key] for key in same}
     assert "files" not in hook  # the project file names the folders: decks/ here
+    # The other way, in a comment: this repository's hook at the release tag of this deckkit.
+    text = (tmp_path / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    assert f"#     rev: v{deckkit_version}\n" in text
 
 
 def test_init_never_overwrites_and_names_what_it_kept(tmp_path: Path) -> None:
