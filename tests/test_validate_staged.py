@@ -157,3 +157,21 @@ def test_from_the_top_every_project_below_is_checked(tmp_path: Path) -> None:
         "[schema.required]\n"
     )
     assert "1 error in 1 file" in done.stderr
+
+
+def test_a_template_file_never_added_is_named_where_the_note_type_file_names_it(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "course"
+    shutil.copytree(FIXTURES.parent / "note_types" / "shared", root / "sources")
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "sources", ":!sources/course/back.html")
+
+    done = staged(root)
+
+    assert done.returncode == 1
+    assert done.stdout == (
+        "sources/course.notetypes.yaml:9:20: error: sources/course/back.html is not in the "
+        "commit (git does not track it): a fresh clone would not have it; run 'git add "
+        "sources/course/back.html' [hook.untracked-file]\n"
+    )
