@@ -212,7 +212,8 @@ def test_a_repo_at_a_release_tag_runs_the_hook(tmp_path: Path, environment: dict
     """`repo:` a clone of this repository, `rev:` its release tag: pre-commit installs deckkit."""
     deckkit_clone = tmp_path / "deckkit"
     subprocess.run([*GIT, "clone", "-q", str(REPO), str(deckkit_clone)], check=True)
-    subprocess.run([*GIT, "tag", f"v{__version__}"], cwd=deckkit_clone, check=True)
+    # -f: the clone may already hold the tag (once it is made on main), here it names HEAD.
+    subprocess.run([*GIT, "tag", "-f", f"v{__version__}"], cwd=deckkit_clone, check=True)
     repo = start(tmp_path, environment)
     config = {
         "repos": [
