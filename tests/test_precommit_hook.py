@@ -1,10 +1,14 @@
-"""The pre-commit hook, run from .pre-commit-hooks.yaml itself and once under real pre-commit."""
+"""The pre-commit hook, under the real `pre-commit` tool, in fresh git repositories.
+
+Each case commits with `git commit` through the hook `pre-commit install` puts in the
+repository, configured as `deckkit init` writes it (`repo: local`, the deckkit beside
+pre-commit); one case installs deckkit from a clone of this repository at a release tag, as
+users of `repo:` and `rev:` do. pre-commit's own cache (PRE_COMMIT_HOME) is shared by the tests.
+"""
 
 from __future__ import annotations
 
 import os
-import re
-import shlex
 import shutil
 import subprocess
 import sys
@@ -14,93 +18,231 @@ from typing import Any
 import pytest
 import yaml
 
+from deckkit import __version__
+from deckkit.project_starter import starter_files
+
 REPO = Path(__file__).parent.parent
-HOOK_SOURCES = Path(__file__).parent / "fixtures" / "hook"
+FIXTURES = Path(__file__).parent / "fixtures" / "hook"
 HOOKS: list[dict[str, Any]] = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())
+BIN = Path(sys.executable).parent
+GIT = ["git", "-c", "user.name=Author", "-c", "user.email=author@example.com"]
+TIMEOUT = 900  # installing deckkit from a clone takes a while on a slow network
 
 
-def hook(hook_id: str) -> dict[str, Any]:
-    (found,) = [h for h in HOOKS if h["id"] == hook_id]
-    return found
+@pytest.fixture(scope="module")
+def environment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of a commit: this deckkit first on PATH, pre-commit's cache shared."""
+    return {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(REPO / "src"),
+        "PRE_COMMIT_HOME": str(tmp_path_factory.mktemp("pre-commit-home")),
+        "NO_COLOR": "1",
+    }
 
 
-def run_entry(entry: str, *files: Path) -> subprocess.CompletedProcess[str]:
-    # The entry names the installed console script; run it from this interpreter's environment.
-    command = shlex.split(entry)
-    executable = Path(sys.executable).parent / command[0]
-    return subprocess.run(
-        [str(executable), *command[1:], *map(str, files)], capture_output=True, text=True
+class Repo:
+    """A user's repository with deckkit's hook installed."""
+
+    def __init__(self, root: Path, env: dict[str, str]) -> None:
+        self.root = root
+        self.env = env
+
+    def run(self, *command: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            command,
+            cwd=cwd or self.root,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+
+    def git(self, *arguments: str) -> subprocess.CompletedProcess[str]:
+        done = self.run(*GIT, *arguments)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    def deckkit(self, *arguments: str, cwd: Path | None = None) -> None:
+        done = self.run(str(BIN / "deckkit"), *arguments, cwd=cwd)
+        assert done.returncode == 0, done.stdout + done.stderr
+
+    def commit(self, message: str) -> subprocess.CompletedProcess[str]:
+        """`git commit` through the hook; ``stdout`` is all it printed (git gives the hook's
+        output on stderr)."""
+        done = self.run(*GIT, "commit", "-m", message)
+        return subprocess.CompletedProcess(done.args, done.returncode, done.stdout + done.stderr)
+
+    def commits(self) -> int:
+        return int(self.git("rev-list", "--count", "--all").stdout or 0)
+
+    def add(self, *paths: str) -> None:
+        self.git("add", *paths)
+
+
+def start(tmp_path: Path, env: dict[str, str], project: str = "project") -> Repo:
+    """A repository holding a fixture project and `deckkit init`'s pre-commit configuration,
+    with the hook installed; nothing committed yet."""
+    root = tmp_path / "course"
+    shutil.copytree(FIXTURES / project, root)
+    (root / ".pre-commit-config.yaml").write_text(
+        starter_files("sources")[".pre-commit-config.yaml"]
     )
+    repo = Repo(root, env)
+    repo.git("init", "-q", "-b", "main")
+    done = repo.run(str(BIN / "pre-commit"), "install")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return repo
 
 
-def hook_selects(hook_config: dict[str, Any], path: str) -> bool:
-    """pre-commit's file selection: `files` must match and `exclude` must not (re.search)."""
-    files = hook_config.get("files", "")
-    exclude = hook_config.get("exclude", "^$")
-    return bool(re.search(files, path)) and not re.search(exclude, path)
+@pytest.fixture
+def course(tmp_path: Path, environment: dict[str, str]) -> Repo:
+    """The fixture course, built and committed through the hook."""
+    repo = start(tmp_path, environment)
+    repo.deckkit("build", "-q")
+    repo.add(".pre-commit-config.yaml", "deckkit.toml", "deckkit.lock", "sources")
+    first = repo.commit("The course")
+    assert first.returncode == 0, first.stdout + first.stderr
+    return repo
 
 
-def test_validate_hook_passes_a_good_source() -> None:
-    result = run_entry(hook("deckkit-validate")["entry"], HOOK_SOURCES / "good.yaml")
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_the_hook_file_checks_the_staged_project_on_every_commit() -> None:
+    (hook,) = HOOKS
+    assert hook["id"] == "deckkit-validate"
+    assert hook["entry"] == "deckkit validate --staged"
+    assert hook["pass_filenames"] is False
+    assert hook["always_run"] is True
 
 
-def test_validate_hook_fails_a_bad_source_with_its_position() -> None:
-    result = run_entry(
-        hook("deckkit-validate")["entry"], HOOK_SOURCES / "good.yaml", HOOK_SOURCES / "bad.yaml"
-    )
-    assert result.returncode == 1
+def test_a_good_commit_passes_and_builds_in_a_fresh_clone(course: Repo, tmp_path: Path) -> None:
+    assert course.commits() == 1
+    clone = tmp_path / "clone"
+    course.git("clone", "-q", str(course.root), str(clone))
+    course.deckkit("build", "-q", cwd=clone)
+    assert sorted(p.name for p in (clone / "build").glob("*.apkg")) == ["cells.apkg", "genes.apkg"]
+
+
+def test_a_new_deck_reusing_another_files_deck_id_is_refused(course: Repo) -> None:
+    shutil.copy(FIXTURES / "reuses-cells-id.yaml", course.root / "sources" / "division.yaml")
+    course.add("sources/division.yaml")
+
+    refused = course.commit("Cell division")
+
+    assert refused.returncode == 1
     assert (
-        "bad.yaml:4:5: error: 'back' is required in card 'one' [schema.required]" in result.stdout
+        "sources/division.yaml:3:5: error: deck id 'cells' is already used by "
+        "sources/cells.yaml:2; deck ids must be unique [check.duplicate-deck-id]"
+    ) in refused.stdout
+    assert course.commits() == 1
+
+
+def test_an_image_never_added_to_git_is_refused(course: Repo) -> None:
+    shutil.copy(FIXTURES / "names-new-image.yaml", course.root / "sources" / "tissues.yaml")
+    shutil.copy(
+        FIXTURES / "project" / "sources" / "media" / "cell.png",
+        course.root / "sources" / "media" / "tissue.png",
     )
-    assert "good.yaml" not in result.stdout
+    course.deckkit("build", "-q")
+    course.add("sources/tissues.yaml", "deckkit.lock")
+
+    refused = course.commit("Tissues")
+
+    assert refused.returncode == 1
+    assert (
+        "sources/tissues.yaml:7:11: error: sources/media/tissue.png is not in the commit (git "
+        "does not track it): a fresh clone would not have it; run 'git add "
+        "sources/media/tissue.png' [hook.untracked-file]"
+    ) in refused.stdout
+    course.add("sources/media/tissue.png")
+    assert course.commit("Tissues, with the image").returncode == 0
 
 
-def test_validate_hook_never_builds() -> None:
-    assert "build" not in hook("deckkit-validate")["entry"].split()
+def test_unstaged_changes_do_not_leak_into_the_verdict(course: Repo, tmp_path: Path) -> None:
+    genes = course.root / "sources" / "genes.yaml"
+    genes.write_text(genes.read_text().replace("Three", "Three bases"))
+    course.deckkit("build", "-q")
+    course.add("sources/genes.yaml", "deckkit.lock")
+    # Not staged: a changed image, and a deck broken in the working tree.
+    shutil.copy(FIXTURES / "changed-cell.png", course.root / "sources" / "media" / "cell.png")
+    cells = course.root / "sources" / "cells.yaml"
+    cells.write_text(cells.read_text().replace("id: cells", "id: [cells"))
+
+    done = course.commit("Genes: a longer answer")
+
+    assert done.returncode == 0, done.stdout
+    assert "Unstaged files detected" in done.stdout  # pre-commit set them aside
+    assert "id: [cells" in cells.read_text()  # and put them back
+    clone = tmp_path / "clone"
+    course.git("clone", "-q", str(course.root), str(clone))
+    course.deckkit("build", "-q", cwd=clone)
 
 
-@pytest.mark.parametrize(
-    ("path", "selected"),
-    [
-        ("sources/biology.yaml", True),
-        ("sources/sub/deck.yml", True),
-        ("courses/sources/deck.yaml", True),
-        ("build/biology.yaml", False),
-        ("sources/biology.apkg", False),
-        ("build/biology.csv", False),
-        ("tests/fixtures/bad/sources/broken.yaml", False),
-        ("test/sources/broken.yaml", False),
-        (".pre-commit-config.yaml", False),
-        ("pyproject.toml", False),
-    ],
-)
-def test_validate_hook_selects_card_sources_only(path: str, selected: bool) -> None:
-    assert hook_selects(hook("deckkit-validate"), path) is selected
+def test_a_stale_lockfile_is_refused(course: Repo) -> None:
+    genes = course.root / "sources" / "genes.yaml"
+    genes.write_text(genes.read_text().replace("Three", "Three bases"))
+    course.add("sources/genes.yaml")
+
+    refused = course.commit("Genes: a longer answer")
+
+    assert refused.returncode == 1
+    assert (
+        "deckkit.lock:1:1: error: deckkit.lock is out of date for the sources in this commit (a "
+        "build would change genes/codon); run 'deckkit build', then 'git add deckkit.lock' "
+        "[hook.stale-lockfile]"
+    ) in refused.stdout
+    course.deckkit("build", "-q")
+    course.add("deckkit.lock")
+    assert course.commit("Genes: a longer answer").returncode == 0
 
 
-def test_hook_runs_under_real_pre_commit(tmp_path: Path) -> None:
-    """`pre-commit try-repo` installs deckkit from this repository and runs the hook."""
-    user_repo = tmp_path / "user-repo"
-    (user_repo / "sources").mkdir(parents=True)
-    shutil.copy(HOOK_SOURCES / "good.yaml", user_repo / "sources" / "good.yaml")
-    shutil.copy(HOOK_SOURCES / "bad.yaml", user_repo / "sources" / "bad.yaml")
-    env = {**os.environ, "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.com"]
-    subprocess.run([*git, "init", "-q"], cwd=user_repo, check=True)
-    subprocess.run([*git, "add", "."], cwd=user_repo, check=True)
-    pre_commit = Path(sys.executable).parent / "pre-commit"
+def test_a_deck_in_the_project_files_folder_is_checked(
+    tmp_path: Path, environment: dict[str, str]
+) -> None:
+    repo = start(tmp_path, environment, "decks-project")
+    repo.add(".")
 
-    result = subprocess.run(
-        [str(pre_commit), "try-repo", str(REPO), "deckkit-validate", "--all-files"],
-        cwd=user_repo,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
+    refused = repo.commit("Cells")
 
-    output = result.stdout + result.stderr
-    assert result.returncode == 1, output
-    assert "sources/bad.yaml:4:5: error: 'back' is required in card 'one'" in output
-    assert "sources/good.yaml:" not in output
+    assert refused.returncode == 1
+    assert "decks/biology/cells.yaml:4:5: error: 'back' is required" in refused.stdout
+    assert repo.commits() == 0
+
+
+def test_a_repo_at_a_release_tag_runs_the_hook(tmp_path: Path, environment: dict[str, str]) -> None:
+    """`repo:` a clone of this repository, `rev:` its release tag: pre-commit installs deckkit."""
+    deckkit_clone = tmp_path / "deckkit"
+    subprocess.run([*GIT, "clone", "-q", str(REPO), str(deckkit_clone)], check=True)
+    # -f: the clone may already hold the tag (once it is made on main), here it names HEAD.
+    subprocess.run([*GIT, "tag", "-f", f"v{__version__}"], cwd=deckkit_clone, check=True)
+    repo = start(tmp_path, environment)
+    config = {
+        "repos": [
+            {
+                "repo": str(deckkit_clone),
+                "rev": f"v{__version__}",
+                "hooks": [{"id": "deckkit-validate"}],
+            }
+        ]
+    }
+    (repo.root / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    shutil.copy(FIXTURES / "reuses-cells-id.yaml", repo.root / "sources" / "division.yaml")
+    repo.add(".")
+    # pre-commit's own environment, without this test's deckkit on PATH: it installs its own.
+    env = {key: value for key, value in environment.items() if key != "PYTHONPATH"}
+    env["PATH"] = os.environ["PATH"].replace(f"{BIN}{os.pathsep}", "")
+    refused = Repo(repo.root, env).run(str(BIN / "pre-commit"), "run")
+
+    assert refused.returncode == 1, refused.stdout + refused.stderr
+    assert "deck id 'cells' is already used by" in refused.stdout
+
+
+def test_commit_all_is_checked_as_it_will_be_committed(course: Repo) -> None:
+    """`git commit -a` stages into a temporary index (GIT_INDEX_FILE): that index is checked."""
+    genes = course.root / "sources" / "genes.yaml"
+    genes.write_text(genes.read_text().replace("    back: Three\n", ""))
+
+    refused = course.run(*GIT, "commit", "-a", "-m", "Genes without an answer")
+
+    assert refused.returncode == 1
+    assert "sources/genes.yaml:4:5: error: 'back' is required in card 'codon'" in refused.stderr
+    assert course.commits() == 1

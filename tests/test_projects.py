@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from deckkit import __version__ as deckkit_version
 from deckkit.project import load_project
 
 PROJECTS = Path(__file__).parent / "fixtures" / "projects"
@@ -272,14 +273,20 @@ def test_init_wires_the_schema_to_every_source_in_vs_code(tmp_path: Path) -> Non
     assert project.sources == (tmp_path / "decks",)
 
 
-def test_init_hooks_deckkit_validate_into_pre_commit_for_its_sources(tmp_path: Path) -> None:
+def test_init_hooks_deckkit_validate_into_pre_commit_as_the_repository_offers_it(
+    tmp_path: Path,
+) -> None:
     assert deckkit(tmp_path, "init", "decks").returncode == 0
     config = yaml.safe_load((tmp_path / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     (hook,) = config["repos"][0]["hooks"]
     ours = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
     assert hook["id"] == ours[0]["id"] == "deckkit-validate"
-    assert hook["entry"] == ours[0]["entry"]
-    assert hook["files"] == r"^decks/.*\.ya?ml$"
+    same = ("entry", "pass_filenames", "always_run")
+    assert {key: hook[key] for key in same} == {key: ours[0][key] for key in same}
+    assert "files" not in hook  # the project file names the folders: decks/ here
+    # The other way, in a comment: this repository's hook at the release tag of this deckkit.
+    text = (tmp_path / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    assert f"#     rev: v{deckkit_version}\n" in text
 
 
 def test_init_never_overwrites_and_names_what_it_kept(tmp_path: Path) -> None:

@@ -7,10 +7,10 @@ Every file is written only if it is not there yet: an existing one is the user's
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from deckkit import __version__
 from deckkit.errors import UsageError
 from deckkit.project import DEFAULT_OUTPUT, PROJECT_FILE, project_file_text
 from deckkit.sources.schema import schema_text
@@ -38,7 +38,7 @@ def starter_files(sources: str, output: str = str(DEFAULT_OUTPUT)) -> dict[str, 
         ".gitignore": f"# deckkit's outputs: rebuilt from the sources\n/{output}/\n",
         ".vscode/settings.json": _vscode_settings(folder),
         ".vscode/extensions.json": _json({"recommendations": [YAML_EXTENSION]}),
-        ".pre-commit-config.yaml": _precommit_config(folder),
+        ".pre-commit-config.yaml": _precommit_config(),
     }
 
 
@@ -78,26 +78,28 @@ def _vscode_settings(sources: PurePosixPath) -> str:
     )
 
 
-def _precommit_config(sources: PurePosixPath) -> str:
-    files = rf"^{re.escape(str(sources))}/.*\.ya?ml$"
+def _precommit_config() -> str:
+    # No folder in it: the hook reads the project file for the sources' folders.
     return (
-        "# Checks the changed card sources before every commit: pip install pre-commit, then\n"
-        "# pre-commit install. The hook is deckkit's own (deckkit-validate); it runs the deckkit\n"
-        "# installed beside pre-commit (`language: system`), the one that builds these decks.\n"
-        "# To have pre-commit install deckkit itself, use deckkit's repository instead:\n"
+        "# Checks every commit before it is made (pip install pre-commit; pre-commit install).\n"
+        "# The hook, deckkit-validate, checks what the commit contains (git's index), the whole\n"
+        "# project with its media and deckkit.lock, as a fresh clone would build it. It runs the\n"
+        "# deckkit installed beside pre-commit (`language: system`), the one that builds these\n"
+        "# decks, and needs no network. To have pre-commit install deckkit itself, use deckkit's\n"
+        "# repository instead, at a release tag:\n"
         "#   - repo: <URL of the deckkit repository>\n"
-        "#     rev: <a tag or commit of it>\n"
+        f"#     rev: v{__version__}\n"
         "#     hooks:\n"
         "#       - id: deckkit-validate\n"
         "repos:\n"
         "  - repo: local\n"
         "    hooks:\n"
         "      - id: deckkit-validate\n"
-        "        name: deckkit validate\n"
-        "        entry: deckkit validate\n"
+        "        name: deckkit validate --staged\n"
+        "        entry: deckkit validate --staged\n"
         "        language: system\n"
-        f"        files: '{files}'\n"
-        "        types: [yaml]\n"
+        "        pass_filenames: false\n"
+        "        always_run: true\n"
         "        require_serial: true\n"
     )
 

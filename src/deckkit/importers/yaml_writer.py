@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from deckkit.sources.loader import reads_as_text
+
 SCHEMA_FILE = "deck.schema.json"
 
 
@@ -44,6 +46,10 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
         # A `|` block; not one keeping several final line breaks (`|+`), which would also keep
         # the blank line written after it between cards.
         style = "|"
+    elif not reads_as_text(value):
+        # PyYAML quotes what YAML 1.1 reads as another type; deckkit reads YAML 1.2, where
+        # `1e3` and `0o17` are numbers too.
+        style = "'"
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 

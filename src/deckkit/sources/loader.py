@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import yaml
 
@@ -36,23 +36,6 @@ MAX_NODES = 1_800_000
 # 100,000 cards take about 15 MB; a source several times larger is split into decks, not read
 # (it would take minutes and gigabytes, and may be an attack).
 MAX_SOURCE_BYTES = 64 * 1024 * 1024
-
-_SAFE_SCALAR_TAGS = {
-    "tag:yaml.org,2002:int",
-    "tag:yaml.org,2002:float",
-    "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:null",
-}
-
-
-class _ScalarResolver(Protocol):
-    """The part of PyYAML's resolver used here (its stubs leave ``resolve`` untyped)."""
-
-    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str: ...
-
-
-_RESOLVER: _ScalarResolver = yaml.resolver.Resolver()
-_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
 @dataclass(frozen=True)
@@ -461,20 +444,63 @@ def _mark(event: yaml.Event) -> Mark:
     return unpack_position(_position(event))
 
 
-_PLAIN_NUMBER_LIKE = re.compile(r"^[-+.0-9]|^(?:true|false|yes|no|on|off|null|~)$", re.I)
+# Plain scalars are read by YAML 1.2's core schema, as editors and check-jsonschema read them:
+# `yes`, `no`, `on`, `off`, `y`, `1_000`, `1:30` are text (YAML 1.1, PyYAML's own reading, made
+# them booleans and numbers, so `answer: yes` passed the editor and failed here).
+_PLAIN_NUMBER_LIKE = re.compile(r"^[-+.0-9]|^(?:true|false|null|~)$", re.I)
+_CORE_NULL = frozenset({"", "~", "null", "Null", "NULL"})
+_CORE_BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": False}
+_CORE_BOOL["FALSE"] = False
+_CORE_INT = re.compile(r"[-+]?[0-9]+")
+_CORE_OCTAL = re.compile(r"0o[0-7]+")
+_CORE_HEX = re.compile(r"0x[0-9a-fA-F]+")
+_CORE_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?")
+_CORE_INFINITY = re.compile(r"([-+]?)\.(?:inf|Inf|INF)")
+_CORE_NAN = frozenset({".nan", ".NaN", ".NAN"})
 
 
 def _scalar_value(event: yaml.ScalarEvent) -> Any:
-    """Plain scalars resolve to numbers, booleans and null as YAML says; all else is text."""
+    """Plain scalars resolve to numbers, booleans and null as YAML 1.2's core schema says; all
+    else is text."""
     if not event.implicit[0] or (event.value == "" and event.style in ("'", '"')):
         return event.value
-    if event.value and not _PLAIN_NUMBER_LIKE.match(event.value):
-        return event.value
-    tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, (True, False))
-    if tag in _SAFE_SCALAR_TAGS:
-        node = yaml.ScalarNode(tag, event.value)
-        try:
-            return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
-        except ValueError:  # over Python's 4,300 digits: far beyond any number Anki keeps
-            return event.value  # text, which the schema refuses where a number belongs
-    return event.value
+    value = event.value
+    if value and not _PLAIN_NUMBER_LIKE.match(value):
+        return value
+    try:
+        return _core_value(value)
+    except ValueError:  # over Python's 4,300 digits: far beyond any number Anki keeps
+        return value  # text, which the schema refuses where a number belongs
+
+
+def reads_as_text(value: str) -> bool:
+    """Whether ``value`` written as a plain (unquoted) scalar is read back as this text; a
+    writer of sources quotes it otherwise (``"1e3"``, ``"0o17"``: text for YAML 1.1's writers)."""
+    if value and not _PLAIN_NUMBER_LIKE.match(value):
+        return True
+    try:
+        return bool(_core_value(value) == value)
+    except ValueError:  # a number too long for Python: read as text
+        return True
+
+
+def _core_value(value: str) -> Any:
+    """A plain scalar as YAML 1.2's core schema reads it (text when it is no other type)."""
+    if value in _CORE_NULL:
+        return None
+    if value in _CORE_BOOL:
+        return _CORE_BOOL[value]
+    if _CORE_INT.fullmatch(value):
+        return int(value)
+    if _CORE_OCTAL.fullmatch(value):
+        return int(value[2:], 8)
+    if _CORE_HEX.fullmatch(value):
+        return int(value[2:], 16)
+    if _CORE_FLOAT.fullmatch(value):
+        return float(value)
+    infinity = _CORE_INFINITY.fullmatch(value)
+    if infinity:
+        return float(f"{infinity[1]}inf")
+    if value in _CORE_NAN:
+        return float("nan")
+    return value
