@@ -88,14 +88,14 @@ def build_source_in_worker(plan: BuildPlan, path: Path) -> SourceOutcome:
 def build_source(plan: BuildPlan, path: Path, *, on_step: OnStep = None) -> SourceOutcome:
     """Load, check, model and export one source into staged files (or report its problems);
     ``on_step`` receives each step of the deck, in this process."""
-    source = load_source(path, all_positions=False)
+    source = load_source(path, all_positions=False, markdown=plan.markdown)
     if on_step:
         on_step(DeckStep(path, _card_count(source), READ_SHARE, "read"))
     if source.problems or schema_problems(source):
-        return export_checked(plan, path, *located_problems(path, strict=plan.strict))
+        return export_checked(plan, path, *_located(plan, path))
     if not (plan.parallel_exports and can_fork() and _is_large(source)):
         if source_problems(source):
-            return export_checked(plan, path, *located_problems(path, strict=plan.strict))
+            return export_checked(plan, path, *_located(plan, path))
         return export_checked(plan, path, source, [], on_step=on_step)
     # The checks beyond the schema run in a forked child while this process builds the deck;
     # if they find a problem, what was built is thrown away and the source is read again.
@@ -109,11 +109,15 @@ def build_source(plan: BuildPlan, path: Path, *, on_step: OnStep = None) -> Sour
     if checking.result():
         if outcome is not None:
             discard(outcome.staged)
-        return export_checked(plan, path, *located_problems(path, strict=plan.strict))
+        return export_checked(plan, path, *_located(plan, path))
     if failure is not None:
         raise failure
     assert outcome is not None
     return outcome
+
+
+def _located(plan: BuildPlan, path: Path) -> tuple[LoadedSource, list[Problem]]:
+    return located_problems(path, strict=plan.strict, markdown=plan.markdown)
 
 
 def _is_large(source: LoadedSource) -> bool:

@@ -1,0 +1,53 @@
+"""Which field texts of a source are Markdown, and the HTML the checks read in them.
+
+A check reads a Markdown field as the HTML it becomes where the question is about HTML (a tag
+left open, a script, a media reference, a field that shows nothing): ``<b>`` written in a code
+span is text there, and ``![](media/x.png)`` is an image. A check about the characters written
+(text Anki cannot store, cloze deletions) reads the text as written. Either way a problem is
+placed in the YAML: at the character written when it can be found there, else at the field.
+
+Rendering is what a large deck's checks spend their time on, so a check asks for the HTML only
+when the text could hold what it looks for (:func:`may_hold_markup`, :func:`may_show_nothing`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deckkit.fieldtext.markdown import markdown_html, uses_markdown
+from deckkit.fieldtext.markup import is_blank
+from deckkit.sources.loader import LoadedSource
+
+
+def deck_uses_markdown(source: LoadedSource) -> bool:
+    """Whether the deck's text (its description, and its cards' unless they say) is Markdown."""
+    data = source.data
+    if not isinstance(data, dict) or data.get("exactly_as_written") is True:
+        return False
+    return uses_markdown(data, project_default=source.markdown)
+
+
+def card_uses_markdown(source: LoadedSource, card: Any, deck_markdown: bool) -> bool:
+    """Whether a card's fields are Markdown (``deck_markdown``: :func:`deck_uses_markdown`)."""
+    as_written = isinstance(source.data, dict) and source.data.get("exactly_as_written") is True
+    return not as_written and uses_markdown(card, project_default=deck_markdown)
+
+
+def may_hold_markup(text: str) -> bool:
+    """False when a Markdown text surely renders to no tag a check looks for (an element, an
+    image, a media reference): it has no '<' (raw HTML, autolinks) and no '[' (images, links,
+    sounds)."""
+    return "<" in text or "[" in text
+
+
+def may_show_nothing(text: str) -> bool:
+    """False when a Markdown text surely shows something: it starts with a letter, which Markdown
+    shows (a '#', '-', '[', '<' or digit first may make a heading, a list or a definition that
+    shows nothing)."""
+    first = text.lstrip()[:1]
+    return not first.isalpha() or is_blank(text)
+
+
+def shown_html(text: str, markdown: bool) -> str:
+    """The HTML a field's text becomes: Markdown rendered, HTML as written."""
+    return markdown_html(text) if markdown else text
