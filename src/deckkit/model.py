@@ -7,7 +7,7 @@ so every exporter shows the same thing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -177,8 +177,9 @@ _BASE91 = (
 _BASE91_SIZE = len(_BASE91)
 
 
-def deck_from_source(source: LoadedSource) -> Deck:
-    """Build the deck model from a source whose data passed validation."""
+def deck_from_source(source: LoadedSource, rendered: Mapping[str, str] | None = None) -> Deck:
+    """Build the deck model from a source whose data passed validation; ``rendered`` may give
+    Markdown texts' HTML already rendered (by another process: see deckkit.pipeline)."""
     data: dict[str, Any] = source.data
     source_dir = source.path.parent
     as_written = bool(data.get("exactly_as_written"))
@@ -189,10 +190,16 @@ def deck_from_source(source: LoadedSource) -> Deck:
     )
 
     deck_markdown = uses_markdown(data, project_default=source.markdown)
-    rendered: dict[bool, Callable[[str], str]] = {False: field_html, True: markdown_html}
+    done = rendered or {}
+
+    def markdown_done(text: str) -> str:
+        found = done.get(text)
+        return markdown_html(text) if found is None else found
+
+    renderers: dict[bool, Callable[[str], str]] = {False: field_html, True: markdown_done}
 
     def html_of(markdown: bool) -> Callable[[Any], str]:
-        render = rendered[markdown and not as_written]
+        render = renderers[markdown and not as_written]
 
         def html(value: Any) -> str:
             text = "" if value is None else str(value)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from deckkit.cardtypes import LIST_KEYS, TEXT_KEYS
 from deckkit.fieldtext.markdown import markdown_html, uses_markdown
 from deckkit.fieldtext.markup import is_blank
 from deckkit.sources.loader import LoadedSource
@@ -34,10 +35,10 @@ def card_uses_markdown(source: LoadedSource, card: Any, deck_markdown: bool) -> 
 
 
 def may_hold_markup(text: str) -> bool:
-    """False when a Markdown text surely renders to no tag a check looks for (an element, an
-    image, a media reference): it has no '<' (raw HTML, autolinks) and no '[' (images, links,
-    sounds)."""
-    return "<" in text or "[" in text
+    """False when a Markdown text surely renders to no tag a check looks for (an element, a
+    script, an image, a media reference): it has no '<' (raw HTML, autolinks), no '![' (images)
+    and no '[sound:'. A link cannot run a script: markdown-it refuses javascript: URLs."""
+    return "<" in text or "![" in text or "[sound:" in text
 
 
 def may_show_nothing(text: str) -> bool:
@@ -46,6 +47,27 @@ def may_show_nothing(text: str) -> bool:
     shows nothing)."""
     first = text.lstrip()[:1]
     return not first.isalpha() or is_blank(text)
+
+
+def markdown_texts(source: LoadedSource) -> list[str]:
+    """Every distinct Markdown text of a valid deck source, in the order written: what its model
+    renders (its description and its cards' fields)."""
+    data = source.data
+    deck_markdown = deck_uses_markdown(source)
+    texts: dict[str, None] = {}
+    if deck_markdown and isinstance(data.get("description"), str):
+        texts[data["description"]] = None
+    for card in data.get("cards") or ():
+        if not card_uses_markdown(source, card, deck_markdown):
+            continue
+        for name, value in card.items():
+            if name in TEXT_KEYS and isinstance(value, str):
+                texts[value] = None
+            elif name in LIST_KEYS and isinstance(value, list):
+                texts.update(dict.fromkeys(v for v in value if isinstance(v, str)))
+            elif name == "fields" and isinstance(value, dict):
+                texts.update(dict.fromkeys(v for v in value.values() if isinstance(v, str)))
+    return list(texts)
 
 
 def shown_html(text: str, markdown: bool) -> str:
