@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from anki.collection import Collection
 from anki.notes import Note
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import FIXTURES, REPO, import_apkg, import_csv
 from deckkit import build, validate
@@ -257,3 +259,25 @@ def test_warnings_in_markdown_fields_point_at_the_yaml() -> None:
     assert result.returncode == 0, result.stderr
     expected = case.with_suffix(".expected").read_text("utf-8").splitlines()
     assert result.stdout.splitlines() == expected
+
+
+# --- the renderer's shortcuts --------------------------------------------------------------
+
+# Letters, spaces of every kind, and every character Markdown or deckkit's rules read.
+MARKDOWN_ALPHABET = "ab é1 \t\n\r\x00\x1c\x1f\x85\xa0\u2028\u3000\\`*_[]!<>&$~|#-+=.:(){}\"'"
+
+
+def rendered_in_full(text: str) -> str:
+    """What markdown-it-py makes of the whole text, without the renderer's shortcuts."""
+    renderer = markdown_html.__wrapped__.__globals__["_MD"]  # the module's configured parser
+    tokens = renderer.parse(text)
+    if [t.type for t in tokens] == ["paragraph_open", "inline", "paragraph_close"]:
+        tokens = tokens[1:2]
+    return str(renderer.renderer.render(tokens, renderer.options, {})).rstrip("\n")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=MARKDOWN_ALPHABET, max_size=40))
+def test_the_shortcuts_render_as_the_whole_parse_does(text: str) -> None:
+    """Plain text and one-line fields skip markdown-it's block parse: never with another result."""
+    assert markdown_html.__wrapped__(text) == rendered_in_full(text)

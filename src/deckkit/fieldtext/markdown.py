@@ -24,6 +24,7 @@ rewritten and packed afterwards from the HTML, as in HTML fields.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
@@ -142,9 +143,29 @@ def _renderer() -> MarkdownIt:
 _MD = _renderer()
 
 
+# A character Markdown (or deckkit's rules: maths, sounds) may give a meaning to, anywhere.
+_MAY_BE_MARKUP = re.compile(r"[\\`*_\[\]!<>&$~|\n\r\x00]")
+# A line's first character that may start a block other than a paragraph: a heading, a list, a
+# quote, a fence, a rule, a table, a block of HTML or maths, code (indented), a definition.
+_MAY_START_A_BLOCK = frozenset("#-+*>`~_=|<$[0123456789 \t")
+
+
 @lru_cache(maxsize=4096)
 def markdown_html(text: str) -> str:
     """A Markdown field's text as the HTML every output shows (the rules of the module's doc)."""
+    one_line = text.removesuffix("\n")  # a YAML block's last line break
+    if (
+        "\n" not in one_line
+        and "\r" not in one_line
+        and one_line[:1] not in _MAY_START_A_BLOCK
+        and one_line == one_line.strip()  # Python's white space is not all Markdown's
+    ):
+        # One paragraph (a test checks these shortcuts against the whole parse): plain text is
+        # only escaped, and a line's markup needs no block parse. Most fields are one line, and a
+        # large deck's build spends most of its time here.
+        if not _MAY_BE_MARKUP.search(one_line):
+            return one_line.replace('"', "&quot;")
+        return str(_MD.renderer.render(_MD.parseInline(one_line), _MD.options, {}))
     tokens = _MD.parse(text)
     if (
         len(tokens) == 3
