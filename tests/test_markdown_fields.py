@@ -22,10 +22,12 @@ from conftest import FIXTURES, REPO, import_apkg, import_csv
 from deckkit import build, validate
 from deckkit.exporters.quizlet import Separators
 from deckkit.fieldtext.markdown import MARKDOWN_CSS, markdown_html
+from deckkit.fieldtext.markup import is_blank
 
 # Reaches inside: the preview's page and the note GUIDs deckkit gives each card.
 from deckkit.model import deck_from_source, note_guid
 from deckkit.preview.page import page_html
+from deckkit.sources.markdown_fields import may_show_nothing
 
 GIT_BASICS = FIXTURES / "markdown" / "git-basics.yaml"
 DECK_ID = "markdown-git-basics"
@@ -281,3 +283,11 @@ def rendered_in_full(text: str) -> str:
 def test_the_shortcuts_render_as_the_whole_parse_does(text: str) -> None:
     """Plain text and one-line fields skip markdown-it's block parse: never with another result."""
     assert markdown_html.__wrapped__(text) == rendered_in_full(text)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=MARKDOWN_ALPHABET, max_size=40))
+def test_the_checks_skip_rendering_only_what_surely_shows_something(text: str) -> None:
+    """The empty-field check renders a Markdown field only when it may show nothing."""
+    if not may_show_nothing(text):
+        assert not is_blank(markdown_html(text))

@@ -16,7 +16,6 @@ from typing import Any
 
 from deckkit.cardtypes import LIST_KEYS, TEXT_KEYS
 from deckkit.fieldtext.markdown import markdown_html, uses_markdown
-from deckkit.fieldtext.markup import is_blank
 from deckkit.sources.loader import LoadedSource
 
 
@@ -43,10 +42,16 @@ def may_hold_markup(text: str) -> bool:
 
 def may_show_nothing(text: str) -> bool:
     """False when a Markdown text surely shows something: it starts with a letter, which Markdown
-    shows (a '#', '-', '[', '<' or digit first may make a heading, a list or a definition that
-    shows nothing)."""
-    first = text.lstrip()[:1]
-    return not first.isalpha() or is_blank(text)
+    shows, or it holds a letter outside what may hide one (a link definition or raw
+    HTML: '[' and '<'; an entity such as '&nbsp;'; a fence's language: '```python')."""
+    if text.lstrip()[:1].isalpha():
+        return False
+    if any(mark in text for mark in _MAY_HIDE_LETTERS):
+        return True
+    return not any(char.isalpha() for char in text)
+
+
+_MAY_HIDE_LETTERS = ("[", "<", "&", "```", "~~~")
 
 
 def markdown_texts(source: LoadedSource) -> list[str]:
