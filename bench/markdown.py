@@ -8,9 +8,10 @@ cards are what a Markdown author writes (seeded, deterministic): bold and code s
 lists, links, maths, clozes with Markdown inside, tables and fenced code blocks in some, and
 plain sentences in others. Each deck is built from scratch (``deckkit build FILE -o OUT``, all
 three formats, no lockfile, a fresh output folder each run, outside any project), in a process
-of its own; the median wall and CPU times of ``--runs`` runs are printed, with the ratios, and
-written to ``bench/results-markdown.md``. Wall time is what the issue's target is about; CPU time
-tells what the machine's other work did to it (two cores, shared).
+of its own; the median and best wall times and the median CPU time of ``--runs`` runs are
+printed, with the ratios, and written to ``bench/results-markdown.md``. Wall time is what the
+issue's target is about; on a busy machine the best run is the one least slowed by other work,
+and CPU time (the build's processes together) is what the work costs whatever else runs.
 """
 
 from __future__ import annotations
@@ -128,15 +129,20 @@ def main() -> None:
         runs["html"].append(build_seconds(html))
         runs["markdown"].append(build_seconds(markdown))
     wall = {k: statistics.median(w for w, _ in v) for k, v in runs.items()}
+    best = {k: min(w for w, _ in v) for k, v in runs.items()}
     cpu = {k: statistics.median(c for _, c in v) for k, v in runs.items()}
+    rows = [
+        ("`deckkit build`, wall time (median)", wall),
+        ("`deckkit build`, wall time (best)", best),
+        ("CPU time, all its processes (median)", cpu),
+    ]
     table = (
-        f"| {options.cards:,} cards (median of {options.runs}) | HTML deck | Markdown deck "
-        "| ratio (target ≤ 2) |\n"
-        "|---|---|---|---|\n"
-        f"| `deckkit build`, wall time | {wall['html']:.2f} s | {wall['markdown']:.2f} s "
-        f"| {wall['markdown'] / wall['html']:.2f} |\n"
-        f"| CPU time, all its processes | {cpu['html']:.2f} s | {cpu['markdown']:.2f} s "
-        f"| {cpu['markdown'] / cpu['html']:.2f} |\n"
+        f"| {options.cards:,} cards, {options.runs} runs each | HTML deck | Markdown deck "
+        "| ratio (target ≤ 2) |\n|---|---|---|---|\n"
+    ) + "".join(
+        f"| {name} | {t['html']:.2f} s | {t['markdown']:.2f} s "
+        f"| {t['markdown'] / t['html']:.2f} |\n"
+        for name, t in rows
     )
     print(table)
     options.results.write_text(

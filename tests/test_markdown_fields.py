@@ -242,6 +242,15 @@ def test_the_project_file_makes_every_deck_markdown_unless_it_says(tmp_path: Pat
     assert '"**as written**","HTML"' in html_deck  # the deck says markdown: false
 
 
+def test_the_project_files_markdown_reaches_the_preview(tmp_path: Path) -> None:
+    project = Path(shutil.copytree(PROJECT, tmp_path / "markdown"))
+    result = deckkit(project, "preview")
+    assert result.returncode == 0, result.stderr
+    page = (project / "build" / "preview" / "index.html").read_text("utf-8")
+    assert "<strong>git add</strong>" in page
+    assert "**as written**" in page
+
+
 def test_a_wrong_markdown_value_in_the_project_file_is_placed(tmp_path: Path) -> None:
     project = Path(shutil.copytree(PROJECT, tmp_path / "markdown"))
     (project / "deckkit.toml").write_text('# Markdown?\nmarkdown = "yes"\n', "utf-8")
