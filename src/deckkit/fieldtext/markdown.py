@@ -1,25 +1,34 @@
 """Field text written in Markdown (``markdown: true``), rendered to the HTML Anki stores.
 
-The rendering is markdown-it-py's CommonMark with its tables and strikethrough
-(https://markdown-it-py.readthedocs.io), never a parser of deckkit's own. On top of it:
+The rendering is comrak's CommonMark with GitHub's tables and strikethrough
+(https://github.com/kivikakk/comrak, through its Python bindings), never a parser of deckkit's
+own. comrak also reads the maths, so ``$…$`` and ``$$…$$`` keep their content from Markdown
+(``$a_1*b_2$`` is no emphasis; a ``$`` beside a digit or a space is a dollar sign: ``$5 or $6``).
+What deckkit adds works on comrak's own output, whose forms its documentation fixes:
 
-- ``$…$`` and ``$$…$$`` (mdit-py-plugins' dollarmath) become Anki's MathJax delimiters ``\\(…\\)``
-  and ``\\[…\\]``, their content untouched by Markdown (``$a_1*b_2$`` is no emphasis). A ``$``
-  next to a digit or a space is a dollar sign (``$5 and $6``).
-- ``[sound:…]`` is kept as written (no emphasis inside a file name).
+- Maths (``<span data-math-style="inline|display">``) becomes Anki's MathJax, ``\\(…\\)`` and
+  ``\\[…\\]``.
+- A fenced code block naming a language Pygments knows (``<pre><code class="language-x">``) is
+  highlighted with CSS classes; the CSS (:data:`MARKDOWN_CSS`, light and night mode) goes into the
+  note types of Markdown decks only.
 - Raw HTML is kept, with the rule of HTML fields: a ``<`` that opens no known tag is text
-  (:func:`deckkit.fieldtext.markup.escape_bare_markup`), so ``List<T>`` shows as written.
-- A fenced code block naming a language Pygments knows is highlighted with CSS classes; the CSS
-  (:data:`MARKDOWN_CSS`, light and night mode) goes into the note types of Markdown decks only.
+  (:func:`deckkit.fieldtext.markup.escape_bare_markup`), so ``List<T>`` shows as written. A link
+  to a ``javascript:`` (``vbscript:``, ``data:``, ``file:``) address gets none: it cannot run.
 - A field that is one paragraph is its inline HTML, without ``<p>``: a card's front shows
   ``<strong>git add</strong>`` as an HTML field would, without a paragraph's margins.
-- Line breaks follow Markdown: a blank line starts a paragraph, a line ending in two spaces or a
-  ``\\`` breaks the line (``<br />``), other line breaks are spaces (not HTML fields' ``<br>``
-  rule).
+- ``[sound:…]`` is kept whole: the characters of its name that Markdown could read as markup
+  (``*``, ``~``, ``$``, a backquote, ``\\``, ``<`` and a ``_`` not between two letters or
+  digits) are written as character references before rendering, so ``[sound:_intro_.mp3]`` gets
+  no emphasis; Markdown turns them back into the characters, and in raw HTML they stay
+  references, which Anki decodes (as deckkit's media rules do: :mod:`deckkit.fieldtext.media`).
+  In code, where Markdown shows text as written, such a name shows its references.
 
-Cloze deletions are plain text to Markdown, so ``{{c1::**bold**::hint}}`` keeps its braces around
-the rendered ``<strong>``; media references (``![](media/x.png)`` becomes ``<img src=…>``) are
-rewritten and packed afterwards from the HTML, as in HTML fields.
+Line breaks follow Markdown: a blank line starts a paragraph, a line ending in ``\\`` or two
+spaces breaks the line (``<br />``), other line breaks stay line breaks in the HTML, which a card
+shows as spaces (not HTML fields' ``<br>`` rule). Cloze deletions are plain text to Markdown, so
+``{{c1::**bold**::hint}}`` keeps its braces around the rendered ``<strong>``; media references
+(``![](media/x.png)`` becomes ``<img src=…>``) are rewritten and packed afterwards from the HTML,
+as in HTML fields.
 """
 
 from __future__ import annotations
@@ -28,14 +37,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
+from html import unescape
 from typing import Any
 
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
-from markdown_it.renderer import RendererHTML
-from markdown_it.rules_inline import StateInline
-from markdown_it.token import Token
-from mdit_py_plugins.dollarmath import dollarmath_plugin
+import comrak
 from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexer import Lexer
@@ -80,101 +85,74 @@ def _lexer(language: str) -> Lexer | None:
 
 
 _FORMATTER = HtmlFormatter(cssclass=_HIGHLIGHT_CLASS, wrapcode=True)
+# A URL a link may not have: one that runs a script or opens what is not a page.
+_UNSAFE_URL = re.compile(r"^[\x00-\x20]*(?:javascript|vbscript|data|file):", re.IGNORECASE)
 
 
-def _sound_tag(state: StateInline, silent: bool) -> bool:
-    """``[sound:name]`` as one piece of text, so that Markdown reads nothing inside it."""
-    start = state.pos
-    if not state.src.startswith("[sound:", start):
-        return False
-    end = state.src.find("]", start + len("[sound:") + 1)
-    if end < 0:
-        return False
-    if not silent:
-        token = state.push("text", "", 0)
-        token.content = state.src[start : end + 1]
-    state.pos = end + 1
-    return True
+def _safe_link(url: str) -> str:
+    return "" if _UNSAFE_URL.match(url) else url
 
 
-def _fence(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    token = tokens[idx]
-    language = token.info.strip().split(maxsplit=1)[0] if token.info.strip() else ""
-    lexer = _lexer(language.lower()) if language else None
+def _extensions() -> comrak.ExtensionOptions:
+    extensions = comrak.ExtensionOptions()
+    extensions.table = True
+    extensions.strikethrough = True
+    extensions.math_dollars = True
+    extensions.link_url_rewriter = _safe_link
+    return extensions
+
+
+_EXTENSIONS = _extensions()
+_RENDER = comrak.RenderOptions()
+_RENDER.unsafe_ = True  # raw HTML is the author's, as in HTML fields; comrak would drop it
+
+# comrak's output forms (its HTML renderer): maths, and a fenced code block with a language.
+_MATH = re.compile(r'<span data-math-style="(inline|display)">(.*?)</span>', re.DOTALL)
+_CODE = re.compile(r'<pre><code class="language-([^"]+)">(.*?)</code></pre>', re.DOTALL)
+_SOUND = re.compile(r"\[sound:[^\]]+\]")
+# A character of a sound's name that Markdown may read as markup: an '_' between two letters or
+# digits never is (CommonMark's intraword rule), and file names are full of those.
+_MAY_BE_MARKUP_IN_A_NAME = re.compile(r"[\\`*~$<]|_(?![^\W_])|(?<![^\W_])_")
+
+
+def _mathjax(match: re.Match[str]) -> str:
+    body = match.group(2).strip()
+    return f"\\({body}\\)" if match.group(1) == "inline" else f"\\[{body}\\]"
+
+
+def _highlighted(match: re.Match[str]) -> str:
+    lexer = _lexer(match.group(1).lower())
     if lexer is None:
-        return RendererHTML.fence(self, tokens, idx, options, env)
-    return highlight(token.content, lexer, _FORMATTER)
+        return match.group(0)
+    return str(highlight(unescape(match.group(2)), lexer, _FORMATTER)).removesuffix("\n")
 
 
-def _raw_html(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-    return escape_bare_markup(tokens[idx].content)
+def _escaped_sound(match: re.Match[str]) -> str:
+    name = match.group(0)[len("[sound:") : -1]
+    return "[sound:" + _MAY_BE_MARKUP_IN_A_NAME.sub(_reference, name) + "]"
 
 
-def _math(opening: str, closing: str, trailer: str = "") -> Any:
-    def render(self: Any, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
-        return opening + escapeHtml(tokens[idx].content.strip()) + closing + trailer
-
-    return render
-
-
-def _renderer() -> MarkdownIt:
-    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
-    dollarmath_plugin(
-        md,
-        allow_labels=False,
-        allow_space=False,
-        allow_digits=False,
-        allow_blank_lines=False,
-        double_inline=True,
-    )
-    md.inline.ruler.before("link", "deckkit_sound", _sound_tag)
-    md.add_render_rule("math_inline", _math("\\(", "\\)"))
-    md.add_render_rule("math_inline_double", _math("\\[", "\\]"))
-    md.add_render_rule("math_block", _math("\\[", "\\]", "\n"))
-    md.add_render_rule("fence", _fence)
-    md.add_render_rule("html_inline", _raw_html)
-    md.add_render_rule("html_block", _raw_html)
-    # A line break inside a paragraph is a space, as a browser shows it: written as one, so that
-    # the plain-text outputs (Quizlet's) do not read it as the end of a line.
-    md.add_render_rule("softbreak", lambda *_: " ")
-    return md
-
-
-_MD = _renderer()
-
-
-# A character Markdown (or deckkit's rules: maths, sounds) may give a meaning to, anywhere.
-_MAY_BE_MARKUP = re.compile(r"[\\`*_\[\]!<>&$~|\n\r\x00]")
-# A line's first character that may start a block other than a paragraph: a heading, a list, a
-# quote, a fence, a rule, a table, a block of HTML or maths, code (indented), a definition.
-_MAY_START_A_BLOCK = frozenset("#-+*>`~_=|<$[0123456789 \t")
+def _reference(match: re.Match[str]) -> str:
+    return f"&#{ord(match.group(0))};"
 
 
 @lru_cache(maxsize=4096)
-def markdown_html(text: str) -> str:
-    """A Markdown field's text as the HTML every output shows (the rules of the module's doc)."""
-    one_line = text.removesuffix("\n")  # a YAML block's last line break
-    if (
-        "\n" not in one_line
-        and "\r" not in one_line
-        and one_line[:1] not in _MAY_START_A_BLOCK
-        and one_line == one_line.strip()  # Python's white space is not all Markdown's
-    ):
-        # One paragraph (a test checks these shortcuts against the whole parse): plain text is
-        # only escaped, and a line's markup needs no block parse. Most fields are one line, and a
-        # large deck's build spends most of its time here.
-        if not _MAY_BE_MARKUP.search(one_line):
-            return one_line.replace('"', "&quot;")
-        return str(_MD.renderer.render(_MD.parseInline(one_line), _MD.options, {}))
-    tokens = _MD.parse(text)
-    if (
-        len(tokens) == 3
-        and tokens[0].type == "paragraph_open"
-        and tokens[1].type == "inline"
-        and tokens[2].type == "paragraph_close"
-    ):
-        tokens = tokens[1:2]
-    return str(_MD.renderer.render(tokens, _MD.options, {})).rstrip("\n")
+def markdown_html(text: str, *, highlighted: bool = True) -> str:
+    """A Markdown field's text as the HTML every output shows (the rules of the module's doc).
+
+    Not ``highlighted``: code blocks as comrak writes them, which is all the checks need (the
+    highlighter adds only classed ``<span>``s), at a third of the cost of a deck of code."""
+    if "[sound:" in text:
+        text = _SOUND.sub(_escaped_sound, text)
+    html = comrak.render_markdown(text, extension_options=_EXTENSIONS, render_options=_RENDER)
+    if "data-math-style" in html:
+        html = _MATH.sub(_mathjax, html)
+    if highlighted and '<pre><code class="language-' in html:
+        html = _CODE.sub(_highlighted, html)
+    html = escape_bare_markup(html).removesuffix("\n")
+    if html.startswith("<p>") and html.endswith("</p>") and html.count("<p>") == 1:
+        return html[len("<p>") : -len("</p>")]
+    return html
 
 
 MARKDOWN_KEY = "markdown"

@@ -18,7 +18,6 @@ from deckkit.cardtypes import (
     TEXT_KEYS,
 )
 from deckkit.fieldtext.cloze import cloze_numbers
-from deckkit.fieldtext.markdown import markdown_html
 from deckkit.fieldtext.markup import is_blank
 from deckkit.fieldtext.media import (
     FLAT_MEDIA_FOLDER,
@@ -175,7 +174,7 @@ def _shows_nothing(text: str, markdown: bool) -> bool:
     """Whether a field shows nothing: a Markdown field once rendered ('-' alone is an empty
     list), read only when it may (:func:`may_show_nothing`)."""
     if markdown:
-        return may_show_nothing(text) and is_blank(markdown_html(text))
+        return may_show_nothing(text) and is_blank(shown_html(text, markdown))
     return is_blank(text)
 
 

@@ -76,5 +76,6 @@ def markdown_texts(source: LoadedSource) -> list[str]:
 
 
 def shown_html(text: str, markdown: bool) -> str:
-    """The HTML a field's text becomes: Markdown rendered, HTML as written."""
-    return markdown_html(text) if markdown else text
+    """The HTML a field's text becomes, as the checks read it: Markdown rendered (code not
+    highlighted), HTML as written."""
+    return markdown_html(text, highlighted=False) if markdown else text
