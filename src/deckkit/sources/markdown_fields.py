@@ -36,7 +36,7 @@ def card_uses_markdown(source: LoadedSource, card: Any, deck_markdown: bool) -> 
 def may_hold_markup(text: str) -> bool:
     """False when a Markdown text surely renders to no tag a check looks for (an element, a
     script, an image, a media reference): it has no '<' (raw HTML, autolinks), no '![' (images)
-    and no '[sound:'. A link cannot run a script: markdown-it refuses javascript: URLs."""
+    and no '[sound:'. A link cannot run a script: a javascript: link gets no address."""
     return "<" in text or "![" in text or "[sound:" in text
 
 
