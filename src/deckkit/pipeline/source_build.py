@@ -124,7 +124,7 @@ def _located(plan: BuildPlan, path: Path) -> tuple[LoadedSource, list[Problem]]:
 
 def _rendered_in_two(plan: BuildPlan, source: LoadedSource) -> dict[str, str] | None:
     """A large deck's Markdown texts rendered half here and half in a forked child, at once:
-    rendering is most of the time a Markdown deck takes to build. None for other decks."""
+    rendering is most of what Markdown adds to a build. None for other decks."""
     if not (plan.parallel_exports and can_fork() and _is_large(source)):
         return None
     texts = markdown_texts(source)
