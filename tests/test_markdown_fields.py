@@ -297,3 +297,24 @@ def test_any_text_renders(text: str) -> None:
     code, which Markdown leaves as written, with character references, which Anki decodes)."""
     html = markdown_html(f"{text} [sound:_a_b*c*.mp3]")
     assert "[sound:_a_b*c*.mp3]" in unescape(unescape(html))
+
+
+def test_the_highlighter_css_reaches_a_collection_that_has_the_note_type_already(
+    built: Path, tmp_path: Path, collection: Collection
+) -> None:
+    """An HTML deck imported first gives the collection deckkit Basic without the CSS; the
+    Markdown deck's note type is newer and brings it; the HTML deck imported again leaves it."""
+    assert build([FIXTURES / "good" / "all-types.yaml"], tmp_path).ok
+    html_deck, markdown_deck = tmp_path / "all-types.apkg", built / f"{DECK_ID}.apkg"
+
+    def basic_css() -> str:
+        return str(collection.models.by_name("deckkit Basic")["css"])  # type: ignore[index]
+
+    import_apkg(collection, html_deck)
+    html_notes = collection.note_count()
+    assert MARKDOWN_CSS not in basic_css()
+    import_apkg(collection, markdown_deck)
+    assert basic_css().endswith(MARKDOWN_CSS)
+    import_apkg(collection, html_deck)
+    assert basic_css().endswith(MARKDOWN_CSS)
+    assert collection.note_count() == html_notes + 9  # no note skipped, none twice
