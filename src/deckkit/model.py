@@ -7,6 +7,7 @@ so every exporter shows the same thing.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -25,6 +26,7 @@ from deckkit.cardtypes import (
     Reversed,
     TypeIn,
 )
+from deckkit.fieldtext.markdown import markdown_html, uses_markdown
 from deckkit.fieldtext.markup import field_html
 from deckkit.fieldtext.media import FLAT_MEDIA_FOLDER, MediaFile, MediaPacker, resolve_reference
 from deckkit.notetypes import (
@@ -82,6 +84,8 @@ class Deck:
     note_types: tuple[AnkiNoteType, ...] = ()  # the note types it declares (and its files')
     files: tuple[Path, ...] = ()  # files read besides the source: note-type files, templates, CSS
     exactly_as_written: bool = False  # kept as Anki had it (``deckkit import``)
+    # Some of its field text is Markdown: its note types carry the code highlighter's CSS.
+    markdown: bool = False
 
     @cached_property
     def fields(self) -> tuple[tuple[str, ...], ...]:
@@ -173,8 +177,9 @@ _BASE91 = (
 _BASE91_SIZE = len(_BASE91)
 
 
-def deck_from_source(source: LoadedSource) -> Deck:
-    """Build the deck model from a source whose data passed validation."""
+def deck_from_source(source: LoadedSource, rendered: Mapping[str, str] | None = None) -> Deck:
+    """Build the deck model from a source whose data passed validation; ``rendered`` may give
+    Markdown texts' HTML already rendered (by another process: see deckkit.pipeline)."""
     data: dict[str, Any] = source.data
     source_dir = source.path.parent
     as_written = bool(data.get("exactly_as_written"))
@@ -184,15 +189,35 @@ def deck_from_source(source: LoadedSource) -> Deck:
         missing=frozenset(data.get("missing_media") or ()),
     )
 
-    def html(value: Any) -> str:
-        text = "" if value is None else str(value)
-        return packer.pack(text if as_written else field_html(text))
+    deck_markdown = uses_markdown(data, project_default=source.markdown)
+    done = rendered or {}
 
+    def markdown_done(text: str) -> str:
+        found = done.get(text)
+        return markdown_html(text) if found is None else found
+
+    renderers: dict[bool, Callable[[str], str]] = {False: field_html, True: markdown_done}
+
+    def html_of(markdown: bool) -> Callable[[Any], str]:
+        render = renderers[markdown and not as_written]
+
+        def html(value: Any) -> str:
+            text = "" if value is None else str(value)
+            return packer.pack(text if as_written else render(text))
+
+        return html
+
+    html_by_syntax = {markdown: html_of(markdown) for markdown in (False, True)}
+    html = html_by_syntax[deck_markdown]
+    markdown_cards = [uses_markdown(raw, project_default=deck_markdown) for raw in data["cards"]]
     deck_tags = tuple(data.get("tags") or ())
     declared = declared_note_types(source)
     note_types = tuple(anki_note_type(d) for d in declared.note_types)
     by_name = {**_BUILTIN_BY_NAME, **{note_type.name: note_type for note_type in note_types}}
-    cards = tuple(_card(data["id"], raw, deck_tags, html, by_name) for raw in data["cards"])
+    cards = tuple(
+        _card(data["id"], raw, deck_tags, html_by_syntax[markdown], by_name)
+        for raw, markdown in zip(data["cards"], markdown_cards, strict=True)
+    )
     for note_type in note_types:
         for media in note_type.media:
             packer.add(media.source)
@@ -209,6 +234,7 @@ def deck_from_source(source: LoadedSource) -> Deck:
         note_types=note_types,
         files=tuple(declared.files),
         exactly_as_written=as_written,
+        markdown=not as_written and (deck_markdown or any(markdown_cards)),
     )
 
 

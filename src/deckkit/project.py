@@ -39,6 +39,7 @@ KEYS = {
     "lockfile": "a file relative to this file",
     "formats": "a list of output formats",
     "strict": "true or false",
+    "markdown": "true or false (whether field text is Markdown where a deck or card does not say)",
 }
 
 
@@ -61,6 +62,7 @@ class Project:
     lockfile: Path
     formats: tuple[str, ...] = ()
     strict: bool = False
+    markdown: bool = False  # field text is Markdown where a deck or card does not say
 
     def where(self, key: str) -> str:
         """``file:line:column`` of ``key`` in the project file, for a message about its value."""
@@ -106,6 +108,7 @@ def load_project(start: Path | None = None) -> Project:
         lockfile=_near(root / _text(file, settings, "lockfile", DEFAULT_LOCKFILE), here),
         formats=tuple(_list_of_text(file, settings, "formats")),
         strict=_flag(file, settings, "strict"),
+        markdown=_flag(file, settings, "markdown"),
     )
 
 

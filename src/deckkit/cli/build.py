@@ -162,6 +162,7 @@ def build_command(
                 frozen=frozen,
                 clock_behind=clock_behind,
                 strict=strict or project.strict,
+                markdown=project.markdown,
                 jobs=jobs,
                 on_deck=bar.advance,
                 on_start=bar.start,

@@ -64,7 +64,9 @@ def preview_command(
             ],
         )
     with library_errors():
-        result = write_preview(sources, output_dir, strict=strict or project.strict)
+        result = write_preview(
+            sources, output_dir, strict=strict or project.strict, markdown=project.markdown
+        )
     reporter = reporter_for(report_format, level(verbosity))
     report_problems(reporter, result.problems, failed="preview failed")
     reporter.summary(summary(result))

@@ -67,7 +67,7 @@ def validate_command(
     if shown != QUIET:
         say_defaults(project, [] if paths else [f"{project.sources[0]}/"])
     with library_errors():
-        result = validate(sources, strict=strict or project.strict)
+        result = validate(sources, strict=strict or project.strict, markdown=project.markdown)
     reporter = reporter_for(report_format, shown)
     reporter.problems(result.problems)
     if shown >= VERBOSE:  # on stderr: stdout stays the problems

@@ -11,6 +11,9 @@ Quirks handled here:
 - Anki keeps each card's deck on the card, not the note: a card placed by ``card_decks`` goes to
   its own deck, which the package carries beside the file's. Anki matches decks by name on
   import (creating those the collection lacks) and never moves a card it already has.
+- A deck with Markdown fields gives its note types the code highlighter's CSS, one second newer
+  than the same note type's without it: a collection holding the note type from an HTML deck
+  takes the CSS, and keeps it when the HTML deck is imported again (same id, older).
 - genanki writes zip entries with the current time; entries are written here with a fixed date
   and in a fixed order so that the same input gives the same bytes.
 """
@@ -27,6 +30,7 @@ from pathlib import Path
 
 import genanki
 
+from deckkit.fieldtext.markdown import with_markdown_css
 from deckkit.model import Deck
 from deckkit.notetypes import genanki_model, note_type_for
 from deckkit.stamps import Stamps
@@ -46,7 +50,10 @@ def write_apkg(deck: Deck, target: Path, stamps: Stamps) -> None:
     for card in deck.cards:
         note_type = note_type_for(card.type, card.note_type)
         if note_type.id not in models:
-            models[note_type.id] = genanki_model(note_type, mod=stamps.note_type(note_type.id))
+            mod = stamps.note_type(note_type.id)
+            if deck.markdown:
+                note_type, mod = with_markdown_css(note_type), mod + 1
+            models[note_type.id] = genanki_model(note_type, mod=mod)
             shell.add_model(models[note_type.id])
     # Note and card ids are local to the package (Anki matches by GUID); deriving them from a
     # fixed number keeps the SQLite bytes identical between builds.

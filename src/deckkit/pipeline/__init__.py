@@ -55,6 +55,7 @@ def build(
     accept_note_type_changes: Iterable[str] = (),
     accept_type_changes: Iterable[str] = (),
     accept_new_ids: bool = False,
+    markdown: bool = False,
 ) -> BuildResult:
     """Validate, then export every deck in every format; writes nothing unless all is valid.
 
@@ -78,6 +79,9 @@ def build(
     with the content of a card that leaves under another id (or deck id) is refused (learners
     would get a duplicate), unless ``accept_new_ids``. The result lists the cards removed since
     the last build (``removed_cards``) and what learners must do for accepted changes.
+
+    ``markdown`` makes field text Markdown where neither a deck nor a card says (the project
+    file's ``markdown``).
 
     The build's "now" is ``clock()`` when given, else ``SOURCE_DATE_EPOCH`` when that is set
     (the reproducible-builds convention), else the system clock. A now earlier than the newest
@@ -109,6 +113,7 @@ def build(
                 accept_type_changes=frozenset(accept_type_changes),
                 accept_new_ids=accept_new_ids,
                 inputs=tuple(paths),
+                markdown=markdown,
             )
         except BaseException:
             if created is not None:

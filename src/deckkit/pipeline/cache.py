@@ -67,9 +67,14 @@ def _package_files(root: Path) -> Iterable[Path]:
             yield path
 
 
-def settings_key(formats: Iterable[str], lock_mode: bool, strict: bool) -> str:
+def settings_key(
+    formats: Iterable[str], lock_mode: bool, strict: bool, *, markdown: bool = False
+) -> str:
     """The part of every fingerprint that comes from deckkit and the options."""
-    return json.dumps([code_fingerprint(), sorted(formats), lock_mode, strict])
+    settings: list[object] = [code_fingerprint(), sorted(formats), lock_mode, strict]
+    if markdown:  # only then: the caches of projects without Markdown stay valid
+        settings.append("markdown")
+    return json.dumps(settings)
 
 
 def source_fingerprint(

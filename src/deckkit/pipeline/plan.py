@@ -64,6 +64,7 @@ class BuildPlan:
     accept_new_ids: bool = False
     # The paths the build was given (none: the default sources folder): which decks it covers.
     inputs: tuple[Path, ...] = ()
+    markdown: bool = False  # field text is Markdown where neither deck nor card says (project)
 
     @property
     def to_build(self) -> list[Path]:
@@ -93,6 +94,7 @@ def make_plan(
     accept_type_changes: frozenset[str] = frozenset(),
     accept_new_ids: bool = False,
     inputs: tuple[Path, ...] = (),
+    markdown: bool = False,
 ) -> BuildPlan:
     """Read the lockfile and the cache, and decide which sources are up to date."""
     lock = read_lockfile(lockfile) if lockfile is not None else None
@@ -101,7 +103,7 @@ def make_plan(
         if now < newest - CLOCK_SLACK:
             raise ClockBehind(lockfile, now, newest)
     note_types = note_type_entries(lock or Lock(), now)
-    settings = settings_key(formats, lock is not None, strict)
+    settings = settings_key(formats, lock is not None, strict, markdown=markdown)
     cache = read_cache(output_dir)
     reused: dict[Path, CachedDeck] = {}
     for path in sources:
@@ -138,6 +140,7 @@ def make_plan(
         accept_note_type_changes=accept_note_type_changes,
         accept_type_changes=accept_type_changes,
         accept_new_ids=accept_new_ids,
+        markdown=markdown,
         inputs=inputs,
     )
 

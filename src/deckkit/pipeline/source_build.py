@@ -17,6 +17,7 @@ from pathlib import Path
 from deckkit.atomic import StagedFile, Writer, discard, stage
 from deckkit.exporters import EXPORTERS, OutputFormat, Separators
 from deckkit.exporters.quizlet import media_lost
+from deckkit.fieldtext.markdown import markdown_html
 from deckkit.lockfile import (
     Entry,
     deck_lines,
@@ -41,6 +42,7 @@ from deckkit.problems import Problem, display_path
 from deckkit.sources.checks import source_problems
 from deckkit.sources.declared import is_note_type_file
 from deckkit.sources.loader import LoadedSource, gc_paused, load_source
+from deckkit.sources.markdown_fields import markdown_texts
 from deckkit.sources.note_type_conflicts import NoteTypeAnchor, note_type_anchors
 from deckkit.sources.schema import schema_problems
 from deckkit.sources.validation import located_problems
@@ -88,14 +90,14 @@ def build_source_in_worker(plan: BuildPlan, path: Path) -> SourceOutcome:
 def build_source(plan: BuildPlan, path: Path, *, on_step: OnStep = None) -> SourceOutcome:
     """Load, check, model and export one source into staged files (or report its problems);
     ``on_step`` receives each step of the deck, in this process."""
-    source = load_source(path, all_positions=False)
+    source = load_source(path, all_positions=False, markdown=plan.markdown)
     if on_step:
         on_step(DeckStep(path, _card_count(source), READ_SHARE, "read"))
     if source.problems or schema_problems(source):
-        return export_checked(plan, path, *located_problems(path, strict=plan.strict))
+        return export_checked(plan, path, *_located(plan, path))
     if not (plan.parallel_exports and can_fork() and _is_large(source)):
         if source_problems(source):
-            return export_checked(plan, path, *located_problems(path, strict=plan.strict))
+            return export_checked(plan, path, *_located(plan, path))
         return export_checked(plan, path, source, [], on_step=on_step)
     # The checks beyond the schema run in a forked child while this process builds the deck;
     # if they find a problem, what was built is thrown away and the source is read again.
@@ -109,11 +111,29 @@ def build_source(plan: BuildPlan, path: Path, *, on_step: OnStep = None) -> Sour
     if checking.result():
         if outcome is not None:
             discard(outcome.staged)
-        return export_checked(plan, path, *located_problems(path, strict=plan.strict))
+        return export_checked(plan, path, *_located(plan, path))
     if failure is not None:
         raise failure
     assert outcome is not None
     return outcome
+
+
+def _located(plan: BuildPlan, path: Path) -> tuple[LoadedSource, list[Problem]]:
+    return located_problems(path, strict=plan.strict, markdown=plan.markdown)
+
+
+def _rendered_in_two(plan: BuildPlan, source: LoadedSource) -> dict[str, str] | None:
+    """A large deck's Markdown texts rendered half here and half in a forked child, at once:
+    rendering is most of what Markdown adds to a build. None for other decks."""
+    if not (plan.parallel_exports and can_fork() and _is_large(source)):
+        return None
+    texts = markdown_texts(source)
+    if len(texts) < PARALLEL_EXPORT_MIN_CARDS:
+        return None
+    half = len(texts) // 2
+    other_half = run_forked(lambda: [markdown_html(text) for text in texts[half:]])
+    first_half = [markdown_html(text) for text in texts[:half]]
+    return dict(zip(texts, first_half + other_half.result(), strict=True))
 
 
 def _is_large(source: LoadedSource) -> bool:
@@ -148,7 +168,7 @@ def export_checked(
     if is_note_type_file(data):
         # A note-type file is checked (its decks read it) but has no outputs of its own.
         return SourceOutcome(path, tuple(problems), deck_id, anchor, note_types=anchors)
-    deck = deck_from_source(source)
+    deck = deck_from_source(source, _rendered_in_two(plan, source))
     if on_step:
         on_step(DeckStep(path, len(deck.cards), MODELLED_SHARE, "modelled"))
     if "quizlet" in plan.formats:  # remembered with the source's own warnings

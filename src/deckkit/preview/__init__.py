@@ -77,7 +77,11 @@ class PreviewResult:
 
 
 def write_preview(
-    paths: Sequence[Path] = (), output_dir: Path = Path("build/preview"), *, strict: bool = False
+    paths: Sequence[Path] = (),
+    output_dir: Path = Path("build/preview"),
+    *,
+    strict: bool = False,
+    markdown: bool = False,
 ) -> PreviewResult:
     """Validate the sources, then write ``output_dir/index.html`` and the media beside it.
 
@@ -85,7 +89,7 @@ def write_preview(
     :class:`~deckkit.errors.UsageError` for paths that name no sources and
     :class:`~deckkit.errors.OutputFolderError` for an output folder that cannot be used.
     """
-    validation: ValidationResult = validate(paths, strict=strict)
+    validation: ValidationResult = validate(paths, strict=strict, markdown=markdown)
     if not validation.ok:
         return PreviewResult(validation.problems)
     decks = [

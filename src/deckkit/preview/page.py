@@ -23,6 +23,7 @@ from html import escape
 from importlib import resources
 
 from deckkit.cardtypes import LEVELS
+from deckkit.fieldtext.markdown import MARKDOWN_CSS
 from deckkit.model import Card, Deck
 from deckkit.notetypes import CSS, AnkiNoteType
 from deckkit.preview.cards import PreviewCard, preview_cards
@@ -100,7 +101,7 @@ def page_html(decks: Sequence[Deck]) -> str:
 <script>{_asset("errors.js")}</script>
 <style>
 /* deckkit's note type styling, exactly as in the .apkg */
-{CSS}
+{CSS}{MARKDOWN_CSS if any(deck.markdown for deck in decks) else ""}
 </style>
 {_original_styles(decks, media)}<style>{_asset("preview.css")}</style>
 </head>

@@ -32,6 +32,13 @@ from deckkit.notetypes import NOTE_TYPES
 from deckkit.problems import Problem, shorten
 from deckkit.sources.declared import declared_note_types
 from deckkit.sources.loader import LoadedSource
+from deckkit.sources.markdown_fields import (
+    card_uses_markdown,
+    deck_uses_markdown,
+    may_hold_markup,
+    may_show_nothing,
+    shown_html,
+)
 from deckkit.sources.note_type_checks import check_declared_note_types
 from deckkit.sources.text_checks import check_field_text
 from deckkit.suggest import Hints
@@ -145,20 +152,30 @@ def check_empty_fields(source: LoadedSource) -> Iterator[Problem]:
         yield source.problem(
             source.mark_of_value(("deck",)), "deck name is empty", "check.empty-field"
         )
+    markdown = deck_uses_markdown(source)
     for index, card in _cards(source):
         card_type = CARD_TYPES.get(_card_type(card))
+        in_markdown = card_uses_markdown(source, card, markdown)
         for name in card_type.must_show if card_type else ():
             value = card.get(name)
-            if isinstance(value, str) and is_blank(value):
+            if isinstance(value, str) and _shows_nothing(value, in_markdown):
                 yield _empty(source, ("cards", index, name), f"'{name}'")
         for name in LIST_KEYS:
             items = card.get(name)
             if isinstance(items, list):
                 for position, item in enumerate(items):
-                    if isinstance(item, str) and is_blank(item):
+                    if isinstance(item, str) and _shows_nothing(item, in_markdown):
                         yield _empty(
                             source, ("cards", index, name, position), f"an item of '{name}'"
                         )
+
+
+def _shows_nothing(text: str, markdown: bool) -> bool:
+    """Whether a field shows nothing: a Markdown field once rendered ('-' alone is an empty
+    list), read only when it may (:func:`may_show_nothing`)."""
+    if markdown:
+        return may_show_nothing(text) and is_blank(shown_html(text, markdown))
+    return is_blank(text)
 
 
 def _empty(source: LoadedSource, path: tuple[Any, ...], what: str) -> Problem:
@@ -181,23 +198,26 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
     known_missing = (
         {m for m in missing if isinstance(m, str)} if isinstance(missing, list) else set()
     )
+    markdown = deck_uses_markdown(source)
     if isinstance(data, dict):
-        fields.append((("description",), data.get("description")))
+        fields.append((("description",), _html_of(data.get("description"), markdown)))
     for index, card in _cards(source):
+        # A Markdown field's references are those of its HTML (![](x.png) is an <img>).
+        in_markdown = card_uses_markdown(source, card, markdown)
         for name, value in card.items():
             if name in LIST_KEYS and isinstance(value, list):
                 fields += [
-                    (("cards", index, name, i), item)
+                    (("cards", index, name, i), _html_of(item, in_markdown))
                     for i, item in enumerate(value)
-                    if _may_refer_to_media(item)
+                    if _may_refer_to_media(item, in_markdown)
                 ]
-            elif name in TEXT_KEYS and _may_refer_to_media(value):
-                fields.append((("cards", index, name), value))
+            elif name in TEXT_KEYS and _may_refer_to_media(value, in_markdown):
+                fields.append((("cards", index, name), _html_of(value, in_markdown)))
             elif name == "fields" and isinstance(value, dict):
                 fields += [
-                    (("cards", index, name, field), text)
+                    (("cards", index, name, field), _html_of(text, in_markdown))
                     for field, text in value.items()
-                    if _may_refer_to_media(text)
+                    if _may_refer_to_media(text, in_markdown)
                 ]
     # A name is looked up on disk once: a stranger's field may name one file 100,000 times.
     checked: dict[str, tuple[str, str] | None] = {}
@@ -239,8 +259,14 @@ def check_media(source: LoadedSource) -> Iterator[Problem]:
                 yield source.problem(source.mark_of_value(path), message, code)
 
 
-def _may_refer_to_media(value: Any) -> bool:
+def _may_refer_to_media(value: Any, markdown: bool) -> bool:
+    if markdown:
+        return isinstance(value, str) and may_hold_markup(value)
     return isinstance(value, str) and may_refer_to_media(value)
+
+
+def _html_of(value: Any, markdown: bool) -> Any:
+    return shown_html(value, markdown) if isinstance(value, str) else value
 
 
 def _note_types(source: LoadedSource) -> Iterator[tuple[int, dict[str, Any]]]:

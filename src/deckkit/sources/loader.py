@@ -64,6 +64,9 @@ class LoadedSource:
     value_marks: dict[PathKey, int] = field(default_factory=dict)
     key_marks: dict[PathKey, int] = field(default_factory=dict)
     skipped_paths: set[PathKey] = field(default_factory=set)
+    # The project's default for field text (``markdown = true`` in deckkit.toml): whether it is
+    # Markdown where neither the deck nor the card says.
+    markdown: bool = False
 
     def mark_of_value(self, path: PathKey) -> Mark:
         """Where the value at ``path`` was written, or its nearest written ancestor."""
@@ -83,16 +86,21 @@ class LoadedSource:
         return Problem(self.display, mark.line, mark.column, message, code, severity)
 
 
-def load_source(path: Path, *, all_positions: bool = True) -> LoadedSource:
+def load_source(path: Path, *, all_positions: bool = True, markdown: bool = False) -> LoadedSource:
     """Read and parse one source file; problems are collected, never raised.
 
     ``all_positions=False`` keeps only the positions of the top-level keys: recording a position
     for each of a large file's million values is a third of the time it takes to read it, and a
     file without problems never needs them. A caller that finds a problem in such a source reads
     it again with every position to report it (see ``deckkit.pipeline.check_source``).
+    ``markdown`` is the project's default for field text (:attr:`LoadedSource.markdown`).
     """
     source = LoadedSource(
-        path=path, display=display_path(path), data=None, all_positions=all_positions
+        path=path,
+        display=display_path(path),
+        data=None,
+        all_positions=all_positions,
+        markdown=markdown,
     )
     try:
         size = path.stat().st_size

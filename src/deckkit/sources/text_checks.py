@@ -14,6 +14,12 @@ from deckkit.fieldtext.active import Finding, html_findings
 from deckkit.fieldtext.markup import unclosed_tags
 from deckkit.problems import Problem, shorten
 from deckkit.sources.loader import LoadedSource, PathKey
+from deckkit.sources.markdown_fields import (
+    card_uses_markdown,
+    deck_uses_markdown,
+    may_hold_markup,
+    shown_html,
+)
 from deckkit.sources.positions import ValuePositions
 
 # What Anki removes from a field when it stores a note (``invalid_char_for_field`` in
@@ -38,36 +44,38 @@ def check_field_text(source: LoadedSource) -> Iterator[Problem]:
     if not isinstance(data, dict):
         return
     positions = ValuePositions(source)
+    markdown = deck_uses_markdown(source)
     deck = data.get("deck")
     if isinstance(deck, str) and (bad := _UNSTORABLE.search(deck)):
         yield _unstorable(source, positions, ("deck",), deck, bad.start(), "deck name")
     description = data.get("description")
-    if isinstance(description, str) and "<" in description:
-        yield from _html_problems(source, positions, ("description",), description)
+    if isinstance(description, str):
+        yield from _html_problems(source, positions, ("description",), description, markdown)
     cards = data.get("cards")
     if not isinstance(cards, list):
         return
     for index, card in enumerate(cards):
         if not isinstance(card, dict):
             continue
+        in_markdown = card_uses_markdown(source, card, markdown)
         for name, value in card.items():
             if name in TEXT_KEYS and isinstance(value, str):
-                yield from _field_problems(source, positions, ("cards", index, name), value)
+                path: PathKey = ("cards", index, name)
+                yield from _field_problems(source, positions, path, value, in_markdown)
             elif name in LIST_KEYS and isinstance(value, list):
                 for i, item in enumerate(value):
                     if isinstance(item, str):
                         path = ("cards", index, name, i)
-                        yield from _field_problems(source, positions, path, item)
+                        yield from _field_problems(source, positions, path, item, in_markdown)
 
 
 def _field_problems(
-    source: LoadedSource, positions: ValuePositions, path: PathKey, value: str
+    source: LoadedSource, positions: ValuePositions, path: PathKey, value: str, markdown: bool
 ) -> Iterator[Problem]:
     bad = _UNSTORABLE.search(value)
     if bad is not None:
         yield _unstorable(source, positions, path, value, bad.start(), "field")
-    if "<" in value:
-        yield from _html_problems(source, positions, path, value)
+    yield from _html_problems(source, positions, path, value, markdown)
 
 
 def _unstorable(
@@ -88,10 +96,15 @@ def _unstorable(
 
 
 def _html_problems(
-    source: LoadedSource, positions: ValuePositions, path: PathKey, value: str
+    source: LoadedSource, positions: ValuePositions, path: PathKey, value: str, markdown: bool
 ) -> Iterator[Problem]:
+    """The HTML rules, in the HTML the field becomes: a Markdown field's rendering (where
+    ``<script>`` in a code span is text), placed at the URL as written when it can be found."""
+    if not (may_hold_markup(value) if markdown else "<" in value):
+        return
+    html = shown_html(value, markdown)
     script = remote = None
-    for finding in html_findings(value):
+    for finding in html_findings(html):
         if finding.kind == "script" and script is None:
             script = finding
         elif finding.kind == "remote" and remote is None:
@@ -104,8 +117,10 @@ def _html_problems(
             "warning",
         )
     if remote is not None:
-        yield _remote(source, positions.mark(path, value, remote.start), "field", remote)
-    unclosed = unclosed_tags(value)
+        at = value.find(remote.url) if markdown else remote.start
+        mark = positions.mark(path, value, at) if at >= 0 else source.mark_of_value(path)
+        yield _remote(source, mark, "field", remote)
+    unclosed = unclosed_tags(html)
     if unclosed:
         yield source.problem(
             source.mark_of_value(path),

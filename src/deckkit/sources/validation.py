@@ -36,14 +36,16 @@ class ValidationResult:
         return not any(p.severity == "error" for p in self.problems)
 
 
-def check_source(path: Path, *, strict: bool = False) -> tuple[LoadedSource, list[Problem]]:
+def check_source(
+    path: Path, *, strict: bool = False, markdown: bool = False
+) -> tuple[LoadedSource, list[Problem]]:
     """Load one source and find every problem in it (cross-file checks aside).
 
-    ``strict`` turns warnings into errors.
+    ``strict`` turns warnings into errors; ``markdown`` is the project's default for field text.
     """
-    source = load_source(path, all_positions=False)
+    source = load_source(path, all_positions=False, markdown=markdown)
     if problems_in(source):
-        return located_problems(path, strict=strict)
+        return located_problems(path, strict=strict, markdown=markdown)
     return source, []
 
 
@@ -52,9 +54,11 @@ def problems_in(source: LoadedSource) -> list[Problem]:
     return [*source.problems, *schema_problems(source), *source_problems(source)]
 
 
-def located_problems(path: Path, *, strict: bool) -> tuple[LoadedSource, list[Problem]]:
+def located_problems(
+    path: Path, *, strict: bool, markdown: bool = False
+) -> tuple[LoadedSource, list[Problem]]:
     """A source read with every position, and its problems placed exactly."""
-    source = load_source(path)
+    source = load_source(path, markdown=markdown)
     return source, strictly(problems_in(source), strict=strict)
 
 
@@ -63,10 +67,13 @@ def strictly(problems: list[Problem], *, strict: bool) -> list[Problem]:
     return [replace(p, severity="error") for p in problems] if strict else problems
 
 
-def validate(paths: Sequence[Path] = (), *, strict: bool = False) -> ValidationResult:
+def validate(
+    paths: Sequence[Path] = (), *, strict: bool = False, markdown: bool = False
+) -> ValidationResult:
     """Load and check every source under ``paths``; never raises for bad input.
 
-    ``strict`` turns warnings (scripts, unclosed tags) into errors. Raises
+    ``strict`` turns warnings (scripts, unclosed tags) into errors; ``markdown`` makes field text
+    Markdown where neither a deck nor a card says (the project file's ``markdown``). Raises
     :class:`~deckkit.errors.UsageError` only when ``paths`` name no sources.
     """
     with gc_paused():
@@ -74,7 +81,7 @@ def validate(paths: Sequence[Path] = (), *, strict: bool = False) -> ValidationR
         valid: list[LoadedSource] = []  # whose note types the check across files may read
         problems: list[Problem] = []
         for path in discover_sources(paths):
-            source, found = check_source(path, strict=strict)
+            source, found = check_source(path, strict=strict, markdown=markdown)
             sources.append(source)
             if not any(p.severity == "error" for p in found):
                 valid.append(source)
