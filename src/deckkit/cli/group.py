@@ -19,6 +19,7 @@ COMMANDS = {
     "preview": "deckkit.cli.preview:preview_command",
     "schema": "deckkit.cli.init:schema_command",
     "validate": "deckkit.cli.validate:validate_command",
+    "watch": "deckkit.cli.watch:watch_command",
 }
 
 

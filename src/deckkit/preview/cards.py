@@ -4,6 +4,7 @@ note type it is exported with."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 
 from deckkit.fieldtext.cloze import cloze_numbers
@@ -22,6 +23,9 @@ def sounds_to_players(html: str) -> str:
     return replace_sound_tags(html, player)
 
 
+# `deckkit watch` writes the page again after each save, where nearly every card is as before;
+# a card (a frozen value: its fields, tags and note type) renders the same every time.
+@lru_cache(maxsize=150_000)
 def render_card(card: Card, card_ord: int, deck_name: str = "") -> tuple[str, str]:
     """The front and back HTML of one Anki card as Anki renders it (type-in, sounds playable)."""
     note_type = note_type_for(card.type, card.note_type)

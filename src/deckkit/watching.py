@@ -1,0 +1,162 @@
+"""Noticing saves: the folders `deckkit watch` watches, and each batch of changes in them.
+
+Everything a deck is built from lies in its source's folder or below it (media, template and CSS
+files, note-type files: deckkit refuses any outside), so watching the folders of the sources
+(recursively) covers every input, a source added or removed included. The outputs, the lockfile
+and the build's own files are left out, when they lie there, so that a build never sets off the
+next one; so are editors' swap and backup files (watchfiles' default filter).
+
+The changes come from the operating system's notices through watchfiles, which groups the burst
+of events one save makes (an editor may write a temporary file, rename it and touch the folder)
+into one batch: a batch is yielded once no new event came for ``QUIET_MS``.
+
+Each batch is answered by :func:`rebuild`: the preview first, which is what the author is looking
+at (and the open page reloads as soon as it is written), then the decks, which the build rebuilds
+only where their inputs changed. Both write atomically, and nothing when a source has errors, so
+the last good outputs and page stay until the next good save.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import watchfiles
+
+from deckkit.errors import UsageError
+from deckkit.pipeline import BuildResult
+from deckkit.preview import PreviewResult
+from deckkit.preview.sanitise import MEDIA_DIR
+from deckkit.problems import Problem
+from deckkit.sources.discovery import DEFAULT_SOURCES
+
+# A batch ends after this long without a new event (an editor's save is a burst of a few
+# milliseconds), and at the latest after LONGEST_MS (a checkout that writes for a while).
+QUIET_MS = 50
+LONGEST_MS = 1600
+
+
+def watched_folders(paths: Sequence[Path]) -> tuple[Path, ...]:
+    """The folders to watch for ``paths`` (the default sources folder when none is given): each
+    folder named, and the folder of each file named, without one inside another."""
+    folders = []
+    for path in paths or [DEFAULT_SOURCES]:
+        if not path.exists():
+            raise UsageError(f"{path} does not exist: name the sources to watch")
+        folder = (path if path.is_dir() else path.parent).resolve()
+        folders.append(folder)
+    return tuple(
+        folder
+        for folder in dict.fromkeys(folders)
+        if not any(folder != other and folder.is_relative_to(other) for other in folders)
+    )
+
+
+class _Inputs(watchfiles.DefaultFilter):
+    """Watchfiles' default filter (editors' files, version control's folders), less the outputs'
+    folders and files."""
+
+    def __init__(self, ignored: Sequence[Path]) -> None:
+        super().__init__()
+        self.ignored = tuple(path.resolve() for path in ignored)
+
+    def __call__(self, change: watchfiles.Change, path: str) -> bool:
+        changed = Path(path)
+        if any(changed == out or changed.is_relative_to(out) for out in self.ignored):
+            return False
+        return super().__call__(change, path)
+
+
+def changes(
+    paths: Sequence[Path], *, ignored: Sequence[Path] = (), stop: threading.Event
+) -> Iterator[tuple[Path, ...]]:
+    """Each batch of files changed, added or removed under the folders of ``paths``, sorted,
+    until ``stop`` is set; changes under ``ignored`` (outputs, the lockfile) are left out."""
+    batches = watchfiles.watch(
+        *watched_folders(paths),
+        watch_filter=_Inputs(ignored),
+        debounce=LONGEST_MS,
+        step=QUIET_MS,
+        stop_event=stop,
+        rust_timeout=500,  # wake up twice a second to see ``stop``
+        yield_on_timeout=False,
+    )
+    for batch in batches:
+        changed = _saved(batch)
+        if changed:
+            yield changed
+
+
+def _saved(batch: set[tuple[watchfiles.Change, str]]) -> tuple[Path, ...]:
+    """The files a batch changed, less those that came and went within it (the temporary file
+    an editor or ``sed -i`` writes, then renames over the file saved)."""
+    added = {path for change, path in batch if change == watchfiles.Change.added}
+    deleted = {path for change, path in batch if change == watchfiles.Change.deleted}
+    passing = {path for path in added & deleted if not Path(path).exists()}
+    return tuple(sorted({Path(path) for _, path in batch if path not in passing}))
+
+
+@dataclass(frozen=True)
+class Rebuilt:
+    """What one rebuild did: the problems (errors: nothing was written), the build (None when the
+    sources had errors and it was not tried) and whether the preview's files changed."""
+
+    problems: tuple[Problem, ...]
+    build: BuildResult | None
+    preview_changed: bool
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+
+def rebuild(
+    write_page: Callable[[], PreviewResult],
+    build_decks: Callable[[], BuildResult],
+    *,
+    preview_dir: Path,
+    on_preview: Callable[[], None],
+) -> Rebuilt:
+    """Write the preview (``write_page``), call ``on_preview`` if its files changed, then build
+    the decks (``build_decks``) unless the sources have errors."""
+    before = folder_state(preview_dir)
+    preview = write_page()
+    changed = preview.ok and folder_state(preview_dir) != before
+    if changed:
+        on_preview()
+    if not preview.ok:
+        return Rebuilt(preview.problems, None, False)
+    built = build_decks()
+    problems = dict.fromkeys([*preview.problems, *built.problems])  # the sources' warnings twice
+    return Rebuilt(tuple(problems), built, changed)
+
+
+def folder_state(folder: Path) -> str:
+    """A digest of a folder's files: the contents of its pages and scripts, the size and time of
+    its media (copied only when they change); it differs once any of them changed."""
+    digest = hashlib.blake2b(digest_size=16)
+    if not folder.is_dir():
+        return ""
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder)
+        digest.update(relative.as_posix().encode() + b"\0")
+        if relative.parts[0] == MEDIA_DIR:
+            stat = path.stat()
+            digest.update(f"{stat.st_size} {stat.st_mtime_ns}".encode())
+        else:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+__all__ = [
+    "LONGEST_MS",
+    "QUIET_MS",
+    "Rebuilt",
+    "changes",
+    "folder_state",
+    "rebuild",
+    "watched_folders",
+]
