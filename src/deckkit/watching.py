@@ -37,6 +37,7 @@ from deckkit.sources.discovery import DEFAULT_SOURCES
 # milliseconds), and at the latest after LONGEST_MS (a checkout that writes for a while).
 QUIET_MS = 50
 LONGEST_MS = 1600
+WAKE_MS = 200  # how often the watcher wakes up to see that it must stop
 
 
 def watched_folders(paths: Sequence[Path]) -> tuple[Path, ...]:
@@ -73,19 +74,24 @@ class _Inputs(watchfiles.DefaultFilter):
 def changes(
     paths: Sequence[Path], *, ignored: Sequence[Path] = (), stop: threading.Event
 ) -> Iterator[tuple[Path, ...]]:
-    """Each batch of files changed, added or removed under the folders of ``paths``, sorted,
-    until ``stop`` is set; changes under ``ignored`` (outputs, the lockfile) are left out."""
+    """An empty tuple once the folders of ``paths`` are watched (what changes from then on is
+    seen), then each batch of files changed, added or removed there, sorted, until ``stop`` is
+    set; changes under ``ignored`` (outputs, the lockfile) are left out."""
     batches = watchfiles.watch(
         *watched_folders(paths),
         watch_filter=_Inputs(ignored),
         debounce=LONGEST_MS,
         step=QUIET_MS,
         stop_event=stop,
-        rust_timeout=500,  # wake up twice a second to see ``stop``
-        yield_on_timeout=False,
+        rust_timeout=WAKE_MS,
+        yield_on_timeout=True,  # the first timeout says that watching has begun
     )
+    ready = False
     for batch in batches:
         changed = _saved(batch)
+        if not ready:
+            ready = True
+            yield ()
         if changed:
             yield changed
 
@@ -154,6 +160,7 @@ def folder_state(folder: Path) -> str:
 __all__ = [
     "LONGEST_MS",
     "QUIET_MS",
+    "WAKE_MS",
     "Rebuilt",
     "changes",
     "folder_state",

@@ -131,18 +131,19 @@ def watch_command(
     stop = threading.Event()
     watcher = _Watcher(shown, server)
     try:
-        watcher.round(write_page, build_decks, preview_dir, changed=())
-        server.start()
-        if shown != QUIET:
-            where = ", ".join(f"{display_path(f)}/" for f in folders)
-            echo_lines(
-                [
-                    f"preview: {server.url} (reloads itself on every change)",
-                    f"watching {where} for changes; Ctrl-C to stop",
-                ]
-            )
+        # The first build once watching has begun: a save during it is built next.
         for changed in changes(sources, ignored=[output_dir, lockfile], stop=stop):
             watcher.round(write_page, build_decks, preview_dir, changed=changed)
+            if not changed:
+                server.start()
+                if shown != QUIET:
+                    where = ", ".join(f"{display_path(f)}/" for f in folders)
+                    echo_lines(
+                        [
+                            f"preview: {server.url} (reloads itself on every change)",
+                            f"watching {where} for changes; Ctrl-C to stop",
+                        ]
+                    )
     except KeyboardInterrupt:
         if interrupt.received_signal() not in (None, signal.SIGINT):
             # SIGTERM or SIGHUP, which watchfiles reports as a KeyboardInterrupt: ended as any

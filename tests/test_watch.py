@@ -1,0 +1,225 @@
+"""`deckkit watch`, run as the author runs it: a real process watching a copy of
+tests/fixtures/watch/, whose saves are the files of saves/ copied over its deck.
+
+Nothing here times anything: each test waits, by polling with a generous deadline, for the
+outcome it expects (a file's new content, a line printed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from anki.collection import Collection
+
+from chromium import needs_chromium, open_page
+from conftest import REPO, import_apkg
+
+FIXTURE = Path(__file__).parent / "fixtures" / "watch"
+ENV = {**os.environ, "PYTHONPATH": str(REPO / "src"), "NO_COLOR": "1"}
+PATIENCE = 60.0  # seconds to wait for an outcome (a loaded machine builds slowly)
+URL = re.compile(r"^preview: (http://127\.0\.0\.1:(\d+)/) ", re.MULTILINE)
+
+
+class Watch:
+    """`python -m deckkit watch --port 0` in ``folder``; its output goes to files read while it
+    runs."""
+
+    def __init__(self, folder: Path, *args: str) -> None:
+        self.folder = folder
+        self.stdout = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
+        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "deckkit", "watch", "--port", "0", *args],
+            cwd=folder,
+            env=ENV,
+            stdout=self.stdout,
+            stderr=self.stderr,
+        )
+        self.url, self.port = self.wait_for_url()
+
+    def output(self) -> tuple[str, str]:
+        texts = []
+        for handle in (self.stdout, self.stderr):
+            handle.seek(0)
+            texts.append(handle.read().decode("utf-8", "replace"))
+        return texts[0], texts[1]
+
+    def wait_for_url(self) -> tuple[str, int]:
+        found = wait_until(lambda: URL.search(self.output()[0]), self)
+        return found[1], int(found[2])
+
+    def printed(self, text: str) -> str:
+        """Wait until stdout holds ``text``; returns stdout."""
+        return wait_until(lambda: text in self.output()[0] and self.output()[0], self)
+
+    def save(self, name: str) -> None:
+        """Save saves/``name`` as the deck, as an editor does: a new file renamed over it."""
+        temporary = self.folder / "sources" / ".deck.yaml.saving"
+        shutil.copyfile(self.folder / "saves" / name, temporary)
+        temporary.replace(self.folder / "sources" / "deck.yaml")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.stdout.close()
+        self.stderr.close()
+
+
+def wait_until(outcome: Callable[[], object], watch: Watch) -> object:
+    """The first true value of ``outcome()``, polled until PATIENCE runs out."""
+    deadline = time.monotonic() + PATIENCE
+    while time.monotonic() < deadline:
+        value = outcome()
+        if value:
+            return value
+        if watch.process.poll() is not None:
+            break
+        time.sleep(0.05)
+    stdout, stderr = watch.output()
+    raise AssertionError(f"not seen (exit {watch.process.poll()}):\n{stdout}\n{stderr}")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    folder = tmp_path / "project"
+    shutil.copytree(FIXTURE, folder)
+    return folder
+
+
+@pytest.fixture
+def watch(project: Path) -> Iterator[Watch]:
+    started = Watch(project)
+    yield started
+    started.stop()
+
+
+def csv_of(project: Path) -> str:
+    path = project / "build" / "capitals.csv"
+    return path.read_text("utf-8") if path.exists() else ""
+
+
+def test_a_saved_edit_is_rebuilt(watch: Watch, project: Path, collection: Collection) -> None:
+    assert "Lima" in csv_of(project)
+    watch.save("edited.yaml")
+    wait_until(lambda: "Lima, on the Pacific coast" in csv_of(project), watch)
+    stdout = watch.printed("wrote build/capitals.apkg")
+    assert "changed: sources/deck.yaml" in stdout
+    assert ".deck.yaml.saving" not in stdout  # the editor's temporary file came and went
+    import_apkg(collection, project / "build" / "capitals.apkg")
+    backs = {collection.get_note(n)["Back"] for n in collection.find_notes("")}
+    assert backs == {"Paris", "Lima, on the Pacific coast"}
+
+
+def test_a_half_typed_save_says_where_and_keeps_the_last_outputs(
+    watch: Watch, project: Path
+) -> None:
+    outputs = [project / "build" / name for name in ("capitals.apkg", "capitals.csv")]
+    outputs.append(project / "build" / "preview" / "index.html")
+    before = [path.read_bytes() for path in outputs]
+    watch.save("half-typed.yaml")
+    stdout = watch.printed("sources/deck.yaml:8:12: error: YAML syntax error")
+    wait_until(lambda: "not rebuilt: the last good outputs" in watch.output()[1], watch)
+    assert [path.read_bytes() for path in outputs] == before
+    assert "Traceback" not in stdout + watch.output()[1]
+    watch.save("fixed.yaml")
+    wait_until(lambda: "Lima, by the Rímac river" in csv_of(project), watch)
+    wait_until(lambda: "Rímac" in (project / "build/preview/index.html").read_text("utf-8"), watch)
+
+
+def test_a_changed_media_file_is_rebuilt(watch: Watch, project: Path) -> None:
+    picture = project / "sources" / "media" / "pic.png"
+    new_picture = picture.read_bytes() + b"\0"  # another file's bytes: another packed name
+    packed = f"pic-{hashlib.sha256(new_picture).hexdigest()[:10]}.png"
+    assert packed not in csv_of(project)
+    picture.write_bytes(new_picture)
+    wait_until(lambda: packed in csv_of(project), watch)
+    wait_until(lambda: (project / "build" / "preview" / "media" / packed).is_file(), watch)
+    assert "changed: sources/media/pic.png" in watch.printed("wrote build/capitals.apkg")
+
+
+def get(port: int, path: str, host: str = "127.0.0.1") -> tuple[int, str]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE)
+    connection.request("GET", path, headers={"Host": f"{host}:{port}"})
+    response = connection.getresponse()
+    body = response.read().decode("utf-8")
+    connection.close()
+    return response.status, body
+
+
+def test_the_preview_is_served_on_localhost_with_the_reload_script_beside_it(
+    watch: Watch, project: Path
+) -> None:
+    assert watch.url == f"http://127.0.0.1:{watch.port}/"
+    status, page = get(watch.port, "/")
+    assert status == 200
+    assert "Capital of Peru?" in page
+    assert re.search(r'<meta name="deckkit-watch-version" content="[0-9a-f]+-\d+">', page)
+    assert "/__deckkit/events" in page
+    policy = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', page)
+    assert policy is not None
+    assert "connect-src 'self'" in policy[1]
+    assert "default-src 'none'" in policy[1]
+    # The files on disk are the preview's own: the script is added to the served copy only.
+    assert "deckkit-watch" not in (project / "build" / "preview" / "index.html").read_text()
+    assert get(watch.port, "/media/")[0] == 404  # no folder listing
+    assert get(watch.port, "/", host="attacker.example")[0] == 421
+    with socket.socket() as elsewhere:
+        # Bound to 127.0.0.1 alone: a server on every interface (0.0.0.0) would answer here too.
+        assert elsewhere.connect_ex(("127.0.0.2", watch.port)) != 0
+
+
+def test_the_event_stream_signals_a_change(watch: Watch) -> None:
+    _, page = get(watch.port, "/")
+    served = re.search(r'name="deckkit-watch-version" content="([^"]+)"', page)
+    assert served is not None
+    connection = http.client.HTTPConnection("127.0.0.1", watch.port, timeout=PATIENCE)
+    connection.request("GET", "/__deckkit/events")
+    stream = connection.getresponse()
+    assert stream.getheader("Content-Type") == "text/event-stream"
+    assert stream.readline().decode().strip() == f"data: {served[1]}"
+    watch.save("edited.yaml")
+    line = b""
+    while not line.startswith(b"data:"):  # keep-alive comments may come first
+        line = stream.readline()
+    assert line.decode().strip() != f"data: {served[1]}"
+    _, reloaded = get(watch.port, "/")
+    assert "Lima, on the Pacific coast" in reloaded
+    assert f'content="{line.decode().strip().removeprefix("data: ")}"' in reloaded
+    connection.close()
+
+
+@needs_chromium
+def test_an_open_page_reloads_itself_after_a_save(watch: Watch, tmp_path: Path) -> None:
+    with open_page(tmp_path / "chromium") as page:
+        page.goto(watch.url)
+        assert "Capital of Peru?" in page.js("document.body.innerText")
+        watch.save("edited.yaml")
+        deadline = time.monotonic() + PATIENCE
+        while "Pacific coast" not in page.js("document.body.innerText"):
+            assert time.monotonic() < deadline, "the page did not reload"
+            page.browser.pump(0.1)
+        assert not [e for e in page.errors() if "Content Security Policy" in e]
+
+
+def test_ctrl_c_stops_watching_cleanly(watch: Watch) -> None:
+    watch.process.send_signal(signal.SIGINT)
+    assert watch.process.wait(PATIENCE) == 0
+    stdout, stderr = watch.output()
+    assert "Traceback" not in stdout + stderr
+    assert stderr.rstrip().endswith("stopped watching")
+    with socket.socket() as client:  # the server has let go of its port
+        assert client.connect_ex(("127.0.0.1", watch.port)) != 0
