@@ -18,7 +18,9 @@ the last good outputs and page stay until the next good save.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ import watchfiles
 
 from deckkit.errors import UsageError
 from deckkit.pipeline import BuildResult
+from deckkit.pipeline.forking import can_fork, run_forked
 from deckkit.preview import PreviewResult
 from deckkit.preview.sanitise import MEDIA_DIR
 from deckkit.problems import Problem
@@ -108,11 +111,11 @@ def _saved(batch: set[tuple[watchfiles.Change, str]]) -> tuple[Path, ...]:
 @dataclass(frozen=True)
 class Rebuilt:
     """What one rebuild did: the problems (errors: nothing was written), the build (None when the
-    sources had errors and it was not tried) and whether the preview's files changed."""
+    sources had errors and it was not tried), and the preview's state (:func:`folder_state`)."""
 
     problems: tuple[Problem, ...]
     build: BuildResult | None
-    preview_changed: bool
+    preview_state: str
 
     @property
     def ok(self) -> bool:
@@ -124,20 +127,37 @@ def rebuild(
     build_decks: Callable[[], BuildResult],
     *,
     preview_dir: Path,
+    preview_state: str,
     on_preview: Callable[[], None],
 ) -> Rebuilt:
-    """Write the preview (``write_page``), call ``on_preview`` if its files changed, then build
-    the decks (``build_decks``) unless the sources have errors."""
-    before = folder_state(preview_dir)
+    """Write the preview (``write_page``), call ``on_preview`` if its files changed from
+    ``preview_state``, then build the decks (``build_decks``) unless the sources have errors.
+
+    The decks are built in a forked child where the platform can fork, so that this process
+    serves the page that just changed at full speed meanwhile; a Ctrl-C waits for that build to
+    end (it writes its outputs all or not at all, and so leaves them complete).
+    """
     preview = write_page()
-    changed = preview.ok and folder_state(preview_dir) != before
-    if changed:
-        on_preview()
     if not preview.ok:
-        return Rebuilt(preview.problems, None, False)
-    built = build_decks()
+        return Rebuilt(preview.problems, None, preview_state)
+    state = folder_state(preview_dir)
+    if state != preview_state:
+        on_preview()
+    built = _build_beside(build_decks) if can_fork() else build_decks()
     problems = dict.fromkeys([*preview.problems, *built.problems])  # the sources' warnings twice
-    return Rebuilt(tuple(problems), built, changed)
+    return Rebuilt(tuple(problems), built, state)
+
+
+def _build_beside(build_decks: Callable[[], BuildResult]) -> BuildResult:
+    forked = run_forked(build_decks)
+    try:
+        return forked.result()
+    except BaseException:
+        # Interrupted while waiting: the child ignores Ctrl-C (see release_in_child) and
+        # finishes; the outputs are then complete, never half-published.
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(forked.pid, 0)
+        raise
 
 
 def folder_state(folder: Path) -> str:

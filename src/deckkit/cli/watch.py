@@ -180,6 +180,7 @@ class _Watcher:
         self.server = server
         self.warned: set[tuple[str, str, str]] = set()  # warnings already printed
         self.said: list[str] = []  # the last summary printed
+        self.preview_state = ""  # the preview's files as last written (watching.folder_state)
 
     def round(
         self,
@@ -198,14 +199,17 @@ class _Watcher:
                 write_page,
                 build_decks,
                 preview_dir=preview_dir,
+                preview_state=self.preview_state,
                 on_preview=self.server.changed,
             )
         except DeckkitError as error:  # the next save may fix it (a folder made writable)
             echo_styled([[("error:", "error"), (f" {advised(error)}", "")]], err=True)
             return
-        self._report(rebuilt, first=not changed)
+        changed_page = rebuilt.preview_state != self.preview_state
+        self.preview_state = rebuilt.preview_state
+        self._report(rebuilt, first=not changed, changed_page=changed_page)
 
-    def _report(self, rebuilt: Rebuilt, *, first: bool) -> None:
+    def _report(self, rebuilt: Rebuilt, *, first: bool, changed_page: bool) -> None:
         reporter = reporter_for("text", self.verbosity)
         reporter.problems(self._news(rebuilt.problems))
         if not rebuilt.ok:
@@ -222,7 +226,7 @@ class _Watcher:
             new = [line for line in lines if line.startswith("wrote ") or line not in self.said]
             reporter.summary(lines if first or self.verbosity == VERBOSE else new)
             self.said = lines
-        if rebuilt.preview_changed and not first:
+        if changed_page and not first:
             reporter.summary(["preview updated"])
 
     def _news(self, problems: Sequence[Problem]) -> list[Problem]:

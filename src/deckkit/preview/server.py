@@ -44,7 +44,7 @@ KEEP_ALIVE = 15.0  # seconds between comments on an idle event stream (proxies c
 _CSP = re.compile(
     r'(<meta\s+http-equiv="Content-Security-Policy"\s+content=")([^"]*)(")', re.IGNORECASE
 )
-_HEAD_END = re.compile(r"</head\s*>", re.IGNORECASE)
+_HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
 
 
 def reload_script() -> str:
@@ -52,19 +52,23 @@ def reload_script() -> str:
     return resources.files("deckkit").joinpath("data", "preview", SCRIPT).read_text("utf-8")
 
 
-def with_reload(page: str, version: str) -> str:
-    """``page`` as the server serves it: with the reload script and ``version``, and a policy
-    that lets that script run and connect to its own server."""
+def with_reload(page: bytes, version: str) -> bytes:
+    """``page`` as the server serves it: with the reload script and ``version`` at the end of its
+    head, and a policy that lets that script run and connect to its own server. Only the head is
+    read (a big deck's page is megabytes of cards)."""
     script = reload_script()
     digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
-    page = _CSP.sub(lambda m: m[1] + _allow_reload(m[2], digest) + m[3], page, count=1)
+    end = _HEAD_END.search(page)
+    head, rest = (page[: end.start()], page[end.start() :]) if end else (b"", page)
+    text = _CSP.sub(
+        lambda m: m[1] + _allow_reload(m[2], digest) + m[3],
+        head.decode("utf-8", errors="replace"),
+        count=1,
+    )
     addition = (
         f'<meta name="deckkit-watch-version" content="{version}">\n<script>{script}</script>\n'
     )
-    end = _HEAD_END.search(page)
-    if end is None:  # no head element: the browser reads one in anyway
-        return addition + page
-    return page[: end.start()] + addition + page[end.start() :]
+    return (text + addition).encode("utf-8") + rest
 
 
 def _allow_reload(policy: str, digest: str) -> str:
@@ -152,11 +156,10 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def _send_page(self, page: Path) -> None:
         try:
-            text = page.read_text("utf-8", errors="replace")
+            body = with_reload(page.read_bytes(), self.versions.current)
         except OSError:
             self.send_error(HTTPStatus.NOT_FOUND, "File not found")
             return
-        body = with_reload(text, self.versions.current).encode("utf-8")
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
