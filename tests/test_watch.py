@@ -224,3 +224,40 @@ def test_ctrl_c_stops_watching_cleanly(watch: Watch) -> None:
     assert stderr.rstrip().endswith("stopped watching")
     with socket.socket() as client:  # the server has let go of its port
         assert client.connect_ex(("127.0.0.1", watch.port)) != 0
+
+
+def deckkit(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "deckkit", *args],
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=PATIENCE,
+        check=False,
+    )
+
+
+def test_help_lists_watch_with_an_example(project: Path) -> None:
+    assert "  watch " in deckkit(project, "--help").stdout
+    usage = deckkit(project, "watch", "--help").stdout
+    assert "deckkit watch [OPTIONS] [PATHS]..." in usage
+    assert "deckkit watch" in usage.split("Examples:", 1)[1]
+
+
+def test_a_missing_source_is_a_usage_error(project: Path) -> None:
+    ended = deckkit(project, "watch", "no-such-deck.yaml")
+    assert ended.returncode == 2
+    assert "no-such-deck.yaml does not exist" in ended.stderr
+
+
+def test_a_port_in_use_is_a_usage_error_naming_the_option(project: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        ended = deckkit(project, "watch", "--port", port)
+    assert ended.returncode == 2
+    assert f"cannot serve the preview on 127.0.0.1:{port}" in ended.stderr
+    assert "--port" in ended.stderr
+    assert not (project / "build").exists()  # refused before building anything
