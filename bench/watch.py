@@ -35,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -74,9 +75,23 @@ class Watch:
             stderr=subprocess.DEVNULL,
         )
 
+        self.wrote: list[float] = []  # when each "wrote" line was first seen
+        threading.Thread(target=self._follow, daemon=True).start()
+
+    def _follow(self) -> None:
+        while self.process.poll() is None:
+            seen = self.stdout().count("wrote ")
+            self.wrote += [time.perf_counter()] * (seen - len(self.wrote))
+            time.sleep(0.01)
+
+    def wrote_at(self, before: int) -> float:
+        """When the first "wrote" line after the first ``before`` ones was seen."""
+        wait_for(lambda: len(self.wrote) > before, "the packages")
+        return self.wrote[before]
+
     def stdout(self) -> str:
-        self.log.seek(0)
-        return self.log.read().decode("utf-8", "replace")
+        with open(self.log.name, "rb") as log:
+            return log.read().decode("utf-8", "replace")
 
     def stop(self) -> None:
         self.process.terminate()
@@ -147,6 +162,7 @@ def measure(folder: Path, edits: int, browser: bool) -> tuple[list[Edit], float 
         next_version(stream)  # the current one
         results = []
         for number in range(edits):
+            settle(page)
             marker = f"edited-{number}-{os.getpid()}"
             text = FIRST_BACK.sub(rf"\g<1>{marker}", deck.read_text("utf-8"), count=1)
             wrote = watch.stdout().count("wrote ")
@@ -157,11 +173,11 @@ def measure(folder: Path, edits: int, browser: bool) -> tuple[list[Edit], float 
             served = time.perf_counter() - started
             shown = None
             if page is not None:
-                while not shows(page, marker):
-                    page.browser.pump(0.005)
+                page.browser.wait_for("Page.loadEventFired", PATIENCE)  # the reload
+                while not shows(page, marker):  # a page may show its cards after its load event
+                    page.browser.pump(0.05)
                 shown = time.perf_counter() - started
-            wait_for(lambda: watch.stdout().count("wrote ") > wrote, "the packages")  # noqa: B023
-            decks = time.perf_counter() - started
+            decks = watch.wrote_at(wrote) - started
             results.append(Edit(signalled, served, shown, decks))
             print(f"edit {number + 1}: {results[-1]}", file=sys.stderr)
         stream.close()
@@ -170,6 +186,15 @@ def measure(folder: Path, edits: int, browser: bool) -> tuple[list[Edit], float 
         if opened is not None:
             opened.close()
         watch.stop()
+
+
+def settle(page: Page | None) -> None:
+    """Let the machine go quiet before an edit: the browser done with the last page, if any."""
+    if page is not None:
+        page.browser.pump(2.0)
+        page.browser._pending.clear()  # this edit's reload is the next load event
+    else:
+        time.sleep(0.5)
 
 
 def table(results: list[Edit], cards: int, first_load: float | None) -> list[str]:

@@ -116,8 +116,8 @@ def test_a_saved_edit_is_rebuilt(watch: Watch, project: Path, collection: Collec
     assert "Lima" in csv_of(project)
     watch.save("edited.yaml")
     wait_until(lambda: "Lima, on the Pacific coast" in csv_of(project), watch)
-    stdout = watch.printed("wrote build/capitals.apkg")
-    assert "changed: sources/deck.yaml" in stdout
+    stdout = watch.printed("preview updated")  # the round's last line
+    assert "wrote build/capitals.apkg" in stdout.split("changed: sources/deck.yaml\n", 1)[1]
     assert ".deck.yaml.saving" not in stdout  # the editor's temporary file came and went
     import_apkg(collection, project / "build" / "capitals.apkg")
     backs = {collection.get_note(n)["Back"] for n in collection.find_notes("")}
@@ -135,6 +135,12 @@ def test_a_half_typed_save_says_where_and_keeps_the_last_outputs(
     wait_until(lambda: "not rebuilt: the last good outputs" in watch.output()[1], watch)
     assert [path.read_bytes() for path in outputs] == before
     assert "Traceback" not in stdout + watch.output()[1]
+    # Saved as it was before: nothing to rewrite, and watch says that all is well again.
+    shutil.copyfile(FIXTURE / "sources" / "deck.yaml", project / "saves" / "as-before.yaml")
+    watch.save("as-before.yaml")
+    after_error = watch.printed("up to date: 1 deck").split("YAML syntax error", 1)[1]
+    assert "up to date: 1 deck in build/, nothing rewritten" in after_error
+    assert [path.read_bytes() for path in outputs] == before
     watch.save("fixed.yaml")
     wait_until(lambda: "Lima, by the Rímac river" in csv_of(project), watch)
     wait_until(lambda: "Rímac" in (project / "build/preview/index.html").read_text("utf-8"), watch)
@@ -148,7 +154,8 @@ def test_a_changed_media_file_is_rebuilt(watch: Watch, project: Path) -> None:
     picture.write_bytes(new_picture)
     wait_until(lambda: packed in csv_of(project), watch)
     wait_until(lambda: (project / "build" / "preview" / "media" / packed).is_file(), watch)
-    assert "changed: sources/media/pic.png" in watch.printed("wrote build/capitals.apkg")
+    stdout = watch.printed("preview updated")  # the round's last line
+    assert "wrote build/capitals.apkg" in stdout.split("changed: sources/media/pic.png\n", 1)[1]
 
 
 def get(port: int, path: str, host: str = "127.0.0.1") -> tuple[int, str]:

@@ -181,6 +181,7 @@ class _Watcher:
         self.warned: set[tuple[str, str, str]] = set()  # warnings already printed
         self.said: list[str] = []  # the last summary printed
         self.preview_state = ""  # the preview's files as last written (watching.folder_state)
+        self.failed = False  # whether the last round found errors
 
     def round(
         self,
@@ -190,10 +191,8 @@ class _Watcher:
         *,
         changed: Sequence[Path],
     ) -> None:
-        """Rebuild what ``changed`` (everything on the first round) and say what happened."""
-        if changed and self.verbosity != QUIET:
-            # Said first: a big deck takes a moment, and its problems follow.
-            echo_lines([f"{time.strftime('%H:%M:%S')} changed: {_listed(changed)}"])
+        """Rebuild what ``changed`` (everything on the first round) and say what happened, if
+        anything did (a file saved unchanged says nothing)."""
         try:
             rebuilt = rebuild(
                 write_page,
@@ -203,38 +202,57 @@ class _Watcher:
                 on_preview=self.server.changed,
             )
         except DeckkitError as error:  # the next save may fix it (a folder made writable)
+            self._header(changed)
             echo_styled([[("error:", "error"), (f" {advised(error)}", "")]], err=True)
             return
         changed_page = rebuilt.preview_state != self.preview_state
         self.preview_state = rebuilt.preview_state
-        self._report(rebuilt, first=not changed, changed_page=changed_page)
-
-    def _report(self, rebuilt: Rebuilt, *, first: bool, changed_page: bool) -> None:
+        problems = self._news(rebuilt.problems)
+        # After a round with errors, a good one always says so, even when it rewrote nothing.
+        lines = self._summary(
+            rebuilt, full=not changed or self.failed, changed_page=changed_page and bool(changed)
+        )
+        self.failed = not rebuilt.ok
+        if not problems and not lines:
+            return
+        self._header(changed)
         reporter = reporter_for("text", self.verbosity)
-        reporter.problems(self._news(rebuilt.problems))
+        reporter.problems(problems)
         if not rebuilt.ok:
             echo_styled(
                 [[("not rebuilt:", "error"), (" the last good outputs and preview stay", "")]],
                 err=True,
             )
-            return
-        assert rebuilt.build is not None
-        if first or rebuilt.build.written or self.verbosity == VERBOSE:
-            lines = build_summary(rebuilt.build, self.verbosity)
-            # Each deck written, and what else differs from the last summary (not the same note
-            # on Quizlet's separators after every save).
-            new = [line for line in lines if line.startswith("wrote ") or line not in self.said]
-            reporter.summary(lines if first or self.verbosity == VERBOSE else new)
-            self.said = lines
-        if changed_page and not first:
-            reporter.summary(["preview updated"])
+        reporter.summary(lines)
+
+    def _header(self, changed: Sequence[Path]) -> None:
+        if changed and self.verbosity != QUIET:
+            echo_lines([f"{time.strftime('%H:%M:%S')} changed: {_listed(changed)}"])
+
+    def _summary(self, rebuilt: Rebuilt, *, full: bool, changed_page: bool) -> list[str]:
+        """The summary's lines: the build's whole (as 'deckkit build' prints it) when ``full``,
+        else each deck written and what else differs from the last summary (not the same note
+        on Quizlet's separators after every save); none under -q."""
+        if rebuilt.build is None or self.verbosity == QUIET:
+            return []
+        lines = []
+        if full or rebuilt.build.written or self.verbosity == VERBOSE:
+            built = build_summary(rebuilt.build, self.verbosity)
+            new = [line for line in built if line.startswith("wrote ") or line not in self.said]
+            lines = built if full or self.verbosity == VERBOSE else new
+            self.said = built
+        if changed_page:
+            lines.append("preview updated")
+        return lines
 
     def _news(self, problems: Sequence[Problem]) -> list[Problem]:
-        """Every error, and the warnings not printed before (unless -v: every warning)."""
+        """Every error, and the warnings not printed before (-v: every warning; -q: none)."""
         fresh = []
         for problem in problems:
             key = (problem.path, problem.message, problem.code)  # lines move as one types
-            if problem.severity == "error" or self.verbosity == VERBOSE or key not in self.warned:
+            if problem.severity == "error" or (
+                self.verbosity != QUIET and (self.verbosity == VERBOSE or key not in self.warned)
+            ):
                 fresh.append(problem)
             if problem.severity != "error":
                 self.warned.add(key)
