@@ -12,6 +12,8 @@ What it does:
    and times its first load.
 4. ``--edits`` times: saves the deck with the first card's back changed (written beside it and
    renamed over it, as editors save), then times, from the rename:
+   - **watch's CPU**: the CPU time watch's own process used until the signal (what the machine's
+     other load cannot inflate, unlike the wall times below);
    - **signalled**: the server's event stream announces a new version (the preview is written);
    - **served**: the served page holds the new text (checked once, after the signal);
    - **shown**: the open page in Chromium has reloaded and shows the new text (the first card:
@@ -55,6 +57,7 @@ FIRST_BACK = re.compile(r"^(    back: )(.*)$", re.MULTILINE)  # the first card's
 
 @dataclass
 class Edit:
+    cpu: float  # CPU seconds deckkit watch's own process used from the save to the signal
     signalled: float
     served: float
     shown: float | None
@@ -166,9 +169,11 @@ def measure(folder: Path, edits: int, browser: bool) -> tuple[list[Edit], float 
             marker = f"edited-{number}-{os.getpid()}"
             text = FIRST_BACK.sub(rf"\g<1>{marker}", deck.read_text("utf-8"), count=1)
             wrote = watch.stdout().count("wrote ")
+            cpu = cpu_seconds(watch.process.pid)
             started = save(deck, text)
             next_version(stream)
             signalled = time.perf_counter() - started
+            cpu = cpu_seconds(watch.process.pid) - cpu
             assert marker in served_page(port), "the served page lacks the edit"
             served = time.perf_counter() - started
             shown = None
@@ -178,7 +183,7 @@ def measure(folder: Path, edits: int, browser: bool) -> tuple[list[Edit], float 
                     page.browser.pump(0.05)
                 shown = time.perf_counter() - started
             decks = watch.wrote_at(wrote) - started
-            results.append(Edit(signalled, served, shown, decks))
+            results.append(Edit(cpu, signalled, served, shown, decks))
             print(f"edit {number + 1}: {results[-1]}", file=sys.stderr)
         stream.close()
         return results, first_load
@@ -186,6 +191,12 @@ def measure(folder: Path, edits: int, browser: bool) -> tuple[list[Edit], float 
         if opened is not None:
             opened.close()
         watch.stop()
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a process used so far (Linux: /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def settle(page: Page | None) -> None:
@@ -206,23 +217,27 @@ def table(results: list[Edit], cards: int, first_load: float | None) -> list[str
         f" ({os.cpu_count()} cores, Python {platform.python_version()}), "
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
         "",
-        "| edit | signalled | served | shown in Chromium | decks (.apkg, .csv, .quizlet.txt) |",
-        "|---|---|---|---|---|",
+        "| edit | watch's CPU to the signal | signalled | served | shown in Chromium "
+        "| decks (.apkg, .csv, .quizlet.txt) |",
+        "|---|---|---|---|---|---|",
     ]
     for number, edit in enumerate(results, 1):
         lines.append(
-            f"| {number} | {cell(edit.signalled)} | {cell(edit.served)} | {cell(edit.shown)} "
-            f"| {cell(edit.decks)} |"
+            f"| {number} | {cell(edit.cpu)} | {cell(edit.signalled)} | {cell(edit.served)} "
+            f"| {cell(edit.shown)} | {cell(edit.decks)} |"
         )
     shown = [e.shown for e in results if e.shown is not None]
     lines.append(
-        f"| **median** | **{cell(statistics.median(e.signalled for e in results))}** "
+        f"| **median** | **{cell(statistics.median(e.cpu for e in results))}** "
+        f"| **{cell(statistics.median(e.signalled for e in results))}** "
         f"| **{cell(statistics.median(e.served for e in results))}** "
         f"| **{cell(statistics.median(shown) if shown else None)}** "
         f"| **{cell(statistics.median(e.decks for e in results))}** |"
     )
     if first_load is not None:
         lines += ["", f"First load of the preview in headless Chromium: {first_load:.2f} s."]
+    load = os.getloadavg()[0]
+    lines += ["", f"Load average (1 min) at the end: {load:.2f} on {os.cpu_count()} cores."]
     return lines
 
 

@@ -268,3 +268,19 @@ def test_a_port_in_use_is_a_usage_error_naming_the_option(project: Path) -> None
     assert f"cannot serve the preview on 127.0.0.1:{port}" in ended.stderr
     assert "--port" in ended.stderr
     assert not (project / "build").exists()  # refused before building anything
+
+
+def test_before_the_first_good_build_the_address_waits_for_the_preview(project: Path) -> None:
+    shutil.copyfile(project / "saves" / "half-typed.yaml", project / "sources" / "deck.yaml")
+    watch = Watch(project)
+    try:
+        assert "sources/deck.yaml:8:12: error: YAML syntax error" in watch.output()[0]
+        status, page = get(watch.port, "/")
+        assert status == 200
+        assert "No preview yet" in page
+        assert "/__deckkit/events" in page
+        watch.save("fixed.yaml")
+        watch.printed("preview updated")
+        assert "Rímac" in get(watch.port, "/")[1]
+    finally:
+        watch.stop()

@@ -29,6 +29,7 @@ import re
 import secrets
 import sys
 import threading
+from collections.abc import Callable
 from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -45,6 +46,22 @@ _CSP = re.compile(
     r'(<meta\s+http-equiv="Content-Security-Policy"\s+content=")([^"]*)(")', re.IGNORECASE
 )
 _HEAD_END = re.compile(rb"</head\s*>", re.IGNORECASE)
+
+
+# What the address shows before the first good build: it reloads itself once there is a preview.
+WAITING_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'">
+<title>deckkit watch: no preview yet</title>
+</head>
+<body>
+<p>No preview yet: the sources have errors (deckkit watch prints them). This page shows the
+preview as soon as a save fixes them.</p>
+</body>
+</html>
+"""
 
 
 def reload_script() -> str:
@@ -137,10 +154,13 @@ class _Handler(SimpleHTTPRequestHandler):
             self._stream_events()
             return
         target = Path(self.translate_path(self.path))
-        if target.is_dir():
+        if target.is_dir() or self.path.split("?", 1)[0].endswith("/"):
             target = target / "index.html"
         if target.suffix.lower() in (".html", ".htm") and target.is_file():
-            self._send_page(target)
+            self._send_page(target.read_bytes)
+            return
+        if target == Path(self.directory) / "index.html":  # none yet
+            self._send_page(WAITING_PAGE.encode)
             return
         super().do_GET()
 
@@ -154,9 +174,9 @@ class _Handler(SimpleHTTPRequestHandler):
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]").lower()
         return host in ("127.0.0.1", "localhost")
 
-    def _send_page(self, page: Path) -> None:
+    def _send_page(self, page: Callable[[], bytes]) -> None:
         try:
-            body = with_reload(page.read_bytes(), self.versions.current)
+            body = with_reload(page(), self.versions.current)
         except OSError:
             self.send_error(HTTPStatus.NOT_FOUND, "File not found")
             return
@@ -211,7 +231,7 @@ class PreviewServer:
     def __init__(self, folder: Path, *, port: int = 0) -> None:
         """Listen on ``port`` (0: any free port); raises OSError when it cannot."""
         self.versions = Versions()
-        handler = partial(_Handler, directory=str(folder), versions=self.versions)
+        handler = partial(_Handler, directory=str(folder.resolve()), versions=self.versions)
         self._server = _Server((HOST, port), handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True
@@ -246,4 +266,12 @@ class PreviewServer:
         self.close()
 
 
-__all__ = ["EVENTS_PATH", "HOST", "PreviewServer", "Versions", "reload_script", "with_reload"]
+__all__ = [
+    "EVENTS_PATH",
+    "HOST",
+    "WAITING_PAGE",
+    "PreviewServer",
+    "Versions",
+    "reload_script",
+    "with_reload",
+]
