@@ -24,6 +24,7 @@ import os
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import watchfiles
@@ -41,6 +42,7 @@ from deckkit.sources.discovery import DEFAULT_SOURCES
 QUIET_MS = 50
 LONGEST_MS = 1600
 WAKE_MS = 200  # how often the watcher wakes up to see that it must stop
+BACKGROUND_NICENESS = 5  # how much lower the decks' build runs than the preview's
 
 
 def watched_folders(paths: Sequence[Path]) -> tuple[Path, ...]:
@@ -149,7 +151,7 @@ def rebuild(
 
 
 def _build_beside(build_decks: Callable[[], BuildResult]) -> BuildResult:
-    forked = run_forked(build_decks)
+    forked = run_forked(partial(_in_background, build_decks))
     try:
         return forked.result()
     except BaseException:
@@ -158,6 +160,13 @@ def _build_beside(build_decks: Callable[[], BuildResult]) -> BuildResult:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(forked.pid, 0)
         raise
+
+
+def _in_background(build_decks: Callable[[], BuildResult]) -> BuildResult:
+    # The packages can wait: the browser reloading the preview, on the same cores, comes first.
+    with contextlib.suppress(OSError):
+        os.nice(BACKGROUND_NICENESS)
+    return build_decks()
 
 
 def folder_state(folder: Path) -> str:
