@@ -143,7 +143,8 @@ def served_page(port: int) -> str:
 
 
 def shows(page: Page, text: str) -> bool:
-    return bool(page.js(f"!!document.body?.textContent.includes({text!r})"))
+    """Whether the page shows ``text``: rendered text only (not a script's or template's)."""
+    return bool(page.js(f"!!document.body?.innerText.includes({text!r})"))
 
 
 def measure(folder: Path, edits: int, browser: bool) -> tuple[list[Edit], float | None]:
