@@ -26,6 +26,8 @@ from anki.collection import Collection
 
 from chromium import needs_chromium, open_page
 from conftest import REPO, import_apkg
+from deckkit.pipeline import BuildResult
+from deckkit.watching import Builds
 
 FIXTURE = Path(__file__).parent / "fixtures" / "watch"
 ENV = {**os.environ, "PYTHONPATH": str(REPO / "src"), "NO_COLOR": "1"}
@@ -61,9 +63,20 @@ class Watch:
         found = wait_until(lambda: URL.search(self.output()[0]), self)
         return found[1], int(found[2])
 
-    def printed(self, text: str) -> str:
-        """Wait until stdout holds ``text``; returns stdout."""
-        return wait_until(lambda: text in self.output()[0] and self.output()[0], self)
+    def printed(self, text: str, *, after: str = "") -> str:
+        """Wait until stdout holds ``text`` (after the first ``after``); returns stdout from
+        there."""
+
+        def printed_yet() -> str | None:
+            stdout = self.output()[0]
+            if after not in stdout:
+                return None
+            rest = stdout.split(after, 1)[1] if after else stdout
+            return rest if text in rest else None
+
+        found = wait_until(printed_yet, self)
+        assert isinstance(found, str)
+        return found
 
     def save(self, name: str) -> None:
         """Save saves/``name`` as the deck, as an editor does: a new file renamed over it."""
@@ -116,9 +129,9 @@ def test_a_saved_edit_is_rebuilt(watch: Watch, project: Path, collection: Collec
     assert "Lima" in csv_of(project)
     watch.save("edited.yaml")
     wait_until(lambda: "Lima, on the Pacific coast" in csv_of(project), watch)
-    stdout = watch.printed("preview updated")  # the round's last line
-    assert "wrote build/capitals.apkg" in stdout.split("changed: sources/deck.yaml\n", 1)[1]
-    assert ".deck.yaml.saving" not in stdout  # the editor's temporary file came and went
+    stdout = watch.printed("wrote build/capitals.apkg", after="changed: sources/deck.yaml\n")
+    assert "preview updated" in stdout
+    assert ".deck.yaml.saving" not in watch.output()[0]  # the editor's file came and went
     import_apkg(collection, project / "build" / "capitals.apkg")
     backs = {collection.get_note(n)["Back"] for n in collection.find_notes("")}
     assert backs == {"Paris", "Lima, on the Pacific coast"}
@@ -138,8 +151,7 @@ def test_a_half_typed_save_says_where_and_keeps_the_last_outputs(
     # Saved as it was before: nothing to rewrite, and watch says that all is well again.
     shutil.copyfile(FIXTURE / "sources" / "deck.yaml", project / "saves" / "as-before.yaml")
     watch.save("as-before.yaml")
-    after_error = watch.printed("up to date: 1 deck").split("YAML syntax error", 1)[1]
-    assert "up to date: 1 deck in build/, nothing rewritten" in after_error
+    watch.printed("up to date: 1 deck in build/, nothing rewritten", after="YAML syntax error")
     assert [path.read_bytes() for path in outputs] == before
     watch.save("fixed.yaml")
     wait_until(lambda: "Lima, by the Rímac river" in csv_of(project), watch)
@@ -154,8 +166,8 @@ def test_a_changed_media_file_is_rebuilt(watch: Watch, project: Path) -> None:
     picture.write_bytes(new_picture)
     wait_until(lambda: packed in csv_of(project), watch)
     wait_until(lambda: (project / "build" / "preview" / "media" / packed).is_file(), watch)
-    stdout = watch.printed("preview updated")  # the round's last line
-    assert "wrote build/capitals.apkg" in stdout.split("changed: sources/media/pic.png\n", 1)[1]
+    stdout = watch.printed("wrote build/capitals.apkg", after="changed: sources/media/pic.png\n")
+    assert "preview updated" in stdout
 
 
 def get(port: int, path: str, host: str = "127.0.0.1") -> tuple[int, str]:
@@ -284,3 +296,34 @@ def test_before_the_first_good_build_the_address_waits_for_the_preview(project: 
         assert "Rímac" in get(watch.port, "/")[1]
     finally:
         watch.stop()
+
+
+def test_the_decks_build_in_the_background_one_build_at_a_time(tmp_path: Path) -> None:
+    gate = tmp_path / "gate"
+    builds_done = tmp_path / "builds"
+
+    def build_behind_the_gate() -> BuildResult:  # runs in the forked child
+        while not gate.exists():
+            time.sleep(0.01)
+        with builds_done.open("a") as done:
+            done.write("built\n")
+        return BuildResult(problems=())
+
+    builds = Builds(build_behind_the_gate)
+    assert builds.request() is None  # started, not awaited
+    assert builds.finished() is None  # still waiting at the gate: the caller goes on meanwhile
+    assert builds.request() is None  # a save during the build: built after it
+    gate.touch()
+    first = wait_for_value(builds.finished)
+    assert first == BuildResult(problems=())
+    assert builds.finished(wait=True) == BuildResult(problems=())  # the one asked for meanwhile
+    assert builds.finished() is None
+    assert builds_done.read_text() == "built\nbuilt\n"
+
+
+def wait_for_value(poll: Callable[[], object]) -> object:
+    deadline = time.monotonic() + PATIENCE
+    while (value := poll()) is None:
+        assert time.monotonic() < deadline, "nothing came"
+        time.sleep(0.01)
+    return value

@@ -10,10 +10,11 @@ The changes come from the operating system's notices through watchfiles, which g
 of events one save makes (an editor may write a temporary file, rename it and touch the folder)
 into one batch: a batch is yielded once no new event came for ``QUIET_MS``.
 
-Each batch is answered by :func:`rebuild`: the preview first, which is what the author is looking
-at (and the open page reloads as soon as it is written), then the decks, which the build rebuilds
-only where their inputs changed. Both write atomically, and nothing when a source has errors, so
-the last good outputs and page stay until the next good save.
+Each batch is answered with the preview first (:func:`preview`), which is what the author is
+looking at (the open page reloads as soon as it is written), then the decks (:class:`Builds`),
+which the build rebuilds only where their inputs changed, in the background. Both write
+atomically, and nothing when a source has errors, so the last good outputs and page stay until
+the next good save.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import select
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,7 +33,7 @@ import watchfiles
 
 from deckkit.errors import UsageError
 from deckkit.pipeline import BuildResult
-from deckkit.pipeline.forking import can_fork, run_forked
+from deckkit.pipeline.forking import Forked, can_fork, run_forked
 from deckkit.preview import PreviewResult
 from deckkit.preview.sanitise import MEDIA_DIR
 from deckkit.problems import Problem
@@ -79,9 +81,12 @@ class _Inputs(watchfiles.DefaultFilter):
 def changes(
     paths: Sequence[Path], *, ignored: Sequence[Path] = (), stop: threading.Event
 ) -> Iterator[tuple[Path, ...]]:
-    """An empty tuple once the folders of ``paths`` are watched (what changes from then on is
-    seen), then each batch of files changed, added or removed there, sorted, until ``stop`` is
-    set; changes under ``ignored`` (outputs, the lockfile) are left out."""
+    """Each batch of files changed, added or removed under the folders of ``paths``, sorted,
+    until ``stop`` is set; changes under ``ignored`` (outputs, the lockfile) are left out.
+
+    An empty tuple comes first once watching has begun (what changes from then on is seen), and
+    then every WAKE_MS while nothing changes, for the caller to look at what runs meanwhile.
+    """
     batches = watchfiles.watch(
         *watched_folders(paths),
         watch_filter=_Inputs(ignored),
@@ -89,16 +94,10 @@ def changes(
         step=QUIET_MS,
         stop_event=stop,
         rust_timeout=WAKE_MS,
-        yield_on_timeout=True,  # the first timeout says that watching has begun
+        yield_on_timeout=True,
     )
-    ready = False
     for batch in batches:
-        changed = _saved(batch)
-        if not ready:
-            ready = True
-            yield ()
-        if changed:
-            yield changed
+        yield _saved(batch)
 
 
 def _saved(batch: set[tuple[watchfiles.Change, str]]) -> tuple[Path, ...]:
@@ -111,55 +110,80 @@ def _saved(batch: set[tuple[watchfiles.Change, str]]) -> tuple[Path, ...]:
 
 
 @dataclass(frozen=True)
-class Rebuilt:
-    """What one rebuild did: the problems (errors: nothing was written), the build (None when the
-    sources had errors and it was not tried), and the preview's state (:func:`folder_state`)."""
+class Previewed:
+    """What writing the preview again did: the problems (errors: nothing was written) and the
+    preview's state (:func:`folder_state`)."""
 
     problems: tuple[Problem, ...]
-    build: BuildResult | None
-    preview_state: str
+    state: str
 
     @property
     def ok(self) -> bool:
         return not any(p.severity == "error" for p in self.problems)
 
 
-def rebuild(
+def preview(
     write_page: Callable[[], PreviewResult],
-    build_decks: Callable[[], BuildResult],
     *,
     preview_dir: Path,
-    preview_state: str,
-    on_preview: Callable[[], None],
-) -> Rebuilt:
-    """Write the preview (``write_page``), call ``on_preview`` if its files changed from
-    ``preview_state``, then build the decks (``build_decks``) unless the sources have errors.
-
-    The decks are built in a forked child where the platform can fork, so that this process
-    serves the page that just changed at full speed meanwhile; a Ctrl-C waits for that build to
-    end (it writes its outputs all or not at all, and so leaves them complete).
-    """
-    preview = write_page()
-    if not preview.ok:
-        return Rebuilt(preview.problems, None, preview_state)
-    state = folder_state(preview_dir)
-    if state != preview_state:
-        on_preview()
-    built = _build_beside(build_decks) if can_fork() else build_decks()
-    problems = dict.fromkeys([*preview.problems, *built.problems])  # the sources' warnings twice
-    return Rebuilt(tuple(problems), built, state)
+    state: str,
+    on_change: Callable[[], None],
+) -> Previewed:
+    """Write the preview (``write_page``); call ``on_change`` if its files changed from
+    ``state``."""
+    written = write_page()
+    if not written.ok:
+        return Previewed(written.problems, state)
+    now = folder_state(preview_dir)
+    if now != state:
+        on_change()
+    return Previewed(written.problems, now)
 
 
-def _build_beside(build_decks: Callable[[], BuildResult]) -> BuildResult:
-    forked = run_forked(partial(_in_background, build_decks))
-    try:
-        return forked.result()
-    except BaseException:
-        # Interrupted while waiting: the child ignores Ctrl-C (see release_in_child) and
-        # finishes; the outputs are then complete, never half-published.
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(forked.pid, 0)
-        raise
+class Builds:
+    """The decks' builds (``build_decks``), one at a time, each in a forked child at a lower
+    priority where the platform can fork: meanwhile this process previews the next save and
+    serves the page that changed at full speed. A save during a build is built after it."""
+
+    def __init__(self, build_decks: Callable[[], BuildResult]) -> None:
+        self.build_decks = build_decks
+        self._running: Forked[BuildResult] | None = None
+        self._again = False  # a build was asked for while one ran
+
+    def request(self) -> BuildResult | None:
+        """Build the decks as they are now: at once, returning the result, where the platform
+        cannot fork; else in the background (see :meth:`finished`)."""
+        if not can_fork():
+            return self.build_decks()
+        if self._running is None:
+            self._running = run_forked(partial(_in_background, self.build_decks))
+        else:
+            self._again = True
+        return None
+
+    def finished(self, *, wait: bool = False) -> BuildResult | None:
+        """The result of a build that ended since the last call, without waiting for one that
+        runs (unless ``wait``); None if none did. Raises what the build raised."""
+        running = self._running
+        if running is None:
+            return None
+        if not wait and not select.select([running.reader], [], [], 0)[0]:
+            return None  # its result is written all at once, as it ends
+        self._running = None
+        try:
+            return running.result()
+        finally:
+            if self._again:
+                self._again = False
+                self.request()
+
+    def stop(self) -> None:
+        """Wait for the build under way to end: the child ignores Ctrl-C (see
+        :func:`~deckkit.atomic.release_in_child`) and its outputs are then complete."""
+        if self._running is not None:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._running.pid, 0)
+            self._running = None
 
 
 def _in_background(build_decks: Callable[[], BuildResult]) -> BuildResult:
@@ -190,9 +214,10 @@ __all__ = [
     "LONGEST_MS",
     "QUIET_MS",
     "WAKE_MS",
-    "Rebuilt",
+    "Builds",
+    "Previewed",
     "changes",
     "folder_state",
-    "rebuild",
+    "preview",
     "watched_folders",
 ]

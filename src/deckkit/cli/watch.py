@@ -34,7 +34,7 @@ from deckkit.pipeline import BuildResult, build
 from deckkit.preview import PreviewResult, write_preview
 from deckkit.preview.server import PreviewServer
 from deckkit.problems import Problem, display_path
-from deckkit.watching import Rebuilt, changes, rebuild, watched_folders
+from deckkit.watching import Builds, changes, preview, watched_folders
 
 DEFAULT_PORT = 8000
 SHOWN_CHANGES = 3  # files named in a change's line; more are counted
@@ -129,13 +129,19 @@ def watch_command(
     write_page = partial(write_preview, sources, preview_dir, strict=strict or project.strict)
     server = _serve(preview_dir, port)
     stop = threading.Event()
-    watcher = _Watcher(shown, server)
+    watcher = _Watcher(shown, server, write_page, preview_dir)
+    builds = Builds(build_decks)
+    started = False
     try:
-        # The first build once watching has begun: a save during it is built next.
         for changed in changes(sources, ignored=[output_dir, lockfile], stop=stop):
-            watcher.round(write_page, build_decks, preview_dir, changed=changed)
-            if not changed:
+            if not started:
+                # The first build, once watching has begun (a save during it is built next), is
+                # awaited: the preview's address is given once there is something to see.
+                if watcher.preview(changed=()):
+                    watcher.build(builds)
+                    watcher.collect(builds, wait=True)
                 server.start()
+                started = True
                 if shown != QUIET:
                     where = ", ".join(f"{display_path(f)}/" for f in folders)
                     echo_lines(
@@ -144,6 +150,10 @@ def watch_command(
                             f"watching {where} for changes; Ctrl-C to stop",
                         ]
                     )
+                continue
+            if changed and watcher.preview(changed=changed):
+                watcher.build(builds)
+            watcher.collect(builds)
     except KeyboardInterrupt:
         if interrupt.received_signal() not in (None, signal.SIGINT):
             # SIGTERM or SIGHUP, which watchfiles reports as a KeyboardInterrupt: ended as any
@@ -155,6 +165,7 @@ def watch_command(
         return EXIT_CLEAN
     finally:
         stop.set()
+        builds.stop()  # a build under way ends first: its outputs are then complete
         server.close()
     return EXIT_CLEAN  # pragma: no cover - the watcher only ends with Ctrl-C or a signal
 
@@ -173,54 +184,90 @@ def _serve(preview_dir: Path, port: int | None) -> PreviewServer:
 
 
 class _Watcher:
-    """Prints what each round changed, and the problems, saying each warning once."""
+    """Prints what each save changed in the preview and the decks, and the problems, saying each
+    warning once."""
 
-    def __init__(self, verbosity: int, server: PreviewServer) -> None:
+    def __init__(
+        self,
+        verbosity: int,
+        server: PreviewServer,
+        write_page: Callable[[], PreviewResult],
+        preview_dir: Path,
+    ) -> None:
         self.verbosity = verbosity
         self.server = server
+        self.write_page = write_page
+        self.preview_dir = preview_dir
         self.warned: set[tuple[str, str, str]] = set()  # warnings already printed
-        self.said: list[str] = []  # the last summary printed
+        self.said: list[str] = []  # the last build summary printed
         self.preview_state = ""  # the preview's files as last written (watching.folder_state)
-        self.failed = False  # whether the last round found errors
+        self.failed = False  # whether the last preview or build found errors
+        self.built_once = False
 
-    def round(
-        self,
-        write_page: Callable[[], PreviewResult],
-        build_decks: Callable[[], BuildResult],
-        preview_dir: Path,
-        *,
-        changed: Sequence[Path],
-    ) -> None:
-        """Rebuild what ``changed`` (everything on the first round) and say what happened, if
-        anything did (a file saved unchanged says nothing)."""
+    def preview(self, *, changed: Sequence[Path]) -> bool:
+        """Write the preview again for ``changed`` (everything on the first round) and say what
+        happened, if anything did (a file saved unchanged says nothing); True unless the sources
+        have errors."""
         try:
-            rebuilt = rebuild(
-                write_page,
-                build_decks,
-                preview_dir=preview_dir,
-                preview_state=self.preview_state,
-                on_preview=self.server.changed,
+            previewed = preview(
+                self.write_page,
+                preview_dir=self.preview_dir,
+                state=self.preview_state,
+                on_change=self.server.changed,
             )
         except DeckkitError as error:  # the next save may fix it (a folder made writable)
             self._header(changed)
-            echo_styled([[("error:", "error"), (f" {advised(error)}", "")]], err=True)
+            self._error(error)
+            return False
+        page_changed = previewed.state != self.preview_state
+        self.preview_state = previewed.state
+        problems = self._news(previewed.problems)
+        lines = ["preview updated"] if page_changed and changed else []
+        if problems or (lines and self.verbosity != QUIET):
+            self._header(changed)
+            reporter = reporter_for("text", self.verbosity)
+            reporter.problems(problems)
+            if not previewed.ok:
+                echo_styled(
+                    [[("not rebuilt:", "error"), (" the last good outputs and preview stay", "")]],
+                    err=True,
+                )
+            reporter.summary(lines)
+        self.failed = self.failed or not previewed.ok
+        return previewed.ok
+
+    def build(self, builds: Builds) -> None:
+        """Build the decks (in the background where the platform allows)."""
+        try:
+            built = builds.request()
+        except DeckkitError as error:
+            self._error(error)
             return
-        changed_page = rebuilt.preview_state != self.preview_state
-        self.preview_state = rebuilt.preview_state
-        problems = self._news(rebuilt.problems)
-        # After a round with errors, a good one always says so, even when it rewrote nothing.
-        lines = self._summary(
-            rebuilt, full=not changed or self.failed, changed_page=changed_page and bool(changed)
-        )
-        self.failed = not rebuilt.ok
-        if not problems and not lines:
+        if built is not None:
+            self._built(built)
+
+    def collect(self, builds: Builds, *, wait: bool = False) -> None:
+        """Say what the build that ended did, if one did (``wait``: once it ends)."""
+        try:
+            built = builds.finished(wait=wait)
+        except DeckkitError as error:
+            self._error(error)
             return
-        self._header(changed)
+        if built is not None:
+            self._built(built)
+
+    def _built(self, built: BuildResult) -> None:
+        # The whole summary the first time and after errors (a good build always says so then,
+        # even when it rewrote nothing).
+        full = not self.built_once or self.failed
+        lines = self._summary(built, full=full) if built.ok else []
+        self.built_once = True
+        self.failed = not built.ok
         reporter = reporter_for("text", self.verbosity)
-        reporter.problems(problems)
-        if not rebuilt.ok:
+        reporter.problems(self._news(built.problems))
+        if not built.ok:
             echo_styled(
-                [[("not rebuilt:", "error"), (" the last good outputs and preview stay", "")]],
+                [[("decks not rebuilt:", "error"), (" their last good outputs stay", "")]],
                 err=True,
             )
         reporter.summary(lines)
@@ -229,21 +276,20 @@ class _Watcher:
         if changed and self.verbosity != QUIET:
             echo_lines([f"{time.strftime('%H:%M:%S')} changed: {_listed(changed)}"])
 
-    def _summary(self, rebuilt: Rebuilt, *, full: bool, changed_page: bool) -> list[str]:
-        """The summary's lines: the build's whole (as 'deckkit build' prints it) when ``full``,
-        else each deck written and what else differs from the last summary (not the same note
-        on Quizlet's separators after every save); none under -q."""
-        if rebuilt.build is None or self.verbosity == QUIET:
+    def _error(self, error: DeckkitError) -> None:
+        self.failed = True
+        echo_styled([[("error:", "error"), (f" {advised(error)}", "")]], err=True)
+
+    def _summary(self, built: BuildResult, *, full: bool) -> list[str]:
+        """The build's summary (as 'deckkit build' prints it) when ``full``, else each deck
+        written and what else differs from the last summary (not the same note on Quizlet's
+        separators after every save); none under -q."""
+        if self.verbosity == QUIET or not (full or built.written or self.verbosity == VERBOSE):
             return []
-        lines = []
-        if full or rebuilt.build.written or self.verbosity == VERBOSE:
-            built = build_summary(rebuilt.build, self.verbosity)
-            new = [line for line in built if line.startswith("wrote ") or line not in self.said]
-            lines = built if full or self.verbosity == VERBOSE else new
-            self.said = built
-        if changed_page:
-            lines.append("preview updated")
-        return lines
+        lines = build_summary(built, self.verbosity)
+        new = [line for line in lines if line.startswith("wrote ") or line not in self.said]
+        self.said = lines
+        return lines if full or self.verbosity == VERBOSE else new
 
     def _news(self, problems: Sequence[Problem]) -> list[Problem]:
         """Every error, and the warnings not printed before (-v: every warning; -q: none)."""
