@@ -327,3 +327,42 @@ def wait_for_value(poll: Callable[[], object]) -> object:
         assert time.monotonic() < deadline, "nothing came"
         time.sleep(0.01)
     return value
+
+
+def children_of(pid: int) -> list[int]:
+    """The processes ``pid`` forked and has not yet reaped (Linux)."""
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
+
+
+def test_ctrl_c_during_a_build_lets_it_finish_and_leaves_complete_outputs(tmp_path: Path) -> None:
+    (tmp_path / "sources").mkdir()
+    cards = [f"  - id: c{n}\n    front: Question {n}?\n    back: Answer {n}" for n in range(4000)]
+    deck = "deck: Watch::Big\nid: big\ncards:\n" + "\n".join(cards) + "\n"
+    (tmp_path / "sources" / "big.yaml").write_text(deck, encoding="utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deckkit", "watch", "--port", "0"],
+        cwd=tmp_path,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + PATIENCE
+        while not children_of(process.pid):  # the first build, forked after the preview
+            assert process.poll() is None
+            assert time.monotonic() < deadline
+            time.sleep(0.005)
+        builder = children_of(process.pid)[0]
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=PATIENCE)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    assert "Traceback" not in stdout + stderr
+    assert not Path(f"/proc/{builder}").exists()  # waited for, not left running
+    out = tmp_path / "build"
+    assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert (out / "big.csv").read_text("utf-8").count("Answer") == 4000
+    assert (out / "big.apkg").stat().st_size > 0

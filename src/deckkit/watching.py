@@ -172,6 +172,11 @@ class Builds:
         self._running = None
         try:
             return running.result()
+        except BaseException as error:
+            if not isinstance(error, Exception):  # Ctrl-C or a signal: ending, see stop()
+                self._running, self._again = running, False
+                self.stop()
+            raise
         finally:
             if self._again:
                 self._again = False
