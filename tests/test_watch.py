@@ -366,3 +366,27 @@ def test_ctrl_c_during_a_build_lets_it_finish_and_leaves_complete_outputs(tmp_pa
     assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
     assert (out / "big.csv").read_text("utf-8").count("Answer") == 4000
     assert (out / "big.apkg").stat().st_size > 0
+
+
+def test_a_build_that_fails_says_why_and_watching_goes_on(project: Path) -> None:
+    # A lockfile written by a build whose clock read 2096: today's clock is behind it.
+    future = {**ENV, "SOURCE_DATE_EPOCH": "4000000000"}
+    subprocess.run([sys.executable, "-m", "deckkit", "build"], cwd=project, env=future, check=True)
+    before = (project / "build" / "capitals.csv").read_bytes()
+    watch = Watch(project)
+    try:
+        wait_until(lambda: "error: the clock reads" in watch.output()[1], watch)
+        assert "pass --clock-behind" in watch.output()[1]
+        watch.save("edited.yaml")
+        watch.printed("preview updated")  # the preview goes on; the decks wait for the clock
+        wait_until(lambda: watch.output()[1].count("error: the clock reads") == 2, watch)
+        assert (project / "build" / "capitals.csv").read_bytes() == before
+        assert "Traceback" not in "".join(watch.output())
+        assert watch.process.poll() is None
+    finally:
+        watch.stop()
+    clock_behind = Watch(project, "--clock-behind")
+    try:
+        wait_until(lambda: "Lima, on the Pacific coast" in csv_of(project), clock_behind)
+    finally:
+        clock_behind.stop()

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import watchfiles
 
-from deckkit.errors import UsageError
+from deckkit.errors import DeckkitError, UsageError
 from deckkit.pipeline import BuildResult
 from deckkit.pipeline.forking import Forked, can_fork, run_forked
 from deckkit.preview import PreviewResult
@@ -147,7 +147,7 @@ class Builds:
 
     def __init__(self, build_decks: Callable[[], BuildResult]) -> None:
         self.build_decks = build_decks
-        self._running: Forked[BuildResult] | None = None
+        self._running: Forked[BuildResult | _Raised] | None = None
         self._again = False  # a build was asked for while one ran
 
     def request(self) -> BuildResult | None:
@@ -171,7 +171,10 @@ class Builds:
             return None  # its result is written all at once, as it ends
         self._running = None
         try:
-            return running.result()
+            outcome = running.result()
+            if isinstance(outcome, _Raised):
+                raise outcome.error()
+            return outcome
         except BaseException as error:
             if not isinstance(error, Exception):  # Ctrl-C or a signal: ending, see stop()
                 self._running, self._again = running, False
@@ -191,11 +194,30 @@ class Builds:
             self._running = None
 
 
-def _in_background(build_decks: Callable[[], BuildResult]) -> BuildResult:
+@dataclass(frozen=True)
+class _Raised:
+    """An error the build raised in the child, carried back whole: pickle would call its class
+    with its message alone, and some of deckkit's errors take other arguments (ClockBehind)."""
+
+    kind: type[DeckkitError]
+    args: tuple[object, ...]
+    state: dict[str, object]
+
+    def error(self) -> DeckkitError:
+        error = self.kind.__new__(self.kind, *self.args)
+        error.args = self.args
+        error.__dict__.update(self.state)
+        return error
+
+
+def _in_background(build_decks: Callable[[], BuildResult]) -> BuildResult | _Raised:
     # The packages can wait: the browser reloading the preview, on the same cores, comes first.
     with contextlib.suppress(OSError):
         os.nice(BACKGROUND_NICENESS)
-    return build_decks()
+    try:
+        return build_decks()
+    except DeckkitError as error:
+        return _Raised(type(error), error.args, dict(error.__dict__))
 
 
 def folder_state(folder: Path) -> str:

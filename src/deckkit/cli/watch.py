@@ -66,6 +66,11 @@ SHOWN_CHANGES = 3  # files named in a change's line; more are counted
     help="Modification times of every note, updated by each build as by 'deckkit build'.",
 )
 @click.option(
+    "--clock-behind",
+    is_flag=True,
+    help="Build although the clock reads earlier than times the lockfile holds.",
+)
+@click.option(
     "--port",
     type=click.IntRange(0, 65535),
     default=None,
@@ -79,6 +84,7 @@ def watch_command(
     output_dir: Path,
     formats: tuple[str, ...],
     lockfile: Path,
+    clock_behind: bool,
     port: int | None,
     strict: bool,
     verbosity: int | None,
@@ -124,6 +130,7 @@ def watch_command(
         output_dir,
         formats=formats or project_file_formats(project, EXPORTERS) or tuple(EXPORTERS),
         lockfile=lockfile,
+        clock_behind=clock_behind,
         strict=strict or project.strict,
     )
     write_page = partial(write_preview, sources, preview_dir, strict=strict or project.strict)
