@@ -39,14 +39,14 @@ class Watch:
     """`python -m deckkit watch --port 0` in ``folder``; its output goes to files read while it
     runs."""
 
-    def __init__(self, folder: Path, *args: str) -> None:
+    def __init__(self, folder: Path, *args: str, env: dict[str, str] = ENV) -> None:
         self.folder = folder
         self.stdout = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "deckkit", "watch", "--port", "0", *args],
             cwd=folder,
-            env=ENV,
+            env=env,
             stdout=self.stdout,
             stderr=self.stderr,
         )
@@ -390,3 +390,15 @@ def test_a_build_that_fails_says_why_and_watching_goes_on(project: Path) -> None
         wait_until(lambda: "Lima, on the Pacific coast" in csv_of(project), clock_behind)
     finally:
         clock_behind.stop()
+
+
+def test_open_opens_the_preview_in_the_browser(project: Path) -> None:
+    # Python's webbrowser runs $BROWSER with the address: here, a command that writes it down.
+    opened = project / "opened.txt"
+    record = f"{sys.executable} -c \"import sys; open({str(opened)!r}, 'w').write(sys.argv[1])\""
+    watch = Watch(project, "--open", env={**ENV, "BROWSER": f"{record} %s"})
+    try:
+        wait_until(lambda: opened.exists() and opened.read_text(), watch)
+        assert opened.read_text() == watch.url
+    finally:
+        watch.stop()

@@ -6,6 +6,7 @@ import errno
 import signal
 import threading
 import time
+import webbrowser
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
@@ -77,6 +78,12 @@ SHOWN_CHANGES = 3  # files named in a change's line; more are counted
     help=f"Port of the preview on 127.0.0.1 (default: {DEFAULT_PORT}, or a free one if it is "
     "taken; 0: any free port).",
 )
+@click.option(
+    "--open",
+    "open_browser",
+    is_flag=True,
+    help="Open the preview in the web browser once it is served.",
+)
 @STRICT
 @VERBOSITY
 def watch_command(
@@ -86,6 +93,7 @@ def watch_command(
     lockfile: Path,
     clock_behind: bool,
     port: int | None,
+    open_browser: bool,
     strict: bool,
     verbosity: int | None,
 ) -> int:
@@ -102,6 +110,7 @@ def watch_command(
     \b
     Examples:
       deckkit watch                        # then open the address it prints
+      deckkit watch --open                 # and open it in the web browser
       deckkit watch sources/biology.yaml --port 8080
       deckkit watch --format apkg -q       # .apkg only; print errors only
     """
@@ -149,6 +158,8 @@ def watch_command(
                     watcher.collect(builds, wait=True)
                 server.start()
                 started = True
+                if open_browser:
+                    webbrowser.open(server.url)  # the system's browser ($BROWSER if set)
                 if shown != QUIET:
                     where = ", ".join(f"{display_path(f)}/" for f in folders)
                     echo_lines(
