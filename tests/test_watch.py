@@ -53,10 +53,12 @@ class Watch:
         self.url, self.port = self.wait_for_url()
 
     def output(self) -> tuple[str, str]:
+        """What it printed so far: stdout and stderr. Read with pread, which leaves the offset
+        it shares with the process alone (a seek would make its next line overwrite the first)."""
         texts = []
         for handle in (self.stdout, self.stderr):
-            handle.seek(0)
-            texts.append(handle.read().decode("utf-8", "replace"))
+            size = os.fstat(handle.fileno()).st_size
+            texts.append(os.pread(handle.fileno(), size, 0).decode("utf-8", "replace"))
         return texts[0], texts[1]
 
     def wait_for_url(self) -> tuple[str, int]:
