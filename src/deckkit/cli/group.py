@@ -20,6 +20,7 @@ COMMANDS = {
     "push": "deckkit.cli.push:push_command",
     "schema": "deckkit.cli.init:schema_command",
     "validate": "deckkit.cli.validate:validate_command",
+    "watch": "deckkit.cli.watch:watch_command",
 }
 
 

@@ -4,6 +4,7 @@ note type it is exported with."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from html import escape
 
 from deckkit.fieldtext.cloze import cloze_numbers
@@ -24,6 +25,14 @@ def sounds_to_players(html: str) -> str:
 
 def render_card(card: Card, card_ord: int, deck_name: str = "") -> tuple[str, str]:
     """The front and back HTML of one Anki card as Anki renders it (type-in, sounds playable)."""
+    try:
+        hash(card)
+    except TypeError:  # a card holding a value that cannot be kept: rendered every time
+        return _render_card(card, card_ord, deck_name)
+    return _kept_render(card, card_ord, deck_name)
+
+
+def _render_card(card: Card, card_ord: int, deck_name: str) -> tuple[str, str]:
     note_type = note_type_for(card.type, card.note_type)
     fields = dict(zip(note_type.fields, card_fields(card.content, card.note_type), strict=True))
     if note_type.is_cloze:
@@ -56,6 +65,11 @@ def render_card(card: Card, card_ord: int, deck_name: str = "") -> tuple[str, st
         id_salt=f"{salt}:a",
     )
     return sounds_to_players(front), sounds_to_players(back)
+
+
+# `deckkit watch` writes the page again after each save, where nearly every card is as before;
+# a card (a frozen value: its fields, tags and note type) renders the same every time.
+_kept_render = lru_cache(maxsize=150_000)(_render_card)
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ run and nothing would be fetched from the network.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from html import escape
 from urllib.parse import quote, unquote
 
@@ -90,11 +90,57 @@ _MARKERS = {
 _MEDIA_WORD = {"img": "image", "audio": "sound", "video": "video"}
 
 
+# `deckkit watch` writes the page again after each save, where nearly every side is as before.
+# What a side became is kept with the answers it got about the media folder's names (all that it
+# depends on besides its HTML), and reused while they still hold. Two generations of at most
+# _KEPT sides each: memory stays bounded, and the sides of the last pages written stay.
+_KEPT = 150_000
+_kept: dict[str, tuple[str, dict[str, bool]]] = {}
+_kept_before: dict[str, tuple[str, dict[str, bool]]] = {}
+
+
+class _AskedMedia(Collection[str]):
+    """The media folder's names, remembering each name asked about and the answer."""
+
+    def __init__(self, media: Collection[str]) -> None:
+        self.media = media
+        self.answers: dict[str, bool] | None = {}  # None: the whole collection was read
+
+    def __contains__(self, name: object) -> bool:
+        present = name in self.media
+        if self.answers is not None and isinstance(name, str):
+            self.answers[name] = present
+        return present
+
+    def __iter__(self) -> Iterator[str]:
+        self.answers = None
+        return iter(self.media)
+
+    def __len__(self) -> int:
+        self.answers = None
+        return len(self.media)
+
+
 def safe_html(html: str, media: Collection[str]) -> str:
     """A card side's HTML with only what cannot run or load anything outside ``media``.
 
     ``media`` holds the names of the files in the page's media folder.
     """
+    global _kept, _kept_before
+    kept = _kept.get(html) or _kept_before.get(html)
+    if kept is not None and all((name in media) == was for name, was in kept[1].items()):
+        _kept[html] = kept
+        return kept[0]
+    asked = _AskedMedia(media)
+    result = _safe_html(html, asked)
+    if asked.answers is not None:
+        if len(_kept) >= _KEPT:
+            _kept, _kept_before = {}, _kept
+        _kept[html] = (result, asked.answers)
+    return result
+
+
+def _safe_html(html: str, media: Collection[str]) -> str:
     sanitiser = _Sanitiser(media)
     for token in tokens(html):
         if isinstance(token, Text):
