@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from deckkit.budgets import LOCKFILE
 from deckkit.errors import ClockBehind
 from deckkit.lockfile import (
     Entry,
@@ -25,12 +26,17 @@ from deckkit.lockfile import (
 from deckkit.model import Deck
 from deckkit.notetypes import NOTE_TYPES
 from deckkit.pipeline.cache import (
+    BuildCache,
     CachedDeck,
+    SettledLock,
+    deck_fingerprint,
     outputs_intact,
-    read_cache,
+    read_build_cache,
     settings_key,
-    source_fingerprint,
+    stamps_digest,
 )
+from deckkit.pipeline.file_digests import MISSING, FileDigests
+from deckkit.sources.discovery import DEFAULT_SOURCES
 from deckkit.stamps import Stamps
 
 # Without a lockfile, the note types' modification time: raised when templates or styling change.
@@ -64,6 +70,15 @@ class BuildPlan:
     accept_new_ids: bool = False
     # The paths the build was given (none: the default sources folder): which decks it covers.
     inputs: tuple[Path, ...] = ()
+    # The files' digests this build looked up, remembered for the next (see deckkit.pipeline.cache).
+    digests: FileDigests = field(default_factory=FileDigests)
+    # The lockfile as read (its digest taken before reading it), or, for a settled build, as the
+    # cache recorded it.
+    settled_lock: SettledLock | None = None
+    # True when every source is up to date and the lockfile is as the last build left it: the
+    # lockfile was not read (``lock`` is None, ``note_types`` empty) and there is nothing to build.
+    settled: bool = False
+    stored: BuildCache = field(default_factory=lambda: BuildCache({}, {}))  # the cache as read
 
     @property
     def to_build(self) -> list[Path]:
@@ -95,51 +110,124 @@ def make_plan(
     inputs: tuple[Path, ...] = (),
 ) -> BuildPlan:
     """Read the lockfile and the cache, and decide which sources are up to date."""
+    stored = read_build_cache(output_dir)
+    digests = FileDigests(stored.files)
+    settings = settings_key(formats, lockfile is not None, strict)
+    common = {
+        "sources": tuple(sources),
+        "output_dir": output_dir,
+        "formats": formats,
+        "now": now,
+        "strict": strict,
+        "lockfile": lockfile,
+        "frozen": frozen,
+        "settings": settings,
+        "cache": stored.decks,
+        "created_output_dir": created_output_dir,
+        "accept_note_type_changes": accept_note_type_changes,
+        "accept_type_changes": accept_type_changes,
+        "accept_new_ids": accept_new_ids,
+        "inputs": inputs,
+        "digests": digests,
+        "stored": stored,
+    }
+    if lockfile is not None:
+        record = stored.settled_lock
+        if _lock_settled(record, lockfile, digests, resolved_inputs(inputs), settings):
+            assert record is not None
+            settled = _settled_decks(sources, output_dir, stored, settings, digests)
+            if settled is not None:
+                if not clock_behind and now < record.newest - CLOCK_SLACK:
+                    raise ClockBehind(lockfile, now, record.newest)
+                return BuildPlan(
+                    lock=None,
+                    note_types={},
+                    reused=settled,
+                    parallel_exports=False,
+                    settled_lock=record,
+                    settled=True,
+                    **common,  # type: ignore[arg-type]
+                )
+    lock_digest = digests.digest(lockfile).hex() if lockfile is not None else ""
     lock = read_lockfile(lockfile) if lockfile is not None else None
-    if lock is not None and lockfile is not None and not clock_behind:
-        newest = newest_time(lock)
-        if now < newest - CLOCK_SLACK:
-            raise ClockBehind(lockfile, now, newest)
+    newest = newest_time(lock) if lock is not None else 0
+    if lockfile is not None and not clock_behind and now < newest - CLOCK_SLACK:
+        raise ClockBehind(lockfile, now, newest)
     note_types = note_type_entries(lock or Lock(), now)
-    settings = settings_key(formats, lock is not None, strict)
-    cache = read_cache(output_dir)
     reused: dict[Path, CachedDeck] = {}
     for path in sources:
-        cached = cache.get(cache_key(path))
+        cached = stored.decks.get(cache_key(path))
         if cached is None:
             continue
         lines = deck_lines(lock.notes.get(cached.deck_id, {})) if lock is not None else None
         ids = (str(anchor[0]) for anchor in cached.note_types)
         known = deck_note_types(note_types, lock.note_types, ids) if lock else note_types
-        stamps = stamps_key(path, known, lines)
-        media = (Path(m) for m in cached.media)
-        fingerprint = source_fingerprint(
-            settings, path.read_bytes(), media, stamps, cached.note_types
-        )
+        stamps = stamps_digest(stamps_key(path, known, lines))
+        fingerprint = deck_fingerprint(settings, path, cached, stamps, digests)
         if fingerprint == cached.fingerprint and outputs_intact(output_dir, cached):
-            reused[path] = cached
+            reused[path] = replace(cached, stamps=stamps)
+    settled_lock = None
+    if lockfile is not None and lock_digest != MISSING.hex():
+        where = str(lockfile.resolve())
+        settled_lock = SettledLock(where, lock_digest, newest, resolved_inputs(inputs), settings)
     to_build = len(sources) - len(reused)
     return BuildPlan(
-        sources=tuple(sources),
-        output_dir=output_dir,
-        formats=formats,
-        now=now,
-        strict=strict,
-        lockfile=lockfile,
-        frozen=frozen,
         lock=lock,
         note_types=note_types,
-        settings=settings,
-        cache=cache,
         reused=reused,
-        created_output_dir=created_output_dir,
         # Several sources share the cores between them; a single one may use two by itself.
         parallel_exports=jobs >= 2 and min(jobs, to_build) < 2,
-        accept_note_type_changes=accept_note_type_changes,
-        accept_type_changes=accept_type_changes,
-        accept_new_ids=accept_new_ids,
-        inputs=inputs,
+        settled_lock=settled_lock,
+        **common,  # type: ignore[arg-type]
     )
+
+
+def resolved_inputs(inputs: tuple[Path, ...]) -> tuple[str, ...]:
+    """The paths a build was given, resolved (the default sources folder when none)."""
+    return tuple(str(path.resolve()) for path in inputs or (DEFAULT_SOURCES,))
+
+
+def _lock_settled(
+    record: SettledLock | None,
+    lockfile: Path,
+    digests: FileDigests,
+    inputs: tuple[str, ...],
+    settings: str,
+) -> bool:
+    """Whether the lockfile is, byte for byte and in the same place, the one the last build left,
+    and this build is asked what that one was (the same inputs and options). A lockfile over its
+    cap (which the environment may have lowered since) is read, to be refused as always."""
+    return (
+        record is not None
+        and record.settings == settings
+        and record.inputs == inputs
+        and record.lockfile == str(lockfile.resolve())
+        and digests.digest(lockfile).hex() == record.digest
+        and lockfile.stat().st_size <= LOCKFILE.cap()
+    )
+
+
+def _settled_decks(
+    sources: list[Path],
+    output_dir: Path,
+    stored: BuildCache,
+    settings: str,
+    digests: FileDigests,
+) -> dict[Path, CachedDeck] | None:
+    """Every source with its cache, when the sources are those of the last build and each is up
+    to date with the modification times it was built with; None otherwise."""
+    if {cache_key(path) for path in sources} != set(stored.decks) or len(sources) != len(
+        stored.decks
+    ):
+        return None
+    reused = {}
+    for path in sources:
+        cached = stored.decks[cache_key(path)]
+        fingerprint = deck_fingerprint(settings, path, cached, cached.stamps, digests)
+        if fingerprint != cached.fingerprint or not outputs_intact(output_dir, cached):
+            return None
+        reused[path] = cached
+    return reused
 
 
 def cache_key(path: Path) -> str:

@@ -10,6 +10,7 @@ removed and the earlier outputs stay as they were.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -24,8 +25,15 @@ from deckkit.atomic import (
 )
 from deckkit.errors import LockOutdated
 from deckkit.exporters import Separators
-from deckkit.lockfile import Lock, lock_to_text, stale_notes
-from deckkit.pipeline.cache import CACHE_NAME, CachedDeck, cache_text, output_state
+from deckkit.lockfile import Lock, lock_to_text, newest_time, stale_notes
+from deckkit.pipeline.cache import (
+    CACHE_NAME,
+    BuildCache,
+    CachedDeck,
+    SettledLock,
+    build_cache_text,
+    output_state,
+)
 from deckkit.pipeline.learner_safety import (
     Departures,
     accepted_type_changes,
@@ -35,7 +43,7 @@ from deckkit.pipeline.learner_safety import (
     renamed_problems,
 )
 from deckkit.pipeline.note_identity import DeckUpdate
-from deckkit.pipeline.plan import BuildPlan, cache_key
+from deckkit.pipeline.plan import BuildPlan, cache_key, resolved_inputs
 from deckkit.pipeline.results import BuildResult, DeckSummary
 from deckkit.pipeline.schema_changes import accepted_changes
 from deckkit.pipeline.source_build import SourceOutcome
@@ -133,12 +141,16 @@ def publish_build(plan: BuildPlan, outcomes: Outcomes, verdict: Verdict) -> Buil
     # A frozen build that passed changes nothing but, maybe, an older lockfile's format: that
     # upgrade is left to the next build that may write.
     writes = plan.lockfile is not None and not plan.frozen
+    # The lockfile as this build leaves it, when the next build may take it as settled.
+    settled_lock = plan.settled_lock if fresh_lock == plan.lock else None
     if writes and plan.lockfile is not None and fresh_lock is not None and fresh_lock != plan.lock:
         made = {o.deck_id: o.lock_lines for o in outcomes.values() if o.deck_id and o.lock_lines}
         # A project file may keep the lockfile in a folder of its own (locks/deckkit.lock).
         plan.lockfile.parent.mkdir(parents=True, exist_ok=True)
-        replace_text(plan.lockfile, lock_to_text(fresh_lock, made))
-    _save_cache(plan, outcomes)
+        text = lock_to_text(fresh_lock, made)
+        replace_text(plan.lockfile, text)
+        settled_lock = _written_lock(plan, text, fresh_lock)
+    _save_cache(plan, outcomes, settled_lock)
     result = _build_result(plan, outcomes, problems, [item.final for item in staged])
     return replace(result, removed_cards=verdict.removed_cards)
 
@@ -210,7 +222,15 @@ def _fresh_lock(
     return Lock(notes=notes, note_types=note_types, decks=decks, removed=removed, sources=sources)
 
 
-def _save_cache(plan: BuildPlan, outcomes: Outcomes) -> None:
+def _written_lock(plan: BuildPlan, text: str, lock: Lock) -> SettledLock | None:
+    """The record of the lockfile this build wrote."""
+    assert plan.lockfile is not None
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    where, inputs = str(plan.lockfile.resolve()), resolved_inputs(plan.inputs)
+    return SettledLock(where, digest, newest_time(lock), inputs, plan.settings)
+
+
+def _save_cache(plan: BuildPlan, outcomes: Outcomes, settled_lock: SettledLock | None) -> None:
     decks = {cache_key(path): cached for path, cached in plan.reused.items()}
     for path, outcome in outcomes.items():
         if outcome.cached is None:
@@ -221,8 +241,9 @@ def _save_cache(plan: BuildPlan, outcomes: Outcomes) -> None:
             if state is not None:
                 outputs[item.final.name] = state
         decks[cache_key(path)] = CachedDeck(**{**outcome.cached.__dict__, "outputs": outputs})
-    if decks != plan.cache:
-        replace_text(plan.output_dir / CACHE_NAME, cache_text(decks))
+    fresh = BuildCache(decks, plan.digests.records(), settled_lock)
+    if fresh != plan.stored:
+        replace_text(plan.output_dir / CACHE_NAME, build_cache_text(fresh))
 
 
 def _build_result(

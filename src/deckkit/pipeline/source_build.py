@@ -24,7 +24,7 @@ from deckkit.lockfile import (
     stamps_from,
 )
 from deckkit.model import Deck, deck_from_source
-from deckkit.pipeline.cache import CachedDeck, source_fingerprint
+from deckkit.pipeline.cache import CachedDeck, source_fingerprint, stamps_digest
 from deckkit.pipeline.forking import can_fork, run_forked
 from deckkit.pipeline.learner_safety import deck_rename_warning, type_change_problems
 from deckkit.pipeline.note_identity import DeckUpdate, TypeChange, update_deck
@@ -195,13 +195,10 @@ def export_checked(
     lock_lines = deck_lines(entries) if entries is not None else None
     # As the next build's plan will see them: deckkit's note types, and this deck's updated.
     known_note_types = deck_note_types(plan.note_types, declared, declared)
+    times = stamps_key(path, known_note_types, lock_lines)
     cached = CachedDeck(
         fingerprint=source_fingerprint(
-            plan.settings,
-            path.read_bytes(),
-            (Path(m) for m in media),
-            stamps_key(path, known_note_types, lock_lines),
-            anchors,
+            plan.settings, path.read_bytes(), (Path(m) for m in media), times, anchors
         ),
         deck_id=deck.id,
         name=deck.name,
@@ -213,6 +210,7 @@ def export_checked(
         separators=(separators.term, separators.card) if separators else None,
         warnings=tuple((p.path, p.line, p.column, p.message, p.code) for p in problems),
         note_types=anchors,
+        stamps=stamps_digest(times),
     )
     return SourceOutcome(
         path=path,
