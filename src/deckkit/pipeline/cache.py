@@ -326,6 +326,14 @@ def build_cache_text(cache: BuildCache) -> str:
     )
 
 
+def save_cache(output_dir: Path, fresh: BuildCache, stored: BuildCache) -> None:
+    """Write the cache, unless it holds what it held already (``stored``)."""
+    if fresh != stored:
+        from deckkit.atomic import replace_text
+
+        replace_text(output_dir / CACHE_NAME, build_cache_text(fresh))
+
+
 def outputs_intact(output_dir: Path, cached: CachedDeck) -> bool:
     """True when every output of the deck is still the file deckkit wrote."""
     return all(

@@ -11,20 +11,11 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deckkit.budgets import LOCKFILE
 from deckkit.errors import ClockBehind
-from deckkit.lockfile import (
-    Entry,
-    Lock,
-    deck_lines,
-    declared_note_type_mods,
-    newest_time,
-    note_type_entries,
-    read_lockfile,
-)
-from deckkit.model import Deck
-from deckkit.notetypes import NOTE_TYPES
+from deckkit.lock_entries import Entry, Lock
 from deckkit.pipeline.cache import (
     BuildCache,
     CachedDeck,
@@ -38,6 +29,11 @@ from deckkit.pipeline.cache import (
 from deckkit.pipeline.file_digests import MISSING, FileDigests
 from deckkit.sources.discovery import DEFAULT_SOURCES
 from deckkit.stamps import Stamps
+
+# The lockfile's reader, the model and the note types are imported where a build reads the
+# lockfile: a settled build (see BuildPlan.settled) never loads them.
+if TYPE_CHECKING:
+    from deckkit.model import Deck
 
 # Without a lockfile, the note types' modification time: raised when templates or styling change.
 NOTE_TYPES_MOD = 1_764_000_000
@@ -113,46 +109,89 @@ def make_plan(
     stored = read_build_cache(output_dir)
     digests = FileDigests(stored.files)
     settings = settings_key(formats, lockfile is not None, strict)
-    common = {
-        "sources": tuple(sources),
-        "output_dir": output_dir,
-        "formats": formats,
-        "now": now,
-        "strict": strict,
-        "lockfile": lockfile,
-        "frozen": frozen,
-        "settings": settings,
-        "cache": stored.decks,
-        "created_output_dir": created_output_dir,
-        "accept_note_type_changes": accept_note_type_changes,
-        "accept_type_changes": accept_type_changes,
-        "accept_new_ids": accept_new_ids,
-        "inputs": inputs,
-        "digests": digests,
-        "stored": stored,
-    }
-    if lockfile is not None:
-        record = stored.settled_lock
-        if _lock_settled(record, lockfile, digests, resolved_inputs(inputs), settings):
-            assert record is not None
-            settled = _settled_decks(sources, output_dir, stored, settings, digests)
-            if settled is not None:
-                if not clock_behind and now < record.newest - CLOCK_SLACK:
-                    raise ClockBehind(lockfile, now, record.newest)
-                return BuildPlan(
-                    lock=None,
-                    note_types={},
-                    reused=settled,
-                    parallel_exports=False,
-                    settled_lock=record,
-                    settled=True,
-                    **common,  # type: ignore[arg-type]
-                )
+    found = _settled(sources, output_dir, lockfile, stored, settings, digests, inputs)
+    if found is None:
+        found = _read_lock(sources, output_dir, lockfile, stored, settings, digests, inputs, now)
+    if lockfile is not None and not clock_behind and now < found.newest - CLOCK_SLACK:
+        raise ClockBehind(lockfile, now, found.newest)
+    to_build = len(sources) - len(found.reused)
+    return BuildPlan(
+        sources=tuple(sources),
+        output_dir=output_dir,
+        formats=formats,
+        now=now,
+        strict=strict,
+        lockfile=lockfile,
+        frozen=frozen,
+        lock=found.lock,
+        note_types=found.note_types,
+        settings=settings,
+        cache=stored.decks,
+        reused=found.reused,
+        created_output_dir=created_output_dir,
+        # Several sources share the cores between them; a single one may use two by itself.
+        parallel_exports=jobs >= 2 and min(jobs, to_build) < 2,
+        accept_note_type_changes=accept_note_type_changes,
+        accept_type_changes=accept_type_changes,
+        accept_new_ids=accept_new_ids,
+        inputs=inputs,
+        digests=digests,
+        settled_lock=found.settled_lock,
+        settled=found.settled,
+        stored=stored,
+    )
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What the lockfile and the cache tell a plan."""
+
+    lock: Lock | None
+    note_types: dict[str, Entry]
+    reused: dict[Path, CachedDeck]
+    settled_lock: SettledLock | None
+    newest: int  # the newest time in the lockfile, for the clock check
+    settled: bool = False
+
+
+def _settled(
+    sources: list[Path],
+    output_dir: Path,
+    lockfile: Path | None,
+    stored: BuildCache,
+    settings: str,
+    digests: FileDigests,
+    inputs: tuple[Path, ...],
+) -> _Found | None:
+    """A settled build's findings, without reading the lockfile; None unless it is settled."""
+    record = stored.settled_lock
+    if lockfile is None or record is None:
+        return None
+    if not _lock_settled(record, lockfile, digests, resolved_inputs(inputs), settings):
+        return None
+    reused = _settled_decks(sources, output_dir, stored, settings, digests)
+    if reused is None:
+        return None
+    return _Found(None, {}, reused, record, record.newest, settled=True)
+
+
+def _read_lock(
+    sources: list[Path],
+    output_dir: Path,
+    lockfile: Path | None,
+    stored: BuildCache,
+    settings: str,
+    digests: FileDigests,
+    inputs: tuple[Path, ...],
+    now: int,
+) -> _Found:
+    """The lockfile read (its digest taken first: a lockfile changed meanwhile is not taken
+    for settled next time) and the sources up to date with its times."""
+    from deckkit.lockfile import deck_lines, newest_time, note_type_entries, read_lockfile
+
     lock_digest = digests.digest(lockfile).hex() if lockfile is not None else ""
     lock = read_lockfile(lockfile) if lockfile is not None else None
     newest = newest_time(lock) if lock is not None else 0
-    if lockfile is not None and not clock_behind and now < newest - CLOCK_SLACK:
-        raise ClockBehind(lockfile, now, newest)
     note_types = note_type_entries(lock or Lock(), now)
     reused: dict[Path, CachedDeck] = {}
     for path in sources:
@@ -170,16 +209,7 @@ def make_plan(
     if lockfile is not None and lock_digest != MISSING.hex():
         where = str(lockfile.resolve())
         settled_lock = SettledLock(where, lock_digest, newest, resolved_inputs(inputs), settings)
-    to_build = len(sources) - len(reused)
-    return BuildPlan(
-        lock=lock,
-        note_types=note_types,
-        reused=reused,
-        # Several sources share the cores between them; a single one may use two by itself.
-        parallel_exports=jobs >= 2 and min(jobs, to_build) < 2,
-        settled_lock=settled_lock,
-        **common,  # type: ignore[arg-type]
-    )
+    return _Found(lock, note_types, reused, settled_lock, newest)
 
 
 def resolved_inputs(inputs: tuple[Path, ...]) -> tuple[str, ...]:
@@ -188,7 +218,7 @@ def resolved_inputs(inputs: tuple[Path, ...]) -> tuple[str, ...]:
 
 
 def _lock_settled(
-    record: SettledLock | None,
+    record: SettledLock,
     lockfile: Path,
     digests: FileDigests,
     inputs: tuple[str, ...],
@@ -198,8 +228,7 @@ def _lock_settled(
     and this build is asked what that one was (the same inputs and options). A lockfile over its
     cap (which the environment may have lowered since) is read, to be refused as always."""
     return (
-        record is not None
-        and record.settings == settings
+        record.settings == settings
         and record.inputs == inputs
         and record.lockfile == str(lockfile.resolve())
         and digests.digest(lockfile).hex() == record.digest
@@ -216,13 +245,12 @@ def _settled_decks(
 ) -> dict[Path, CachedDeck] | None:
     """Every source with its cache, when the sources are those of the last build and each is up
     to date with the modification times it was built with; None otherwise."""
-    if {cache_key(path) for path in sources} != set(stored.decks) or len(sources) != len(
-        stored.decks
-    ):
+    keys = [cache_key(path) for path in sources]
+    if len(set(keys)) != len(sources) or set(keys) != set(stored.decks):
         return None
     reused = {}
-    for path in sources:
-        cached = stored.decks[cache_key(path)]
+    for path, key in zip(sources, keys, strict=True):
+        cached = stored.decks[key]
         fingerprint = deck_fingerprint(settings, path, cached, cached.stamps, digests)
         if fingerprint != cached.fingerprint or not outputs_intact(output_dir, cached):
             return None
@@ -255,6 +283,9 @@ def mtime_stamps(source: Path, deck: Deck) -> Stamps:
     """Without a lockfile: the source file's modification time for all its notes; deckkit's note
     types have a fixed time and a deck's declared note types their declared one, else the newest
     time of the files they are read from (so that an edited note-type or template file moves it)."""
+    from deckkit.lockfile import declared_note_type_mods
+    from deckkit.notetypes import NOTE_TYPES
+
     mtime = int(source.stat().st_mtime)
     newest = max([mtime, *(int(path.stat().st_mtime) for path in deck.files if path.exists())])
     note_types = {t.id: NOTE_TYPES_MOD for t in NOTE_TYPES.values()}

@@ -26,14 +26,7 @@ from deckkit.atomic import (
 from deckkit.errors import LockOutdated
 from deckkit.exporters import Separators
 from deckkit.lockfile import Lock, lock_to_text, newest_time, stale_notes
-from deckkit.pipeline.cache import (
-    CACHE_NAME,
-    BuildCache,
-    CachedDeck,
-    SettledLock,
-    build_cache_text,
-    output_state,
-)
+from deckkit.pipeline.cache import BuildCache, CachedDeck, SettledLock, output_state, save_cache
 from deckkit.pipeline.learner_safety import (
     Departures,
     accepted_type_changes,
@@ -46,6 +39,7 @@ from deckkit.pipeline.note_identity import DeckUpdate
 from deckkit.pipeline.plan import BuildPlan, cache_key, resolved_inputs
 from deckkit.pipeline.results import BuildResult, DeckSummary
 from deckkit.pipeline.schema_changes import accepted_changes
+from deckkit.pipeline.settled import reused_summary
 from deckkit.pipeline.source_build import SourceOutcome
 from deckkit.problems import Problem, display_path, sort_problems
 from deckkit.sources.checks import DeckIdAnchor, duplicate_ids
@@ -242,8 +236,7 @@ def _save_cache(plan: BuildPlan, outcomes: Outcomes, settled_lock: SettledLock |
                 outputs[item.final.name] = state
         decks[cache_key(path)] = CachedDeck(**{**outcome.cached.__dict__, "outputs": outputs})
     fresh = BuildCache(decks, plan.digests.records(), settled_lock)
-    if fresh != plan.stored:
-        replace_text(plan.output_dir / CACHE_NAME, build_cache_text(fresh))
+    save_cache(plan.output_dir, fresh, plan.stored)
 
 
 def _build_result(
@@ -255,11 +248,7 @@ def _build_result(
     for path in plan.sources:
         if path in plan.reused:
             cached = plan.reused[path]
-            summaries.append(
-                DeckSummary(
-                    cached.deck_id, cached.name, path, cached.notes_by_type, cached.anki_cards
-                )
-            )
+            summaries.append(reused_summary(path, cached))
             unchanged += [plan.output_dir / name for name in cached.outputs]
             if cached.separators:
                 separators[cached.deck_id] = Separators(*cached.separators)
