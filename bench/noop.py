@@ -8,8 +8,9 @@ For each deckkit (the working tree, and each ``--rev`` exported as bench/run.py 
 once into its own folder under ``bench/.data/noop/`` (``-o OUT --lockfile LOCK``, all formats,
 as bench/run.py's no-change rebuild), builds again once to settle, and then times:
 
-- ``process``: the no-change ``python -m deckkit build`` as a user runs it (wall time; the runs of
-  every deckkit are interleaved, so that load from other work on the machine falls on all alike);
+- ``process``: the no-change ``python -m deckkit build`` as a user runs it (wall time, and CPU
+  time, user + system, which other work on the machine disturbs less; the runs of every deckkit
+  are interleaved, so that such load falls on all alike);
 - ``in-process``: within one Python process already started, the same command's ``main()``
   (imports of deckkit and click, the build, the report), then ``deckkit.build()`` alone again
   with everything imported.
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import cProfile
 import io
+import os
 import pstats
 import shutil
 import statistics
@@ -43,9 +45,18 @@ def build_command(folder: Path, work: Path) -> list[str]:
 
 
 def wall(command: list[str], env: dict[str, str]) -> float:
+    return timed(command, env)[0]
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """A process's wall time and CPU time (user + system: less disturbed by other work)."""
     start = time.perf_counter()
-    subprocess.run(command, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    return time.perf_counter() - start
+    child = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    if status != 0:
+        sys.exit(f"failed: {' '.join(command)}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 IN_PROCESS = """
@@ -163,11 +174,14 @@ def main() -> None:
         wall(command, env)  # settles (and writes bytecode)
 
     process: dict[str, list[float]] = {label: [] for label in deckkits}
+    cpu: dict[str, list[float]] = {label: [] for label in deckkits}
     inside: dict[str, list[tuple[float, float]]] = {label: [] for label in deckkits}
     for _ in range(args.runs):
         for label, env in deckkits.items():
             arguments = build_command(folder, works[label])
-            process[label].append(wall([sys.executable, "-m", "deckkit", *arguments], env))
+            elapsed, used = timed([sys.executable, "-m", "deckkit", *arguments], env)
+            process[label].append(elapsed)
+            cpu[label].append(used)
             inside[label].append(in_process(arguments, env))
 
     print(
@@ -183,7 +197,7 @@ def main() -> None:
         library = statistics.median(t for _, t in inside[label])
         print(
             f"| {label} | {statistics.median(times):.3f} | {min(times):.3f} | {max(times):.3f} "
-            f"| {command:.3f} | {library:.3f} |"
+            f"| {statistics.median(cpu[label]):.3f} | {command:.3f} | {library:.3f} |"
         )
 
     label, env = list(deckkits.items())[-1]
