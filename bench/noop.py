@@ -188,9 +188,10 @@ def main() -> None:
         f"No-change `deckkit build` of {args.cards:,} cards in 100 files, {args.runs} runs each:\n"
     )
     print(
-        "| deckkit | process s (median) | min | max | in-process `main()` s | `build()` alone s |"
+        "| deckkit | process s (median) | min | max | process CPU s (median) "
+        "| in-process `main()` s | `build()` alone s |"
     )
-    print("|---|--:|--:|--:|--:|--:|")
+    print("|---|--:|--:|--:|--:|--:|--:|")
     for label in deckkits:
         times = process[label]
         command = statistics.median(t for t, _ in inside[label])
