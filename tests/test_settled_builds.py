@@ -239,6 +239,30 @@ def test_a_build_with_nothing_changed_loads_nothing_that_builds(project: Path) -
     assert set(BUILDERS + VALIDATORS) & set(loaded_again) == set()
 
 
+def test_a_library_build_without_a_lockfile_with_nothing_changed_loads_nothing_that_builds(
+    project: Path,
+) -> None:
+    command = [sys.executable, "-c", _LIBRARY_BUILD]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    first = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+    again = subprocess.run(command, cwd=project, env=env, capture_output=True, text=True)
+
+    assert first.returncode == again.returncode == 0, first.stderr + again.stderr
+    assert set(BUILDERS) - {"deckkit.lockfile"} <= set(json.loads(first.stdout))
+    assert set(BUILDERS + VALIDATORS) & set(json.loads(again.stdout)) == set()
+
+
+# Builds sources/ into out/ without a lockfile, then prints the names of the modules loaded.
+_LIBRARY_BUILD = """
+import json, sys
+from pathlib import Path
+import deckkit
+result = deckkit.build([Path("sources")], Path("out"))
+assert result.ok, result.problems
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
 # Runs `deckkit ARGS...` in this process, then prints the names of the modules loaded as JSON.
 _WHAT_IS_LOADED = """
 import contextlib, io, json, sys

@@ -8,7 +8,7 @@ when they start and only read it.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -163,16 +163,30 @@ def _settled(
     digests: FileDigests,
     inputs: tuple[Path, ...],
 ) -> _Found | None:
-    """A settled build's findings, without reading the lockfile; None unless it is settled."""
+    """A settled build's findings, without reading the lockfile; None unless it is settled.
+    Without a lockfile, a deck's times are its source's modification time, found by a stat."""
+    if lockfile is None:
+        reused = _settled_decks(sources, output_dir, stored, settings, digests, _mtime_stamps)
+        return None if reused is None else _Found(None, {}, reused, None, 0, settled=True)
     record = stored.settled_lock
-    if lockfile is None or record is None:
+    if record is None:
         return None
     if not _lock_settled(record, lockfile, digests, resolved_inputs(inputs), settings):
         return None
-    reused = _settled_decks(sources, output_dir, stored, settings, digests)
+    reused = _settled_decks(sources, output_dir, stored, settings, digests, _cached_stamps)
     if reused is None:
         return None
     return _Found(None, {}, reused, record, record.newest, settled=True)
+
+
+def _cached_stamps(_path: Path, cached: CachedDeck) -> str:
+    """A deck's times as its last build had them: while the lockfile is the one it left."""
+    return cached.stamps
+
+
+def _mtime_stamps(path: Path, _cached: CachedDeck) -> str:
+    """A deck's times without a lockfile: its source's modification time."""
+    return stamps_digest(stamps_key(path, {}, None))
 
 
 def _read_lock(
@@ -242,16 +256,17 @@ def _settled_decks(
     stored: BuildCache,
     settings: str,
     digests: FileDigests,
+    stamps: Callable[[Path, CachedDeck], str],
 ) -> dict[Path, CachedDeck] | None:
     """Every source with its cache, when the sources are those of the last build and each is up
-    to date with the modification times it was built with; None otherwise."""
+    to date with the modification times it was built with (``stamps``); None otherwise."""
     keys = [cache_key(path) for path in sources]
     if len(set(keys)) != len(sources) or set(keys) != set(stored.decks):
         return None
     reused = {}
     for path, key in zip(sources, keys, strict=True):
         cached = stored.decks[key]
-        fingerprint = deck_fingerprint(settings, path, cached, cached.stamps, digests)
+        fingerprint = deck_fingerprint(settings, path, cached, stamps(path, cached), digests)
         if fingerprint != cached.fingerprint or not outputs_intact(output_dir, cached):
             return None
         reused[path] = cached
