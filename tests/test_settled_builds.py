@@ -78,15 +78,7 @@ def test_the_second_build_is_settled_and_says_what_a_full_no_change_build_says(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run(project)
-    cache = project / "out" / CACHE_NAME
-    with monkeypatch.context() as patch:
-        patch.setattr(deckkit.lockfile, "read_lockfile", _refuse)
-        settled_build = run(project)
-    data = json.loads(cache.read_text(encoding="utf-8"))
-    data["settled_lock"] = None  # without the record, the build reads the lockfile
-    cache.write_text(json.dumps(data), encoding="utf-8")
-
-    full = run(project)
+    settled_build, full = settled_then_full(project, monkeypatch)
 
     assert settled_build.written == full.written == ()
     assert settled_build.problems == full.problems
@@ -96,6 +88,39 @@ def test_the_second_build_is_settled_and_says_what_a_full_no_change_build_says(
     assert len(full.unchanged) == 9
     assert settled_build.quizlet_separators == full.quizlet_separators
     assert settled_build.removed_cards == full.removed_cards == ()
+
+
+def settled_then_full(project: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[BuildResult, ...]:
+    """A build that must be settled (it may not read the lockfile), then the same build made to
+    read the lockfile (the cache's record of it removed)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(deckkit.lockfile, "read_lockfile", _refuse)
+        settled_build = run(project)
+    cache = project / "out" / CACHE_NAME
+    data = json.loads(cache.read_text(encoding="utf-8"))
+    data["settled_lock"] = None
+    cache.write_text(json.dumps(data), encoding="utf-8")
+    return settled_build, run(project)
+
+
+SHARED = Path(__file__).parent / "fixtures" / "note_types" / "shared"
+
+
+@pytest.mark.parametrize("edited", ["course/back.html", "course.notetypes.yaml", "verbs.yaml"])
+def test_after_a_change_to_declared_note_types_the_next_build_is_settled_and_rebuilds_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edited: str
+) -> None:
+    shutil.copytree(SHARED, tmp_path / "sources")
+    run(tmp_path)
+    path = tmp_path / "sources" / edited
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert run(tmp_path).written != ()  # the change is built and the lockfile may move
+
+    settled_build, full = settled_then_full(tmp_path, monkeypatch)
+
+    assert settled_build.written == full.written == ()
+    assert settled_build.problems == full.problems
+    assert settled_build.decks == full.decks
 
 
 def _refuse(path: Path) -> None:
@@ -125,6 +150,22 @@ def test_a_change_leaves_the_settled_path_and_the_lockfile_is_read(
     monkeypatch.setattr(deckkit.lockfile, "read_lockfile", _refuse)
     with pytest.raises(LockfileRead):
         run(project, strict=change == "the options")
+
+
+@pytest.mark.parametrize("edited", ["course/style.css", "course.notetypes.yaml", "spare.yaml"])
+def test_a_note_type_file_or_its_template_changed_leaves_the_settled_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edited: str
+) -> None:
+    shutil.copytree(SHARED, tmp_path / "sources")
+    # A note-type file no deck names: only its own check stands for it.
+    shutil.copy(tmp_path / "sources" / "course.notetypes.yaml", tmp_path / "sources" / "spare.yaml")
+    run(tmp_path)
+    settled_then_full(tmp_path, monkeypatch)  # settled, once every file was read
+    path = tmp_path / "sources" / edited
+    path.write_text(path.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    monkeypatch.setattr(deckkit.lockfile, "read_lockfile", _refuse)
+    with pytest.raises(LockfileRead):
+        run(tmp_path)
 
 
 def test_a_build_of_other_paths_or_with_another_lockfile_reads_the_lockfile(

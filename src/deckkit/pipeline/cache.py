@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -72,12 +72,23 @@ class SettledLock:
 
 
 @dataclass(frozen=True)
+class CheckedFile:
+    """A source the last build checked that has no outputs of its own (a note-type file): what a
+    settled build needs to tell whether it changed and what its check said."""
+
+    fingerprint: str  # of it and the files it reads (``checked_fingerprint``)
+    files: tuple[str, ...]  # its template and CSS files and its note types' media
+    warnings: tuple[tuple[str, int, int, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class BuildCache:
     """Everything the cache file holds."""
 
     decks: dict[str, CachedDeck]
     files: dict[str, FileRecord]
     settled_lock: SettledLock | None = None
+    checked: dict[str, CheckedFile] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -114,7 +125,7 @@ def source_fingerprint(
     return fingerprint_of(
         settings,
         hashlib.sha256(source_bytes).digest(),
-        ((str(path), _file_digest(path)) for path in media),
+        ((str(path), file_digest(path)) for path in media),
         stamps_digest(stamps_key),
         note_types,
     )
@@ -152,7 +163,16 @@ def deck_fingerprint(
     return fingerprint_of(settings, digests.digest(path), media, stamps, cached.note_types)
 
 
-def _file_digest(path: Path) -> bytes:
+def checked_fingerprint(
+    settings: str, path: Path, files: Iterable[str], digest: Callable[[Path], bytes]
+) -> str:
+    """The fingerprint of a checked file with no outputs (:class:`CheckedFile`): ``settings``,
+    its bytes and those of the ``files`` it reads, by ``digest``."""
+    media = ((name, digest(Path(name))) for name in files)
+    return fingerprint_of(settings, digest(path), media, stamps_digest(""), ())
+
+
+def file_digest(path: Path) -> bytes:
     """A regular file's SHA-256, read in pieces; b"missing" for anything else (the paths come
     from the cache too, which may be damaged: a FIFO or a device is never read)."""
     try:
@@ -196,6 +216,7 @@ def read_build_cache(output_dir: Path) -> BuildCache:
             decks={_text(source): _cached_deck(entry) for source, entry in _object(decks).items()},
             files={_text(name): _file_record(r) for name, r in _object(data["files"]).items()},
             settled_lock=None if settled_lock is None else _settled_lock(settled_lock),
+            checked={_text(k): _checked(v) for k, v in _object(data["checked"]).items()},
         )
     except (_Unreadable, ValueError, KeyError, TypeError, RecursionError):
         return BuildCache({}, {})  # a missing or damaged cache only costs a full build
@@ -221,6 +242,15 @@ def _cached_deck(entry: Any) -> CachedDeck:
         warnings=tuple(_warning(w) for w in _list(entry.get("warnings", []))),
         note_types=tuple(_note_type(n) for n in _list(entry.get("note_types", []))),
         stamps=_text(entry.get("stamps", "")),
+    )
+
+
+def _checked(value: Any) -> CheckedFile:
+    entry = _object(value)
+    return CheckedFile(
+        fingerprint=_text(entry["fingerprint"]),
+        files=tuple(_text(name) for name in _list(entry["files"])),
+        warnings=tuple(_warning(w) for w in _list(entry["warnings"])),
     )
 
 
@@ -320,6 +350,7 @@ def build_cache_text(cache: BuildCache) -> str:
             "decks": {k: asdict(v) for k, v in sorted(cache.decks.items())},
             "files": dict(sorted(cache.files.items())),
             "settled_lock": settled_lock,
+            "checked": {k: asdict(v) for k, v in sorted(cache.checked.items())},
         },
         ensure_ascii=False,
         indent=1,

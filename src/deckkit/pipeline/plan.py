@@ -20,6 +20,7 @@ from deckkit.pipeline.cache import (
     BuildCache,
     CachedDeck,
     SettledLock,
+    checked_fingerprint,
     deck_fingerprint,
     outputs_intact,
     read_build_cache,
@@ -79,6 +80,8 @@ class BuildPlan:
     @property
     def to_build(self) -> list[Path]:
         """The sources this build must (re)build."""
+        if self.settled:
+            return []  # its note-type files too: their checks stand as the last build made them
         return [path for path in self.sources if path not in self.reused]
 
 
@@ -261,10 +264,17 @@ def _settled_decks(
     """Every source with its cache, when the sources are those of the last build and each is up
     to date with the modification times it was built with (``stamps``); None otherwise."""
     keys = [cache_key(path) for path in sources]
-    if len(set(keys)) != len(sources) or set(keys) != set(stored.decks):
+    if len(set(keys)) != len(sources) or set(keys) != {*stored.decks, *stored.checked}:
         return None
     reused = {}
     for path, key in zip(sources, keys, strict=True):
+        if key in stored.checked:  # a note-type file: no outputs, only its check to stand
+            checked = stored.checked[key]
+            if checked_fingerprint(settings, path, checked.files, digests.digest) != (
+                checked.fingerprint
+            ):
+                return None
+            continue
         cached = stored.decks[key]
         fingerprint = deck_fingerprint(settings, path, cached, stamps(path, cached), digests)
         if fingerprint != cached.fingerprint or not outputs_intact(output_dir, cached):

@@ -36,7 +36,7 @@ from deckkit.pipeline.learner_safety import (
     renamed_problems,
 )
 from deckkit.pipeline.note_identity import DeckUpdate
-from deckkit.pipeline.plan import BuildPlan, cache_key, resolved_inputs
+from deckkit.pipeline.plan import BuildPlan, cache_key, deck_note_types, resolved_inputs
 from deckkit.pipeline.results import BuildResult, DeckSummary
 from deckkit.pipeline.schema_changes import accepted_changes
 from deckkit.pipeline.settled import reused_summary
@@ -217,11 +217,29 @@ def _fresh_lock(
 
 
 def _written_lock(plan: BuildPlan, text: str, lock: Lock) -> SettledLock | None:
-    """The record of the lockfile this build wrote."""
+    """The record of the lockfile this build wrote; None when a deck it did not rebuild would
+    take other times from it than those its cache holds (the next build then reads it)."""
     assert plan.lockfile is not None
+    if not _reused_times_hold(plan, lock):
+        return None
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     where, inputs = str(plan.lockfile.resolve()), resolved_inputs(plan.inputs)
     return SettledLock(where, digest, newest_time(lock), inputs, plan.settings)
+
+
+def _reused_times_hold(plan: BuildPlan, fresh: Lock) -> bool:
+    """Whether every deck not rebuilt finds in ``fresh`` the entries its times were taken from:
+    its notes' and its note types' (see ``deckkit.pipeline.plan.stamps_key``)."""
+    assert plan.lock is not None
+    for cached in plan.reused.values():
+        before, after = plan.lock.notes.get(cached.deck_id), fresh.notes.get(cached.deck_id)
+        if before is not after and before != after:
+            return False
+        ids = [str(anchor[0]) for anchor in cached.note_types]
+        known = deck_note_types(plan.note_types, plan.lock.note_types, ids)
+        if known != deck_note_types(plan.note_types, fresh.note_types, ids):
+            return False
+    return True
 
 
 def _save_cache(plan: BuildPlan, outcomes: Outcomes, settled_lock: SettledLock | None) -> None:
@@ -235,7 +253,8 @@ def _save_cache(plan: BuildPlan, outcomes: Outcomes, settled_lock: SettledLock |
             if state is not None:
                 outputs[item.final.name] = state
         decks[cache_key(path)] = CachedDeck(**{**outcome.cached.__dict__, "outputs": outputs})
-    fresh = BuildCache(decks, plan.digests.records(), settled_lock)
+    checked = {cache_key(path): o.checked for path, o in outcomes.items() if o.checked}
+    fresh = BuildCache(decks, plan.digests.records(), settled_lock, checked)
     save_cache(plan.output_dir, fresh, plan.stored)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from deckkit.exporters.separators import Separators
 from deckkit.pipeline.cache import BuildCache, CachedDeck, save_cache
-from deckkit.pipeline.plan import BuildPlan
+from deckkit.pipeline.plan import BuildPlan, cache_key
 from deckkit.pipeline.results import BuildResult, DeckSummary
 from deckkit.problems import Problem, sort_problems
 
@@ -29,13 +29,13 @@ def settled_result(plan: BuildPlan) -> BuildResult:
     save_cache(
         plan.output_dir, BuildCache(stored.decks, plan.digests.records(), plan.settled_lock), stored
     )
-    warnings = (
-        Problem(*warning, severity="warning")
-        for cached in plan.reused.values()
-        for warning in cached.warnings
-    )
+    checked = [stored.checked[key] for key in map(cache_key, plan.sources) if key in stored.checked]
+    remembered = [*(c.warnings for c in plan.reused.values()), *(c.warnings for c in checked)]
+    warnings = (Problem(*warning, severity="warning") for each in remembered for warning in each)
     summaries, unchanged, separators = [], [], {}
     for path in plan.sources:
+        if path not in plan.reused:
+            continue  # a note-type file: no deck, no outputs
         cached = plan.reused[path]
         summaries.append(reused_summary(path, cached))
         unchanged += [plan.output_dir / name for name in cached.outputs]
