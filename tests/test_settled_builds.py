@@ -178,6 +178,11 @@ def test_a_build_of_other_paths_or_with_another_lockfile_reads_the_lockfile(
         run(project, "sources/deck1.yaml")
     with pytest.raises(LockfileRead):
         run(project, lockfile=project / "other.lock")
+    # No paths given: the same folder, but a build that covers even decks an older lockfile
+    # records no source for.
+    monkeypatch.chdir(project)
+    with pytest.raises(LockfileRead):
+        build(output_dir=Path("out"), lockfile=Path("deckkit.lock"), clock=lambda: CLOCK)
 
 
 def test_an_edited_lockfile_with_its_old_size_and_time_rebuilds_with_its_times(

@@ -230,8 +230,11 @@ def _read_lock(
 
 
 def resolved_inputs(inputs: tuple[Path, ...]) -> tuple[str, ...]:
-    """The paths a build was given, resolved (the default sources folder when none)."""
-    return tuple(str(path.resolve()) for path in inputs or (DEFAULT_SOURCES,))
+    """The paths a build was given, resolved; with none, the default sources folder marked as
+    such (a build given no paths covers even the decks an older lockfile has no source for)."""
+    if not inputs:
+        return ("(default)", str(DEFAULT_SOURCES.resolve()))
+    return tuple(str(path.resolve()) for path in inputs)
 
 
 def _lock_settled(

@@ -254,8 +254,23 @@ def _save_cache(plan: BuildPlan, outcomes: Outcomes, settled_lock: SettledLock |
                 outputs[item.final.name] = state
         decks[cache_key(path)] = CachedDeck(**{**outcome.cached.__dict__, "outputs": outputs})
     checked = {cache_key(path): o.checked for path, o in outcomes.items() if o.checked}
+    # The files of the sources built now, hashed once more here, so that the next build with
+    # nothing changed need not read them (a file changed meanwhile is remembered as it is now:
+    # its digest then differs from the one its fingerprint holds).
+    for outcome in outcomes.values():
+        for name in _files_read(outcome):
+            plan.digests.digest(Path(name))
     fresh = BuildCache(decks, plan.digests.records(), settled_lock, checked)
     save_cache(plan.output_dir, fresh, plan.stored)
+
+
+def _files_read(outcome: SourceOutcome) -> tuple[str, ...]:
+    """The files a source built now was made from, itself first (none: it was not cached)."""
+    if outcome.cached is not None:
+        return (str(outcome.path), *outcome.cached.media)
+    if outcome.checked is not None:
+        return (str(outcome.path), *outcome.checked.files)
+    return ()
 
 
 def _build_result(
