@@ -91,11 +91,13 @@ def test_the_second_build_is_settled_and_says_what_a_full_no_change_build_says(
 
 
 def settled_then_full(project: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[BuildResult, ...]:
-    """A build that must be settled (it may not read the lockfile), then the same build made to
-    read the lockfile (the cache's record of it removed)."""
+    """A build that must be settled (it may not read the lockfile), twice (what the first
+    saves keeps the second settled), then the same build made to read the lockfile (the cache's
+    record of it removed)."""
     with monkeypatch.context() as patch:
         patch.setattr(deckkit.lockfile, "read_lockfile", _refuse)
         settled_build = run(project)
+        assert run(project) == settled_build
     cache = project / "out" / CACHE_NAME
     data = json.loads(cache.read_text(encoding="utf-8"))
     data["settled_lock"] = None

@@ -8,10 +8,11 @@ checks across decks) is imported.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from deckkit.exporters.separators import Separators
-from deckkit.pipeline.cache import BuildCache, CachedDeck, save_cache
+from deckkit.pipeline.cache import CachedDeck, save_cache
 from deckkit.pipeline.plan import BuildPlan, cache_key
 from deckkit.pipeline.results import BuildResult, DeckSummary
 from deckkit.problems import Problem, sort_problems
@@ -26,9 +27,8 @@ def settled_result(plan: BuildPlan) -> BuildResult:
     build, of these very decks, found none (it would not have saved the cache otherwise).
     """
     stored = plan.stored
-    save_cache(
-        plan.output_dir, BuildCache(stored.decks, plan.digests.records(), plan.settled_lock), stored
-    )
+    fresh = replace(stored, files=plan.digests.records(), settled_lock=plan.settled_lock)
+    save_cache(plan.output_dir, fresh, stored)
     checked = [stored.checked[key] for key in map(cache_key, plan.sources) if key in stored.checked]
     remembered = [*(c.warnings for c in plan.reused.values()), *(c.warnings for c in checked)]
     warnings = (Problem(*warning, severity="warning") for each in remembered for warning in each)
