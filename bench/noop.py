@@ -62,7 +62,10 @@ def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
 IN_PROCESS = """
 import contextlib, io, sys, time
 start = time.perf_counter()
-from deckkit.cli.entry import main
+try:
+    from deckkit.cli.entry import main
+except ImportError:  # a revision from before the console script's own module
+    from deckkit.cli import main
 sys.argv = ["deckkit", *sys.argv[1:]]
 with contextlib.redirect_stdout(io.StringIO()):
     try:
