@@ -77,7 +77,8 @@ import deckkit
 from pathlib import Path
 args = sys.argv[2:]
 start = time.perf_counter()
-result = deckkit.build([Path(args[0])], Path(args[2]), lockfile=Path(args[4]))
+build = deckkit.build if callable(deckkit.build) else deckkit.build.build  # older: a module
+result = build([Path(args[0])], Path(args[2]), lockfile=Path(args[4]))
 library = time.perf_counter() - start
 assert result.ok and not result.written
 print(command, library)
