@@ -270,6 +270,15 @@ DAMAGES: dict[str, Callable[[Path], object]] = {
     "deep nesting": lambda p: replace_in_cache(
         p, '"decks": ', '"decks": ' + "[" * 100_000 + "]" * 100_000 + ', "x": '
     ),
+    "a file record of two numbers": lambda p: replace_in_cache(
+        p, '"files": {', '"files": {"sources/x.yaml": [1, 2], '
+    ),
+    "a lockfile record that is a list": lambda p: replace_in_cache(
+        p, '"settled_lock": {', '"settled_lock": [1], "x": {'
+    ),
+    "a checked file that is a number": lambda p: replace_in_cache(
+        p, '"checked": {', '"checked": {"sources/x.yaml": 1'
+    ),
     "not a JSON object": lambda p: (p / "out" / CACHE).write_text("[1, 2]"),
     "not UTF-8": lambda p: (p / "out" / CACHE).write_bytes(b"\xff\xfe{}"),
 }

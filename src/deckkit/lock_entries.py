@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 LOCK_VERSION = 1
+DEFAULT_LOCKFILE = "deckkit.lock"  # here, not in deckkit.lockfile: the command's start needs it
 # A time Anki can store and every program reading a package can hold exactly (a JavaScript
 # number, as in Anki's own web views): whole seconds from 0 to 2**53.
 MAX_MOD = 2**53

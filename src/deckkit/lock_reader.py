@@ -12,8 +12,7 @@ from typing import Any
 
 from deckkit.errors import LockfileError
 from deckkit.lock_entries import LOCK_VERSION, MAX_MOD, Entry, Lock
-from deckkit.notetypes import schema_hash
-from deckkit.sources.schema import deck_schema
+from deckkit.schema_data import deck_schema
 
 _HASH = re.compile(r"[0-9a-f]{1,64}")
 _NOTE_TYPE_ID = re.compile(r"[0-9]{1,18}")  # deckkit's note type ids, as text: below 2**63
@@ -195,6 +194,8 @@ def _names(value: Any) -> tuple[str, ...] | None:
 def _made_from(shape: str, fields: tuple[str, ...], templates: tuple[str, ...]) -> bool:
     """Whether a schema is the hash of these names (of a standard or of a cloze note type): a
     hand edit or a bad merge of the names must not make a build misreport what changed."""
+    from deckkit.notetypes import schema_hash  # here: reading a cache must not load genanki
+
     return shape in (schema_hash(fields, templates, cloze=c) for c in (False, True))
 
 

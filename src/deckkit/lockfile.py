@@ -36,6 +36,7 @@ from pathlib import Path
 
 from deckkit.budgets import LOCKFILE, read_capped
 from deckkit.errors import LockfileError, LockfileTooLarge
+from deckkit.lock_entries import DEFAULT_LOCKFILE as DEFAULT_LOCKFILE
 from deckkit.lock_entries import LOCK_VERSION as LOCK_VERSION
 from deckkit.lock_entries import MAX_MOD as MAX_MOD
 from deckkit.lock_entries import MS_TIMES as MS_TIMES
@@ -47,8 +48,6 @@ from deckkit.lock_reader import lock_from_text as lock_from_text
 from deckkit.model import Card, Deck
 from deckkit.notetypes import NOTE_TYPES, NoteType, note_type_for, original_note_type
 from deckkit.stamps import Stamps
-
-DEFAULT_LOCKFILE = "deckkit.lock"
 
 
 def note_hash(card: Card, fields: Iterable[str]) -> str:

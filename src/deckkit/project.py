@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from deckkit.errors import UsageError
-from deckkit.lockfile import DEFAULT_LOCKFILE
+from deckkit.lock_entries import DEFAULT_LOCKFILE
 from deckkit.sources.discovery import DEFAULT_SOURCES
 from deckkit.suggest import did_you_mean
 

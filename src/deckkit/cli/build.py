@@ -22,7 +22,7 @@ from deckkit.cli.projects import (
 from deckkit.cli.pushing import ANKI_CONNECT, check_address, push_built
 from deckkit.cli.reporters import report_problems, reporter_for
 from deckkit.exporters import EXPORTERS, Separators
-from deckkit.lockfile import DEFAULT_LOCKFILE
+from deckkit.lock_entries import DEFAULT_LOCKFILE
 from deckkit.pipeline import BuildResult, build
 from deckkit.problems import display_path
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from deckkit.cli.terminal import safe_line
 from deckkit.problems import Problem
-from deckkit.sources.loader import MAX_SOURCE_BYTES
 
 _AROUND = 60  # characters shown on each side of the column in a long line
 _GUTTER = 5  # width of the line number
@@ -50,6 +49,8 @@ class SourceLines:
 
 
 def _read_lines(path: Path) -> list[str] | None:
+    from deckkit.sources.loader import MAX_SOURCE_BYTES  # here: a clean build never loads YAML
+
     try:
         # Not a regular file (a FIFO would block), or larger than a source is read: not shown.
         if not path.is_file() or path.stat().st_size > MAX_SOURCE_BYTES:

@@ -8,15 +8,16 @@ publishes them together.
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from deckkit.exporters.apkg import write_apkg
-from deckkit.exporters.csv import write_csv
-from deckkit.exporters.quizlet import Separators, write_quizlet
-from deckkit.model import Deck
-from deckkit.stamps import Stamps
+from deckkit.exporters.separators import Separators
+
+if TYPE_CHECKING:
+    from deckkit.model import Deck
+    from deckkit.stamps import Stamps
 
 
 class Exporter(Protocol):
@@ -33,10 +34,25 @@ class OutputFormat:
     export: Exporter
 
 
+@dataclass(frozen=True)
+class _Deferred:
+    """An exporter imported when it first writes: a build with nothing to write (and a command
+    that only lists the formats) never loads genanki and the model behind the exporters."""
+
+    module: str
+    name: str
+
+    def __call__(self, deck: Deck, target: Path, stamps: Stamps, /) -> Separators | None:
+        export: Exporter = getattr(importlib.import_module(self.module), self.name)
+        return export(deck, target, stamps)
+
+
 EXPORTERS: dict[str, OutputFormat] = {
-    "apkg": OutputFormat(".apkg", write_apkg),
-    "csv": OutputFormat(".csv", write_csv),
-    "quizlet": OutputFormat(".quizlet.txt", write_quizlet),
+    "apkg": OutputFormat(".apkg", _Deferred("deckkit.exporters.apkg", "write_apkg")),
+    "csv": OutputFormat(".csv", _Deferred("deckkit.exporters.csv", "write_csv")),
+    "quizlet": OutputFormat(
+        ".quizlet.txt", _Deferred("deckkit.exporters.quizlet", "write_quizlet")
+    ),
 }
 
 __all__ = ["EXPORTERS", "Exporter", "OutputFormat", "Separators"]

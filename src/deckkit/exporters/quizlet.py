@@ -22,7 +22,6 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from deckkit.cardtypes import (
     Reversed,
     TypeIn,
 )
+from deckkit.exporters.separators import Separators as Separators
 from deckkit.fieldtext.cloze import Deletion, cloze_numbers, deletion_text, parse_clozes
 from deckkit.fieldtext.markup import to_plain_text
 from deckkit.fieldtext.media import media_references
@@ -46,40 +46,6 @@ from deckkit.stamps import Stamps
 TERM_SEPARATORS = (" :: ", " => ", " ||| ", " ~~ ", " @@ ")
 CARD_SEPARATORS = (";;;", "|||", "@@@", "~~~", "^^^", "%%%", "&&&")
 BLANK = "_____"
-
-
-@dataclass(frozen=True)
-class Separators:
-    """What to choose in Quizlet's import dialog for a file."""
-
-    term: str
-    card: str
-
-    def describe(self) -> str:
-        """How the choice reads in Quizlet's dialog."""
-        term = "Tab" if self.term == "\t" else f"Custom: {self.term}"
-        card = "New line" if self.card == "\n" else f"Custom: {self.card}"
-        return f"between term and definition: {term}; between cards: {card}"
-
-    def join(self, pairs: list[tuple[str, str]]) -> str:
-        """The file's text for these pairs."""
-        body = self.card.join(f"{term}{self.term}{text}" for term, text in pairs)
-        return body + "\n" if self.card == "\n" else body
-
-    def splits_back(self, pairs: list[tuple[str, str]]) -> bool:
-        """True when Quizlet, splitting at every separator, gets exactly these pairs back."""
-        if not pairs:
-            return True  # nothing to split (and an empty body would read as one empty card)
-        if len(self.term) == 1 and len(self.card) == 1 and self.term != self.card:
-            # One-character separators cannot straddle a field's edge: found in no field, they
-            # split back exactly (and looking for them is much quicker than splitting).
-            separators = (self.term, self.card)
-            return not any(sep in text for pair in pairs for text in pair for sep in separators)
-        body = self.card.join(f"{term}{self.term}{text}" for term, text in pairs)
-        cards = body.split(self.card)
-        return len(cards) == len(pairs) and all(
-            tuple(card.split(self.term)) == pair for card, pair in zip(cards, pairs, strict=True)
-        )
 
 
 def quizlet_pair(card: Card) -> tuple[str, str]:

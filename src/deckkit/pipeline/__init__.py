@@ -20,22 +20,22 @@ import os
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deckkit.atomic import exclusive_output_dir, remove_if_only_ours
 from deckkit.errors import OutputFolderError, UsageError
 from deckkit.exporters import EXPORTERS
-from deckkit.pipeline.forking import can_fork, map_in_workers
+from deckkit.gc_pause import gc_paused
 from deckkit.pipeline.plan import BuildPlan, make_plan
-from deckkit.pipeline.publishing import abandon, judge, publish_build
 from deckkit.pipeline.results import BuildResult, DeckStep, DeckSummary
-from deckkit.pipeline.source_build import (
-    OnStep,
-    SourceOutcome,
-    build_source,
-    build_source_in_worker,
-)
+from deckkit.pipeline.settled import settled_result
 from deckkit.sources.discovery import discover_sources, source_folders
-from deckkit.sources.loader import gc_paused
+
+# What builds a deck (YAML, the model, the exporters, the lockfile's reader) is imported when a
+# deck is to be built: a build with nothing to do (issue 15: editors, hooks and watch mode run it
+# all day) never loads it.
+if TYPE_CHECKING:
+    from deckkit.pipeline.source_build import OnStep, SourceOutcome
 
 
 def build(
@@ -121,6 +121,8 @@ def build(
             raise
         if on_start:
             on_start(plan.to_build)
+        if plan.settled:
+            return settled_result(plan)
         return _build_planned(plan, cores, on_deck, on_step)
 
 
@@ -152,6 +154,8 @@ def _build_planned(
     plan: BuildPlan, jobs: int, on_deck: Callable[[DeckSummary], None] | None, on_step: OnStep
 ) -> BuildResult:
     """Build every source the plan says to, then publish all of it or nothing."""
+    from deckkit.pipeline.publishing import abandon, judge, publish_build
+
     outcomes: dict[Path, SourceOutcome] = {}
     try:
         for outcome in _build_sources(plan, jobs, on_step):
@@ -171,6 +175,9 @@ def _build_planned(
 def _build_sources(plan: BuildPlan, jobs: int, on_step: OnStep) -> Iterator[SourceOutcome]:
     """Each source's outcome, from forked workers when there are several sources and cores
     (only a source built here reports its steps)."""
+    from deckkit.pipeline.forking import can_fork, map_in_workers
+    from deckkit.pipeline.source_build import build_source, build_source_in_worker
+
     paths = plan.to_build
     workers = min(jobs, len(paths))
     if workers < 2 or not can_fork():

@@ -6,6 +6,13 @@ of every media file it referenced, the note-type and note modification times it 
 and its output files themselves (size and modification time, so a deleted or edited output is
 rebuilt). Any doubt means a rebuild: the cache can make a build faster, never different.
 
+Two records make a build with nothing changed cheap (issue 15). The files' digests by their state
+(``deckkit.pipeline.file_digests``) spare reading unchanged files. And the lockfile as the last
+build left it (:class:`SettledLock`): while its bytes, its place, the build's inputs and options
+are the same and every source is up to date, the lock the build would write is the one it would
+read, so the lockfile is not read at all; each deck's fingerprint then takes the digest of its
+modification times (``CachedDeck.stamps``) from the cache instead of from the lockfile.
+
 So a damaged cache, whatever the damage (not JSON, wrong types, numbers out of range, nesting
 too deep, a name that is not a plain file name, a file over the cache cap or not a regular file),
 is read as no cache at all: it only costs a full build, which writes a good one.
@@ -15,8 +22,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -24,10 +31,11 @@ from typing import Any
 
 from deckkit.budgets import CACHE, CHUNK, open_regular, read_capped
 from deckkit.errors import DeckkitError
-from deckkit.lockfile import is_slug
+from deckkit.lock_reader import is_slug
+from deckkit.pipeline.file_digests import MISSING, FileDigests, FileRecord
 
 CACHE_NAME = ".deckkit-cache.json"
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 _LARGEST = 2**63  # no count, position, size or time in a cache is this large
 
 
@@ -48,6 +56,39 @@ class CachedDeck:
     # The note types it declares or reads from note-type files (a NoteTypeAnchor each: id,
     # fingerprint, name, declaring file, index): for the check across decks when it is not rebuilt.
     note_types: tuple[tuple[int, str, str, str, int], ...] = ()
+    stamps: str = ""  # the digest of its modification times (``stamps_digest``)
+
+
+@dataclass(frozen=True)
+class SettledLock:
+    """The lockfile as the last build left it (or found it, when it had nothing to change), and
+    what that build was asked."""
+
+    lockfile: str  # its resolved path
+    digest: str  # the SHA-256 of its bytes, hex
+    newest: int  # the newest time in it (``deckkit.lockfile.newest_time``), for the clock check
+    inputs: tuple[str, ...]  # the build's inputs, resolved
+    settings: str  # the options' part of every fingerprint (``settings_key``)
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """A source the last build checked that has no outputs of its own (a note-type file): what a
+    settled build needs to tell whether it changed and what its check said."""
+
+    fingerprint: str  # of it and the files it reads (``checked_fingerprint``)
+    files: tuple[str, ...]  # its template and CSS files and its note types' media
+    warnings: tuple[tuple[str, int, int, str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class BuildCache:
+    """Everything the cache file holds."""
+
+    decks: dict[str, CachedDeck]
+    files: dict[str, FileRecord]
+    settled_lock: SettledLock | None = None
+    checked: dict[str, CheckedFile] = field(default_factory=dict)
 
 
 @lru_cache(maxsize=1)
@@ -86,17 +127,57 @@ def source_fingerprint(
 ) -> str:
     """A hash of everything one deck's outputs are made from, and of the note types it declares
     as the cache records them (``CachedDeck.note_types``: a damaged record means a rebuild)."""
+    return fingerprint_of(
+        settings,
+        hashlib.sha256(source_bytes).digest(),
+        ((str(path), file_digest(path)) for path in media),
+        stamps_digest(stamps_key),
+        note_types,
+    )
+
+
+def stamps_digest(stamps_key: str) -> str:
+    """The digest of a deck's modification times (``deckkit.pipeline.plan.stamps_key``)."""
+    return hashlib.sha256(stamps_key.encode()).hexdigest()
+
+
+def fingerprint_of(
+    settings: str,
+    source_digest: bytes,
+    media: Iterable[tuple[str, bytes]],
+    stamps: str,
+    note_types: Iterable[tuple[int, str, str, str, int]],
+) -> str:
+    """:func:`source_fingerprint` from the digests of its parts: the source's, each media file's
+    (by path) and its modification times'."""
     digest = hashlib.sha256(settings.encode())
-    digest.update(hashlib.sha256(source_bytes).digest())
-    for path in media:
-        digest.update(str(path).encode())
-        digest.update(_file_digest(path))
-    digest.update(stamps_key.encode())
+    digest.update(source_digest)
+    for name, file_digest in media:
+        digest.update(name.encode())
+        digest.update(file_digest)
+    digest.update(stamps.encode())
     digest.update(json.dumps(list(note_types)).encode())
     return digest.hexdigest()
 
 
-def _file_digest(path: Path) -> bytes:
+def deck_fingerprint(
+    settings: str, path: Path, cached: CachedDeck, stamps: str, digests: FileDigests
+) -> str:
+    """The fingerprint of a cached deck's source as it is now, with ``stamps`` for its times."""
+    media = ((name, digests.digest(Path(name))) for name in cached.media)
+    return fingerprint_of(settings, digests.digest(path), media, stamps, cached.note_types)
+
+
+def checked_fingerprint(
+    settings: str, path: Path, files: Iterable[str], digest: Callable[[Path], bytes]
+) -> str:
+    """The fingerprint of a checked file with no outputs (:class:`CheckedFile`): ``settings``,
+    its bytes and those of the ``files`` it reads, by ``digest``."""
+    media = ((name, digest(Path(name))) for name in files)
+    return fingerprint_of(settings, digest(path), media, stamps_digest(""), ())
+
+
+def file_digest(path: Path) -> bytes:
     """A regular file's SHA-256, read in pieces; b"missing" for anything else (the paths come
     from the cache too, which may be damaged: a FIFO or a device is never read)."""
     try:
@@ -106,7 +187,7 @@ def _file_digest(path: Path) -> bytes:
                 file_hash.update(chunk)
             return file_hash.digest()
     except (OSError, ValueError, _Unreadable):  # ValueError: a NUL in the name
-        return b"missing"
+        return MISSING
 
 
 class _Unreadable(DeckkitError):
@@ -124,15 +205,26 @@ def output_state(path: Path) -> tuple[int, int] | None:
 
 def read_cache(output_dir: Path) -> dict[str, CachedDeck]:
     """The cached decks by source path; empty when there is no usable cache."""
+    return read_build_cache(output_dir).decks
+
+
+def read_build_cache(output_dir: Path) -> BuildCache:
+    """Everything in the cache; empty when there is no usable cache."""
     try:
         text = read_capped(output_dir / CACHE_NAME, CACHE, _Unreadable, too_large=_Unreadable)
         data: Any = json.loads(text.decode("utf-8"), parse_constant=_no_constant)
         if not isinstance(data, dict) or data.get("version") != CACHE_VERSION:
-            return {}
+            return BuildCache({}, {})
         decks = data["decks"]
-        return {_text(source): _cached_deck(entry) for source, entry in _object(decks).items()}
+        settled_lock = data.get("settled_lock")
+        return BuildCache(
+            decks={_text(source): _cached_deck(entry) for source, entry in _object(decks).items()},
+            files={_text(name): _file_record(r) for name, r in _object(data["files"]).items()},
+            settled_lock=None if settled_lock is None else _settled_lock(settled_lock),
+            checked={_text(k): _checked(v) for k, v in _object(data["checked"]).items()},
+        )
     except (_Unreadable, ValueError, KeyError, TypeError, RecursionError):
-        return {}  # a missing or damaged cache only costs a full build
+        return BuildCache({}, {})  # a missing or damaged cache only costs a full build
 
 
 def _cached_deck(entry: Any) -> CachedDeck:
@@ -154,6 +246,35 @@ def _cached_deck(entry: Any) -> CachedDeck:
         separators=None if separators is None else _pair(separators),
         warnings=tuple(_warning(w) for w in _list(entry.get("warnings", []))),
         note_types=tuple(_note_type(n) for n in _list(entry.get("note_types", []))),
+        stamps=_text(entry.get("stamps", "")),
+    )
+
+
+def _checked(value: Any) -> CheckedFile:
+    entry = _object(value)
+    return CheckedFile(
+        fingerprint=_text(entry["fingerprint"]),
+        files=tuple(_text(name) for name in _list(entry["files"])),
+        warnings=tuple(_warning(w) for w in _list(entry["warnings"])),
+    )
+
+
+def _file_record(value: Any) -> FileRecord:
+    size, mtime, ctime, inode, device, digest = _list(value)
+    if len(_text(digest)) != 64:
+        raise TypeError("not a digest")
+    bytes.fromhex(digest)  # ValueError if it is not hexadecimal
+    return (_count(size), _count(mtime), _count(ctime), _count(inode), _count(device), digest)
+
+
+def _settled_lock(value: Any) -> SettledLock:
+    entry = _object(value)
+    return SettledLock(
+        lockfile=_text(entry["lockfile"]),
+        digest=_text(entry["digest"]),
+        newest=_count(entry["newest"]),
+        inputs=tuple(_text(i) for i in _list(entry["inputs"])),
+        settings=_text(entry["settings"]),
     )
 
 
@@ -222,11 +343,31 @@ def _no_constant(name: str) -> Any:
 
 def cache_text(decks: dict[str, CachedDeck]) -> str:
     """The cache file's text."""
+    return build_cache_text(BuildCache(decks, {}))
+
+
+def build_cache_text(cache: BuildCache) -> str:
+    """The cache file's text, with every record."""
+    settled_lock = None if cache.settled_lock is None else asdict(cache.settled_lock)
     return json.dumps(
-        {"version": CACHE_VERSION, "decks": {k: asdict(v) for k, v in sorted(decks.items())}},
+        {
+            "version": CACHE_VERSION,
+            "decks": {k: asdict(v) for k, v in sorted(cache.decks.items())},
+            "files": dict(sorted(cache.files.items())),
+            "settled_lock": settled_lock,
+            "checked": {k: asdict(v) for k, v in sorted(cache.checked.items())},
+        },
         ensure_ascii=False,
         indent=1,
     )
+
+
+def save_cache(output_dir: Path, fresh: BuildCache, stored: BuildCache) -> None:
+    """Write the cache, unless it holds what it held already (``stored``)."""
+    if fresh != stored:
+        from deckkit.atomic import replace_text
+
+        replace_text(output_dir / CACHE_NAME, build_cache_text(fresh))
 
 
 def outputs_intact(output_dir: Path, cached: CachedDeck) -> bool:

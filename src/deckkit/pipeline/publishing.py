@@ -10,6 +10,7 @@ removed and the earlier outputs stay as they were.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -24,8 +25,8 @@ from deckkit.atomic import (
 )
 from deckkit.errors import LockOutdated
 from deckkit.exporters import Separators
-from deckkit.lockfile import Lock, lock_to_text, stale_notes
-from deckkit.pipeline.cache import CACHE_NAME, CachedDeck, cache_text, output_state
+from deckkit.lockfile import Lock, lock_to_text, newest_time, stale_notes
+from deckkit.pipeline.cache import BuildCache, CachedDeck, SettledLock, output_state, save_cache
 from deckkit.pipeline.learner_safety import (
     Departures,
     accepted_type_changes,
@@ -35,9 +36,10 @@ from deckkit.pipeline.learner_safety import (
     renamed_problems,
 )
 from deckkit.pipeline.note_identity import DeckUpdate
-from deckkit.pipeline.plan import BuildPlan, cache_key
+from deckkit.pipeline.plan import BuildPlan, cache_key, deck_note_types, resolved_inputs
 from deckkit.pipeline.results import BuildResult, DeckSummary
 from deckkit.pipeline.schema_changes import accepted_changes
+from deckkit.pipeline.settled import reused_summary
 from deckkit.pipeline.source_build import SourceOutcome
 from deckkit.problems import Problem, display_path, sort_problems
 from deckkit.sources.checks import DeckIdAnchor, duplicate_ids
@@ -133,12 +135,16 @@ def publish_build(plan: BuildPlan, outcomes: Outcomes, verdict: Verdict) -> Buil
     # A frozen build that passed changes nothing but, maybe, an older lockfile's format: that
     # upgrade is left to the next build that may write.
     writes = plan.lockfile is not None and not plan.frozen
+    # The lockfile as this build leaves it, when the next build may take it as settled.
+    settled_lock = plan.settled_lock if fresh_lock == plan.lock else None
     if writes and plan.lockfile is not None and fresh_lock is not None and fresh_lock != plan.lock:
         made = {o.deck_id: o.lock_lines for o in outcomes.values() if o.deck_id and o.lock_lines}
         # A project file may keep the lockfile in a folder of its own (locks/deckkit.lock).
         plan.lockfile.parent.mkdir(parents=True, exist_ok=True)
-        replace_text(plan.lockfile, lock_to_text(fresh_lock, made))
-    _save_cache(plan, outcomes)
+        text = lock_to_text(fresh_lock, made)
+        replace_text(plan.lockfile, text)
+        settled_lock = _written_lock(plan, text, fresh_lock)
+    _save_cache(plan, outcomes, settled_lock)
     result = _build_result(plan, outcomes, problems, [item.final for item in staged])
     return replace(result, removed_cards=verdict.removed_cards)
 
@@ -210,7 +216,33 @@ def _fresh_lock(
     return Lock(notes=notes, note_types=note_types, decks=decks, removed=removed, sources=sources)
 
 
-def _save_cache(plan: BuildPlan, outcomes: Outcomes) -> None:
+def _written_lock(plan: BuildPlan, text: str, lock: Lock) -> SettledLock | None:
+    """The record of the lockfile this build wrote; None when a deck it did not rebuild would
+    take other times from it than those its cache holds (the next build then reads it)."""
+    assert plan.lockfile is not None
+    if not _reused_times_hold(plan, lock):
+        return None
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    where, inputs = str(plan.lockfile.resolve()), resolved_inputs(plan.inputs)
+    return SettledLock(where, digest, newest_time(lock), inputs, plan.settings)
+
+
+def _reused_times_hold(plan: BuildPlan, fresh: Lock) -> bool:
+    """Whether every deck not rebuilt finds in ``fresh`` the entries its times were taken from:
+    its notes' and its note types' (see ``deckkit.pipeline.plan.stamps_key``)."""
+    assert plan.lock is not None
+    for cached in plan.reused.values():
+        before, after = plan.lock.notes.get(cached.deck_id), fresh.notes.get(cached.deck_id)
+        if before is not after and before != after:
+            return False
+        ids = [str(anchor[0]) for anchor in cached.note_types]
+        known = deck_note_types(plan.note_types, plan.lock.note_types, ids)
+        if known != deck_note_types(plan.note_types, fresh.note_types, ids):
+            return False
+    return True
+
+
+def _save_cache(plan: BuildPlan, outcomes: Outcomes, settled_lock: SettledLock | None) -> None:
     decks = {cache_key(path): cached for path, cached in plan.reused.items()}
     for path, outcome in outcomes.items():
         if outcome.cached is None:
@@ -221,8 +253,24 @@ def _save_cache(plan: BuildPlan, outcomes: Outcomes) -> None:
             if state is not None:
                 outputs[item.final.name] = state
         decks[cache_key(path)] = CachedDeck(**{**outcome.cached.__dict__, "outputs": outputs})
-    if decks != plan.cache:
-        replace_text(plan.output_dir / CACHE_NAME, cache_text(decks))
+    checked = {cache_key(path): o.checked for path, o in outcomes.items() if o.checked}
+    # The files of the sources built now, hashed once more here, so that the next build with
+    # nothing changed need not read them (a file changed meanwhile is remembered as it is now:
+    # its digest then differs from the one its fingerprint holds).
+    for outcome in outcomes.values():
+        for name in _files_read(outcome):
+            plan.digests.digest(Path(name))
+    fresh = BuildCache(decks, plan.digests.records(), settled_lock, checked)
+    save_cache(plan.output_dir, fresh, plan.stored)
+
+
+def _files_read(outcome: SourceOutcome) -> tuple[str, ...]:
+    """The files a source built now was made from, itself first (none: it was not cached)."""
+    if outcome.cached is not None:
+        return (str(outcome.path), *outcome.cached.media)
+    if outcome.checked is not None:
+        return (str(outcome.path), *outcome.checked.files)
+    return ()
 
 
 def _build_result(
@@ -234,11 +282,7 @@ def _build_result(
     for path in plan.sources:
         if path in plan.reused:
             cached = plan.reused[path]
-            summaries.append(
-                DeckSummary(
-                    cached.deck_id, cached.name, path, cached.notes_by_type, cached.anki_cards
-                )
-            )
+            summaries.append(reused_summary(path, cached))
             unchanged += [plan.output_dir / name for name in cached.outputs]
             if cached.separators:
                 separators[cached.deck_id] = Separators(*cached.separators)

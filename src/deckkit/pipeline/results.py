@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from deckkit.exporters import Separators
-from deckkit.pipeline.learner_safety import AcceptedTypeChange
-from deckkit.pipeline.schema_changes import AcceptedChange
+from deckkit.exporters.separators import Separators
 from deckkit.problems import Problem
+
+if TYPE_CHECKING:  # a build with nothing to do never loads what builds
+    from deckkit.pipeline.learner_safety import AcceptedTypeChange
+    from deckkit.pipeline.schema_changes import AcceptedChange
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,15 @@ from deckkit.lockfile import (
     declared_note_type_entries,
     stamps_from,
 )
-from deckkit.model import Deck, deck_from_source
-from deckkit.pipeline.cache import CachedDeck, source_fingerprint
+from deckkit.model import Deck, anki_note_type, deck_from_source
+from deckkit.pipeline.cache import (
+    CachedDeck,
+    CheckedFile,
+    checked_fingerprint,
+    file_digest,
+    source_fingerprint,
+    stamps_digest,
+)
 from deckkit.pipeline.forking import can_fork, run_forked
 from deckkit.pipeline.learner_safety import deck_rename_warning, type_change_problems
 from deckkit.pipeline.note_identity import DeckUpdate, TypeChange, update_deck
@@ -40,7 +47,7 @@ from deckkit.pipeline.results import DeckStep, DeckSummary
 from deckkit.pipeline.schema_changes import SchemaChange, check_schema_changes
 from deckkit.problems import Problem, display_path
 from deckkit.sources.checks import source_problems
-from deckkit.sources.declared import is_note_type_file
+from deckkit.sources.declared import declared_note_types, is_note_type_file
 from deckkit.sources.loader import LoadedSource, gc_paused, load_source
 from deckkit.sources.markdown_fields import markdown_texts
 from deckkit.sources.note_type_conflicts import NoteTypeAnchor, note_type_anchors
@@ -79,6 +86,7 @@ class SourceOutcome:
     note_type_changes: tuple[SchemaChange, ...] = ()  # changes of their schema it carries
     update: DeckUpdate | None = None  # how its notes follow their earlier selves (a lockfile)
     type_changes: tuple[TypeChange, ...] = ()  # cards' changes of note type it carries
+    checked: CheckedFile | None = None  # a source with no outputs of its own, as checked
 
 
 def build_source_in_worker(plan: BuildPlan, path: Path) -> SourceOutcome:
@@ -167,7 +175,10 @@ def export_checked(
     anchors = tuple(note_type_anchors(source))
     if is_note_type_file(data):
         # A note-type file is checked (its decks read it) but has no outputs of its own.
-        return SourceOutcome(path, tuple(problems), deck_id, anchor, note_types=anchors)
+        checked = _checked_file(plan, source, problems)
+        return SourceOutcome(
+            path, tuple(problems), deck_id, anchor, note_types=anchors, checked=checked
+        )
     deck = deck_from_source(source, _rendered_in_two(plan, source))
     if on_step:
         on_step(DeckStep(path, len(deck.cards), MODELLED_SHARE, "modelled"))
@@ -215,13 +226,10 @@ def export_checked(
     lock_lines = deck_lines(entries) if entries is not None else None
     # As the next build's plan will see them: deckkit's note types, and this deck's updated.
     known_note_types = deck_note_types(plan.note_types, declared, declared)
+    times = stamps_key(path, known_note_types, lock_lines)
     cached = CachedDeck(
         fingerprint=source_fingerprint(
-            plan.settings,
-            path.read_bytes(),
-            (Path(m) for m in media),
-            stamps_key(path, known_note_types, lock_lines),
-            anchors,
+            plan.settings, path.read_bytes(), (Path(m) for m in media), times, anchors
         ),
         deck_id=deck.id,
         name=deck.name,
@@ -233,6 +241,7 @@ def export_checked(
         separators=(separators.term, separators.card) if separators else None,
         warnings=tuple((p.path, p.line, p.column, p.message, p.code) for p in problems),
         note_types=anchors,
+        stamps=stamps_digest(times),
     )
     return SourceOutcome(
         path=path,
@@ -250,6 +259,19 @@ def export_checked(
         note_type_changes=tuple(carried),
         update=update,
         type_changes=tuple(carried_types),
+    )
+
+
+def _checked_file(plan: BuildPlan, source: LoadedSource, problems: list[Problem]) -> CheckedFile:
+    """A checked note-type file's record: every file its check read (template and CSS files, its
+    note types' media, as a deck using it packs them) and its warnings."""
+    declared = declared_note_types(source)
+    media = (m.source for note_type in declared.note_types for m in anki_note_type(note_type).media)
+    files = tuple(dict.fromkeys(str(path) for path in (*declared.files, *media)))
+    return CheckedFile(
+        fingerprint=checked_fingerprint(plan.settings, source.path, files, file_digest),
+        files=files,
+        warnings=tuple((p.path, p.line, p.column, p.message, p.code) for p in problems),
     )
 
 

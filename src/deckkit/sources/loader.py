@@ -9,16 +9,15 @@ It never raises for bad input: every problem becomes a :class:`~deckkit.problems
 from __future__ import annotations
 
 import codecs
-import gc
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from deckkit.gc_pause import gc_paused as gc_paused
 from deckkit.problems import Problem, display_path
 from deckkit.sources.syntax_hints import explain
 
@@ -191,20 +190,6 @@ def _parse(text: str, source: LoadedSource) -> None:
             )
         )
     source.data = builder.root
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cycle collector: loading and building allocate millions of small objects and
-    almost no cycles, and the collector would rescan them all again and again (it costs a third
-    of a 100,000-card build). Nests; only the outermost pause turns it back on."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _syntax_problem(error: yaml.MarkedYAMLError, text: str, source: LoadedSource) -> Problem:

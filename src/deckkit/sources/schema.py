@@ -6,7 +6,6 @@ import copy
 import json
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # jsonschema is imported only to explain problems (its import takes 50 ms)
@@ -15,6 +14,9 @@ if TYPE_CHECKING:  # jsonschema is imported only to explain problems (its import
     from jsonschema.protocols import Validator
 
 from deckkit.problems import Problem, shorten
+from deckkit.schema_data import SCHEMA_RESOURCE as SCHEMA_RESOURCE
+from deckkit.schema_data import deck_schema as deck_schema
+from deckkit.schema_data import schema_text as schema_text
 from deckkit.sources.loader import LoadedSource, Mark, PathKey
 from deckkit.sources.schema_mistakes import (
     card_name,
@@ -24,20 +26,6 @@ from deckkit.sources.schema_mistakes import (
     unknown_keys,
 )
 from deckkit.suggest import Hints, meant
-
-SCHEMA_RESOURCE = "deck.schema.json"
-
-
-def schema_text() -> str:
-    """The schema exactly as shipped, for `deckkit schema` and editors."""
-    return resources.files("deckkit").joinpath("data", SCHEMA_RESOURCE).read_text("utf-8")
-
-
-@lru_cache(maxsize=1)
-def deck_schema() -> dict[str, Any]:
-    """The parsed deck schema."""
-    schema: dict[str, Any] = json.loads(schema_text())
-    return schema
 
 
 def _deck_level_schema() -> dict[str, Any]:
