@@ -96,6 +96,19 @@ def test_the_page_holds_every_card_as_data_not_as_elements(large_preview: tuple[
     assert back.endswith(f"Answer 2999 {FAR_WORD}")
 
 
+def test_the_data_cannot_end_its_script_element() -> None:
+    # Reaches inside: the JSON writer, with what the sanitiser never lets through (the
+    # security tests switch the sanitiser off and show that the page still runs nothing).
+    from deckkit.preview.data import json_for_html
+
+    value = ["</script><script>x()</script>", "<!--<script>", "</SCRIPT >", "\u2028 🎉 é \\<"]
+    text = json_for_html(value)
+    assert text.isascii()
+    assert "</" not in text
+    assert "<!" not in text
+    assert json.loads(text) == value
+
+
 @needs_chromium
 def test_the_first_page_of_cards_is_shown_with_their_sides(
     page: Page, large_preview: tuple[Path, int]

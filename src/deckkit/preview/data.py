@@ -10,10 +10,10 @@ Content-Security-Policy to let run more than deckkit's own two scripts. A script
 not JavaScript is never run, is read by the HTML parser as plain text (no elements are built from
 it) and is parsed once with ``JSON.parse``, the fastest reader a browser has.
 
-The JSON is ASCII only (other characters as ``\\uXXXX``): Chromium keeps an all-ASCII document as
-8-bit text and reads it about twice as fast as one with a single other character. ``</`` is
-written ``<\\/`` and ``<!`` as ``\\u003c!``, so that no ``</script>`` and no ``<!--`` (after which
-``<script`` would change how the element ends) can appear in it.
+The JSON is ASCII only (other characters as ``\\uXXXX``): Chromium reads ASCII text as 8-bit
+characters, and read 80 MB of the cards' JSON two to three times as fast so (1 s against 2.5 s).
+``</`` is written ``<\\/`` and ``<!`` as ``\\u003c!``, so that no ``</script>`` and no ``<!--``
+(after which ``<script`` would change how the element ends) can appear in it.
 
 The index (``id="dk-index"``) holds tables of the decks' ids, the decks' names, the card types,
 levels, tags and kept note types, and one row per card: ``[deck, deck name, card id, ordinal
