@@ -12,15 +12,18 @@ own clock (``performance.now()``, from the start of the navigation):
 - first cards: when the cards of the first page are in the page with their front and back (the
   page's ``dk-first-cards`` mark; before issue 16, when the page's script had moved every card's
   sides out of their templates, which it does at the end of the page);
-- search answered: the search box gets the id of the last card, typed as soon as the first cards
-  are there; when the count and the card were shown (and when its sides were, which may be later);
+- search answered: as soon as the first cards are there, the search box is set to the id of the
+  last card (with the input event typing sends); when the page had shown its count and that
+  card, what the search itself took, and when the card's sides were shown (they may come later);
 - filter answered: then the search is cleared and the deck filter set to the last deck;
-- last page: then the filter cleared and the last page of all the cards asked for (its last card
-  shown);
+- last page: then the filter is cleared and the last page of all the cards asked for (its last
+  card shown);
 - everything read: the page's ``dk-all-sides`` mark (the browser has read the whole file), and
   the load event.
 
-Each figure is the median of the runs. ``--rev REV`` builds the preview with deckkit as committed
+The actions run one after the other, each asked for over the DevTools protocol once the one before
+has answered, so a time "answered" includes those before it. Each figure is the median of the
+runs. ``--rev REV`` builds the preview with deckkit as committed
 at REV (bench/run.py's ``git archive``), to measure the page as it was; that page has no pager and
 no marks (the last-page column is then empty). Prints a markdown table; ``--results FILE`` also
 writes it there.
@@ -60,13 +63,17 @@ FIRST_CARDS = """(performance.getEntriesByName('dk-first-cards').length > 0
 
 @dataclass
 class Visit:
-    """One opening of the page: milliseconds since the navigation began."""
+    """One opening of the page: milliseconds since the navigation began, and how long each
+    action itself took in the page."""
 
     first_cards: float
     search: float
+    search_took: float
     search_sides: float
     filter: float
+    filter_took: float
     last_page: float | None
+    last_page_took: float | None
     all_sides: float | None
     load: float
     checks: dict[str, Any] = field(default_factory=dict)
@@ -84,41 +91,49 @@ def wait_for(tab: Page, expression: str) -> Any:
     raise TimeoutError(expression)
 
 
+def timed(tab: Page, control: str, value: str, event: str, result: str) -> list[Any]:
+    """Set a control as a reader would, in the page: [when it began, when the page had answered
+    (the listeners run at once), ``result`` then]."""
+    return list(
+        tab.js(
+            f"(() => {{ const c = document.getElementById({json.dumps(control)});"
+            f" const start = performance.now(); c.value = {value};"
+            f" c.dispatchEvent(new Event({json.dumps(event)}, {{bubbles: true}}));"
+            f" return [start, performance.now(), {result}]; }})()"
+        )
+    )
+
+
 def visit(browser: Browser, page: Path, last_id: str, last_deck: str) -> Visit:
     tab = Page(browser)
     try:
         tab.send("Page.navigate", {"url": page.as_uri()})
         first_cards = wait_for(tab, FIRST_CARDS)
-        tab.js("document.getElementById('dk-search').focus()")
-        tab.send("Input.insertText", {"text": last_id})
         selector = json.dumps(f'.dk-card[data-card="{last_id}"]')
-        search = wait_for(
+        count = "document.getElementById('dk-count').textContent"
+        search = timed(
             tab,
-            f"document.querySelector({selector}) ? [performance.now(),"
-            " document.getElementById('dk-count').textContent] : null",
+            "dk-search",
+            json.dumps(last_id),
+            "input",
+            f"[{count}, document.querySelector({selector}) !== null]",
         )
         search_sides = wait_for(
             tab,
             f"document.querySelector({selector} + ':not([data-pending])')"
             " ? performance.now() : null",
         )
-        tab.js(
-            "(() => { const q = document.getElementById('dk-search'); q.value = '';"
-            " q.dispatchEvent(new Event('input', {bubbles: true})); })()"
+        timed(tab, "dk-search", "''", "input", "null")
+        decks = (
+            "new Set([...document.querySelectorAll('.dk-card:not([hidden])')]"
+            ".map(c => c.dataset.deck)).size"
         )
-        tab.choose("dk-deck", last_deck)
-        filtered = tab.js(
-            "[performance.now(), document.getElementById('dk-count').textContent,"
-            " new Set([...document.querySelectorAll('.dk-card:not([hidden])')]"
-            ".map(c => c.dataset.deck)).size]"
-        )
-        tab.choose("dk-deck", "")
-        last_page = None
+        filtered = timed(tab, "dk-deck", json.dumps(last_deck), "change", f"[{count}, {decks}]")
+        timed(tab, "dk-deck", "''", "change", "null")
+        last_page: list[Any] = [None, None, None]
         if tab.js("document.getElementById('dk-page') !== null"):
-            last_page = tab.js(
-                "(() => { const p = document.getElementById('dk-page'); p.value = p.max;"
-                " p.dispatchEvent(new Event('change', {bubbles: true}));"
-                f" return document.querySelector({selector}) ? performance.now() : null; }})()"
+            last_page = timed(
+                tab, "dk-page", "c.max", "change", f"document.querySelector({selector}) !== null"
             )
         load = wait_for(
             tab,
@@ -128,10 +143,24 @@ def visit(browser: Browser, page: Path, last_id: str, last_deck: str) -> Visit:
         all_sides = tab.js(
             "(performance.getEntriesByName('dk-all-sides')[0] || {startTime: null}).startTime"
         )
-        checks = {"search count": search[1], "filter count": filtered[1], "decks": filtered[2]}
-        checks["errors"] = tab.js("document.getElementById('dk-errors').textContent")
+        checks = {
+            "search": search[2],
+            "filter": filtered[2],
+            "last card on the last page": last_page[2],
+            "errors": tab.js("document.getElementById('dk-errors').textContent"),
+        }
         return Visit(
-            first_cards, search[0], search_sides, filtered[0], last_page, all_sides, load, checks
+            first_cards,
+            search[1],
+            search[1] - search[0],
+            search_sides,
+            filtered[1],
+            filtered[1] - filtered[0],
+            last_page[1],
+            None if last_page[0] is None else last_page[1] - last_page[0],
+            all_sides,
+            load,
+            checks,
         )
     finally:
         tab.close()
@@ -146,10 +175,9 @@ class Row:
     visits: list[Visit]
 
     def median(self, name: str) -> float | None:
-        values = [getattr(v, name) for v in self.visits]
-        if any(value is None for value in values):
-            return None
-        return statistics.median(values)
+        values: list[float | None] = [getattr(v, name) for v in self.visits]
+        known = [value for value in values if value is not None]
+        return statistics.median(known) if len(known) == len(values) else None
 
 
 def chromium_version() -> str:
@@ -162,19 +190,25 @@ def seconds(milliseconds: float | None) -> str:
     return "–" if milliseconds is None else f"{milliseconds / 1000:.2f}"
 
 
+def ms(milliseconds: float | None) -> str:
+    return "–" if milliseconds is None else f"{milliseconds:.0f} ms"
+
+
 def table(rows: list[Row]) -> list[str]:
     lines = [
         "| notes | Anki cards | page MB | build s | build peak MB | first cards s "
-        "| search answered s (its sides s) | filter answered s | last page s "
-        "| everything read s | load event s |",
+        "| search answered s (took; its sides s) | filter answered s (took) "
+        "| last page s (took) | everything read s | load event s |",
         "|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ]
     for row in rows:
         lines.append(
             f"| {row.notes:,} | {row.cards:,} | {row.megabytes:.1f} | {row.build.wall:.1f} "
             f"| {row.build.peak_mb:.0f} | {seconds(row.median('first_cards'))} "
-            f"| {seconds(row.median('search'))} ({seconds(row.median('search_sides'))}) "
-            f"| {seconds(row.median('filter'))} | {seconds(row.median('last_page'))} "
+            f"| {seconds(row.median('search'))} ({ms(row.median('search_took'))}; "
+            f"{seconds(row.median('search_sides'))}) "
+            f"| {seconds(row.median('filter'))} ({ms(row.median('filter_took'))}) "
+            f"| {seconds(row.median('last_page'))} ({ms(row.median('last_page_took'))}) "
             f"| {seconds(row.median('all_sides'))} | {seconds(row.median('load'))} |"
         )
     return lines

@@ -53,23 +53,40 @@
 
   function typeLabel(type) { return type.replace(/_/g, " "); }
 
-  // What the search looks in: the words of both sides and what the card's header shows.
-  var haystacks = null;
-  function haystack(n) {
-    var card = cards[n];
-    return [index.deckNames[card[DECK_NAME]], typeLabel(index.types[card[TYPE]]),
-      card[LEVEL] < 0 ? "" : index.levels[card[LEVEL]], card[ID], card[TEMPLATE],
-      card[TAGS].map(function (t) { return index.tags[t]; }).join(" ")
-    ].join(" ").toLowerCase() + " " + card[TEXT];
+  // What the search looks in: the words of both sides (in lower case in the index), and what the
+  // card's header shows, its tables' words put in lower case at the first search.
+  var lower = null;
+  function lowerCase(table, label) {
+    return index[table].map(function (value) { return (label ? label(value) : value).toLowerCase(); });
+  }
+  function hasTerm(card, term) {
+    if (card[TEXT].indexOf(term) >= 0 || lower.deckNames[card[DECK_NAME]].indexOf(term) >= 0 ||
+        lower.types[card[TYPE]].indexOf(term) >= 0 ||
+        (card[LEVEL] >= 0 && lower.levels[card[LEVEL]].indexOf(term) >= 0) ||
+        (card[ID] + " \u00b7 " + card[TEMPLATE]).toLowerCase().indexOf(term) >= 0) {
+      return true;
+    }
+    for (var t = 0; t < card[TAGS].length; t++) {
+      if (lower.tags[card[TAGS][t]].indexOf(term) >= 0) return true;
+    }
+    return false;
   }
 
   function position(table, value) {
     return value ? index[table].indexOf(value) : -1;
   }
 
+  function hasEvery(card, terms) {
+    for (var t = 0; t < terms.length; t++) if (!hasTerm(card, terms[t])) return false;
+    return true;
+  }
+
   function filter() {
     var terms = controls.q.value.toLowerCase().split(/\s+/).filter(Boolean);
-    if (terms.length && !haystacks) haystacks = cards.map(function (_, n) { return haystack(n); });
+    if (terms.length && !lower) {
+      lower = {deckNames: lowerCase("deckNames"), types: lowerCase("types", typeLabel),
+        levels: lowerCase("levels"), tags: lowerCase("tags")};
+    }
     var deck = position("decks", controls.deck.value), tag = position("tags", controls.tag.value),
       level = position("levels", controls.level.value), type = position("types", controls.type.value);
     shown = [];
@@ -79,7 +96,7 @@
           (tag < 0 || card[TAGS].indexOf(tag) >= 0) &&
           (level < 0 || card[LEVEL] === level) &&
           (type < 0 || card[TYPE] === type) &&
-          terms.every(function (term) { return haystacks[n].indexOf(term) >= 0; })) {
+          hasEvery(card, terms)) {
         shown.push(n);
       }
     }
