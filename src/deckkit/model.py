@@ -100,14 +100,7 @@ class Deck:
     def card_ordinals(self) -> tuple[list[int], ...]:
         """For each card, the ordinals of the Anki cards its note makes (see
         ``notetypes.card_ordinals``): worked out once for the .apkg, the summary and the preview."""
-        return tuple(
-            list(card.cards)
-            if card.cards is not None
-            else card_ordinals(
-                note_type_for(card.type, card.note_type), fields, tagged=bool(card.tags)
-            )
-            for card, fields in zip(self.cards, self.fields, strict=True)
-        )
+        return tuple(list(_card_ordinals(card)) for card in self.cards)
 
     def deck_of(self, card: Card, ordinal: int) -> str:
         """The deck an Anki card of ``card`` goes to: the one its ``card_decks`` names for its
@@ -156,6 +149,21 @@ def named_deck_id(name: str) -> int:
     return (1 << 30) + int.from_bytes(digest[:8], "big") % (1 << 30)
 
 
+# `deckkit watch` models a deck again after each save, where nearly every card is as before: what
+# depends on a card alone (a frozen value) is kept for this many cards.
+KEPT_CARDS = 150_000
+
+
+@lru_cache(maxsize=KEPT_CARDS)
+def _card_ordinals(card: Card) -> tuple[int, ...]:
+    if card.cards is not None:
+        return card.cards
+    fields = card_fields(card.content, card.note_type)
+    note_type = note_type_for(card.type, card.note_type)
+    return tuple(card_ordinals(note_type, fields, tagged=bool(card.tags)))
+
+
+@lru_cache(maxsize=KEPT_CARDS)
 def note_guid(deck_id: str, card_id: str) -> str:
     """The note GUID: from the deck and card ids only, never from the text, so edits update.
 

@@ -54,6 +54,7 @@ from pathlib import Path
 
 from deckkit.atomic import prepare_output_dir, replace_text, write_atomically
 from deckkit.errors import OutputFolderError
+from deckkit.gc_pause import gc_paused
 from deckkit.model import deck_from_source
 from deckkit.preview.cards import PreviewCard, preview_cards, render_card
 from deckkit.preview.page import GENERATOR, page_html
@@ -93,6 +94,14 @@ def write_preview(
     :class:`~deckkit.errors.UsageError` for paths that name no sources and
     :class:`~deckkit.errors.OutputFolderError` for an output folder that cannot be used.
     """
+    # Rendering allocates as much as loading does, and no cycles (see deckkit.gc_pause).
+    with gc_paused():
+        return _write_preview(paths, output_dir, strict=strict, markdown=markdown)
+
+
+def _write_preview(
+    paths: Sequence[Path], output_dir: Path, *, strict: bool, markdown: bool
+) -> PreviewResult:
     validation: ValidationResult = validate(paths, strict=strict, markdown=markdown)
     if not validation.ok:
         return PreviewResult(validation.problems)

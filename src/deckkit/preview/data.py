@@ -32,6 +32,7 @@ import hashlib
 import json
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from deckkit.cardtypes import LEVELS
 from deckkit.model import Card, Deck
@@ -41,6 +42,10 @@ from deckkit.preview.sanitise import safe_html
 from deckkit.preview.templates import strip_html
 
 CHUNK = 1000  # cards per element of sides: the first page's are read before the rest arrive
+# `deckkit watch` writes the page again after each save, where nearly every card is as before:
+# what is worked out from a card's sides alone (its search text, its row of sides) is kept for
+# this many sides, as the sanitised sides are (deckkit.preview.sanitise).
+KEPT = 150_000
 INDEX_ID = "dk-index"
 SIDES_ID = "dk-sides-{}"
 
@@ -75,10 +80,15 @@ class CardIndex:
         return list(dict.fromkeys(str(row[1]) for row in self.rows))
 
 
-def shown_tags(card: Card) -> list[str]:
+def shown_tags(card: Card) -> tuple[str, ...]:
     """The card's tags without the level tag deckkit adds (the level is shown on its own)."""
-    level_tag = f"level::{card.level}" if card.level else None
-    return [tag for tag in card.tags if tag != level_tag]
+    return _shown_tags(card.tags, card.level)
+
+
+@lru_cache(maxsize=1024)  # a deck has few sets of tags
+def _shown_tags(tags: tuple[str, ...], level: str | None) -> tuple[str, ...]:
+    level_tag = f"level::{level}" if level else None
+    return tuple(tag for tag in tags if tag != level_tag)
 
 
 def note_type_key(note_type: AnkiNoteType) -> str:
@@ -112,6 +122,7 @@ def card_index(
     rows = []
     for preview, (front, back) in zip(cards, sides, strict=True):
         card = preview.card
+        shown = shown_tags(card)
         rows.append(
             (
                 deck_numbers[id(preview.deck)],
@@ -120,7 +131,7 @@ def card_index(
                 preview.ordinal + 1,
                 type_number[card.kind],
                 level_number[card.level] if card.level else -1,
-                [tag_number[t] for t in shown_tags(card)],
+                [tag_number[t] for t in shown],
                 key_number[note_type_key(card.note_type)] if card.note_type else -1,
                 preview.template_name if preview.count > 1 else "",
                 search_text(front, back),
@@ -131,6 +142,7 @@ def card_index(
     )
 
 
+@lru_cache(maxsize=KEPT)
 def search_text(front_html: str, back_html: str) -> str:
     """The words of both sides, lower case; a back that repeats the front adds only its rest."""
     front, back = _words(front_html), _words(back_html)
@@ -152,6 +164,7 @@ def side_chunks(sides: Sequence[tuple[str, str]]) -> list[str]:
     ]
 
 
+@lru_cache(maxsize=KEPT)
 def _row(front: str, back: str) -> tuple[str, int, str]:
     shared = _shared_prefix(front, back)
     # JavaScript counts UTF-16 units: a character beyond the BMP is two of them.
