@@ -28,6 +28,7 @@ from chromium import needs_chromium, open_page
 from conftest import REPO, import_apkg
 from deckkit.pipeline import BuildResult
 from deckkit.watching import Builds
+from preview_page import sides_html
 
 FIXTURE = Path(__file__).parent / "fixtures" / "watch"
 ENV = {**os.environ, "PYTHONPATH": str(REPO / "src"), "NO_COLOR": "1"}
@@ -157,7 +158,12 @@ def test_a_half_typed_save_says_where_and_keeps_the_last_outputs(
     assert [path.read_bytes() for path in outputs] == before
     watch.save("fixed.yaml")
     wait_until(lambda: "Lima, by the Rímac river" in csv_of(project), watch)
-    wait_until(lambda: "Rímac" in (project / "build/preview/index.html").read_text("utf-8"), watch)
+    wait_until(lambda: "Rímac" in preview_sides(project), watch)
+
+
+def preview_sides(project: Path) -> str:
+    """Every card's sides in the preview watch wrote."""
+    return sides_html((project / "build" / "preview" / "index.html").read_text("utf-8"))
 
 
 def test_a_changed_media_file_is_rebuilt(watch: Watch, project: Path) -> None:
@@ -295,7 +301,7 @@ def test_before_the_first_good_build_the_address_waits_for_the_preview(project: 
         assert "/__deckkit/events" in page
         watch.save("fixed.yaml")
         watch.printed("preview updated")
-        assert "Rímac" in get(watch.port, "/")[1]
+        assert "Rímac" in sides_html(get(watch.port, "/")[1])
     finally:
         watch.stop()
 

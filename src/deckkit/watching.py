@@ -32,6 +32,7 @@ from pathlib import Path
 import watchfiles
 
 from deckkit.errors import DeckkitError, UsageError
+from deckkit.gc_pause import gc_paused
 from deckkit.pipeline import BuildResult
 from deckkit.pipeline.forking import Forked, can_fork, run_forked
 from deckkit.preview import PreviewResult
@@ -131,12 +132,15 @@ def preview(
 ) -> Previewed:
     """Write the preview (``write_page``); call ``on_change`` if its files changed from
     ``state``."""
-    written = write_page()
-    if not written.ok:
-        return Previewed(written.problems, state)
-    now = folder_state(preview_dir)
-    if now != state:
-        on_change()
+    # The cycle collector waits until the page is announced: rescanning the long-lived process's
+    # memos would only delay it (deckkit.gc_pause).
+    with gc_paused():
+        written = write_page()
+        if not written.ok:
+            return Previewed(written.problems, state)
+        now = folder_state(preview_dir)
+        if now != state:
+            on_change()
     return Previewed(written.problems, now)
 
 

@@ -159,9 +159,14 @@ def side_chunks(sides: Sequence[tuple[str, str]]) -> list[str]:
     """The cards' ``sides`` (as :func:`safe_sides` makes them), as the JSON of each chunk of
     CHUNK cards."""
     return [
-        json_for_html([_row(*pair) for pair in sides[start : start + CHUNK]])
+        _chunk_json(tuple(_row(*pair) for pair in sides[start : start + CHUNK]))
         for start in range(0, len(sides), CHUNK)
     ]
+
+
+@lru_cache(maxsize=KEPT // CHUNK)  # after an edit, the other chunks are as before
+def _chunk_json(rows: tuple[tuple[str, int, str], ...]) -> str:
+    return json_for_html(rows)
 
 
 @lru_cache(maxsize=KEPT)

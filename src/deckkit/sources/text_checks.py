@@ -72,10 +72,27 @@ def check_field_text(source: LoadedSource) -> Iterator[Problem]:
 def _field_problems(
     source: LoadedSource, positions: ValuePositions, path: PathKey, value: str, markdown: bool
 ) -> Iterator[Problem]:
+    if (value, markdown) in _clean:
+        return
+    found = False
     bad = _UNSTORABLE.search(value)
     if bad is not None:
+        found = True
         yield _unstorable(source, positions, path, value, bad.start(), "field")
-    yield from _html_problems(source, positions, path, value, markdown)
+    for problem in _html_problems(source, positions, path, value, markdown):
+        found = True
+        yield problem
+    if not found:
+        _clean[value, markdown] = None
+        if len(_clean) > _KEPT_CLEAN:
+            del _clean[next(iter(_clean))]  # the oldest
+
+
+# `deckkit watch` checks a source again after each save, where nearly every field is as before:
+# whether a field's text has a problem depends on the text alone (and on whether it is Markdown),
+# so the texts found clean are remembered (the oldest forgotten beyond _KEPT_CLEAN).
+_KEPT_CLEAN = 400_000
+_clean: dict[tuple[str, bool], None] = {}
 
 
 def _unstorable(

@@ -24,7 +24,8 @@ class ValidationResult:
     """What validating a set of sources found.
 
     A source without problems was read without its values' positions (``all_positions`` is
-    False: only its top-level keys have theirs); call ``load_source(path)`` for every position.
+    False: only its top-level keys have theirs), unless it had problems when last checked in this
+    process; call ``load_source(path)`` for every position.
     """
 
     sources: tuple[LoadedSource, ...]
@@ -43,10 +44,23 @@ def check_source(
 
     ``strict`` turns warnings into errors; ``markdown`` is the project's default for field text.
     """
-    source = load_source(path, all_positions=False, markdown=markdown)
-    if problems_in(source):
-        return located_problems(path, strict=strict, markdown=markdown)
-    return source, []
+    if path in _had_problems:
+        source, problems = located_problems(path, strict=strict, markdown=markdown)
+    else:
+        source = load_source(path, all_positions=False, markdown=markdown)
+        if not problems_in(source):
+            return source, []
+        source, problems = located_problems(path, strict=strict, markdown=markdown)
+    if problems:
+        _had_problems.add(path)
+    else:
+        _had_problems.discard(path)
+    return source, problems
+
+
+# `deckkit watch` checks a source again after each save: one that had problems (warnings it keeps,
+# say) likely has some still, and is then read once, with every position, rather than twice.
+_had_problems: set[Path] = set()
 
 
 def problems_in(source: LoadedSource) -> list[Problem]:
