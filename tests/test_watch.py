@@ -410,3 +410,38 @@ def test_open_opens_the_preview_in_the_browser(project: Path) -> None:
         assert opened.read_text() == watch.url
     finally:
         watch.stop()
+
+
+MARKDOWN_PROJECT = Path(__file__).parent / "fixtures" / "projects" / "markdown"
+
+
+def test_a_project_whose_text_is_markdown_is_previewed_rendered(tmp_path: Path) -> None:
+    project = Path(shutil.copytree(MARKDOWN_PROJECT, tmp_path / "markdown"))
+    watch = Watch(project)
+    try:
+        served = sides_html(get(watch.port, "/")[1])
+        assert "<strong>git add</strong>" in served
+        assert "<code>a file</code>" in served
+        assert "**as written**" in served  # the deck and the card that say they are HTML
+        # The same page as 'deckkit preview' writes with the same project file.
+        assert deckkit(project, "preview", "-o", "by-preview").returncode == 0
+        by_watch = (project / "build" / "preview" / "index.html").read_text("utf-8")
+        assert by_watch == (project / "by-preview" / "index.html").read_text("utf-8")
+    finally:
+        watch.stop()
+
+
+def test_a_changed_project_file_asks_for_a_restart(tmp_path: Path) -> None:
+    project = Path(shutil.copytree(MARKDOWN_PROJECT, tmp_path / "markdown"))
+    watch = Watch(project)
+    try:
+        saving = project / ".deckkit.toml.saving"  # saved as an editor saves
+        saving.write_text("markdown = false\n", encoding="utf-8")
+        saving.replace(project / "deckkit.toml")
+        wait_until(lambda: "deckkit.toml changed" in watch.output()[1], watch)
+        stderr = watch.output()[1]
+        assert "restart it (Ctrl-C, then 'deckkit watch')" in stderr
+        assert stderr.count("deckkit.toml changed") == 1  # one line
+        assert watch.process.poll() is None  # and watching goes on
+    finally:
+        watch.stop()

@@ -110,6 +110,55 @@ def _saved(batch: set[tuple[watchfiles.Change, str]]) -> tuple[Path, ...]:
     return tuple(sorted({Path(path) for _, path in batch if path not in passing}))
 
 
+class FileSaves:
+    """Notices each save of one file (the project file) in a thread, for :meth:`changed` to say.
+
+    Its folder is watched, not recursively (a project's folder may hold a large virtual
+    environment), and not the file itself: an editor saves by renaming a new file over it, which
+    ends a watch on the file.
+    """
+
+    def __init__(self, file: Path, *, stop: threading.Event) -> None:
+        self.file = file.resolve()
+        self.content = _content(self.file)
+        self.saved = threading.Event()
+        self.stop = stop
+        self.thread = threading.Thread(target=self._watch, name="deckkit-project-file", daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        saves = watchfiles.watch(
+            self.file.parent,
+            watch_filter=lambda _change, path: Path(path) == self.file,
+            recursive=False,
+            debounce=LONGEST_MS,
+            step=QUIET_MS,
+            stop_event=self.stop,
+            rust_timeout=WAKE_MS,
+            raise_interrupt=False,
+        )
+        for _batch in saves:
+            self.saved.set()
+
+    def changed(self) -> bool:
+        """Whether the file's content changed since it was read, or last said to have changed."""
+        if not self.saved.is_set():
+            return False
+        self.saved.clear()
+        now = _content(self.file)
+        if now == self.content:
+            return False  # saved unchanged, or touched
+        self.content = now
+        return True
+
+
+def _content(file: Path) -> bytes | None:
+    try:
+        return file.read_bytes()
+    except OSError:
+        return None  # removed (or unreadable): a change when it comes back
+
+
 @dataclass(frozen=True)
 class Previewed:
     """What writing the preview again did: the problems (errors: nothing was written) and the
@@ -246,6 +295,7 @@ __all__ = [
     "QUIET_MS",
     "WAKE_MS",
     "Builds",
+    "FileSaves",
     "Previewed",
     "changes",
     "folder_state",

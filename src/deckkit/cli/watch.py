@@ -35,7 +35,7 @@ from deckkit.pipeline import BuildResult, build
 from deckkit.preview import PreviewResult, write_preview
 from deckkit.preview.server import PreviewServer
 from deckkit.problems import Problem, display_path
-from deckkit.watching import Builds, changes, preview, watched_folders
+from deckkit.watching import Builds, FileSaves, changes, preview, watched_folders
 
 DEFAULT_PORT = 8000
 SHOWN_CHANGES = 3  # files named in a change's line; more are counted
@@ -152,11 +152,15 @@ def watch_command(
     )
     server = _serve(preview_dir, port)
     stop = threading.Event()
+    # The settings are read once: a changed project file is noticed and asks for a restart.
+    project_saves = FileSaves(project.file, stop=stop) if project.file else None
     watcher = _Watcher(shown, server, write_page, preview_dir)
     builds = Builds(build_decks)
     started = False
     try:
         for changed in changes(sources, ignored=[output_dir, lockfile], stop=stop):
+            if project_saves is not None and project_saves.changed():
+                _say_restart(project_saves.file)
             if not started:
                 # The first build, once watching has begun (a save during it is built next), is
                 # awaited: the preview's address is given once there is something to see.
@@ -193,6 +197,22 @@ def watch_command(
         builds.stop()  # a build under way ends first: its outputs are then complete
         server.close()
     return EXIT_CLEAN  # pragma: no cover - the watcher only ends with Ctrl-C or a signal
+
+
+def _say_restart(project_file: Path) -> None:
+    echo_styled(
+        [
+            [
+                ("note:", "warning"),
+                (
+                    f" {display_path(project_file)} changed; watch goes on with the settings it "
+                    "started with: restart it (Ctrl-C, then 'deckkit watch') to use the new ones",
+                    "",
+                ),
+            ]
+        ],
+        err=True,
+    )
 
 
 def _serve(preview_dir: Path, port: int | None) -> PreviewServer:
