@@ -35,6 +35,7 @@ from deckkit.pipeline import BuildResult, build
 from deckkit.preview import PreviewResult, write_preview
 from deckkit.preview.server import PreviewServer
 from deckkit.problems import Problem, display_path
+from deckkit.sources.rereading import keep_reads
 from deckkit.watching import Builds, FileSaves, changes, preview, watched_folders
 
 DEFAULT_PORT = 8000
@@ -115,6 +116,7 @@ def watch_command(
       deckkit watch --format apkg -q       # .apkg only; print errors only
     """
     shown = level(verbosity)
+    keep_reads()  # each save's sources are read again where they changed only
     project = current_project()
     sources = project_sources(project, paths)
     output_dir = option_or("output_dir", output_dir, project.output)

@@ -51,6 +51,7 @@ from deckkit.sources.declared import declared_note_types, is_note_type_file
 from deckkit.sources.loader import LoadedSource, gc_paused, load_source
 from deckkit.sources.markdown_fields import markdown_texts
 from deckkit.sources.note_type_conflicts import NoteTypeAnchor, note_type_anchors
+from deckkit.sources.rereading import reread_source
 from deckkit.sources.schema import schema_problems
 from deckkit.sources.validation import located_problems
 from deckkit.stamps import Stamps
@@ -98,7 +99,7 @@ def build_source_in_worker(plan: BuildPlan, path: Path) -> SourceOutcome:
 def build_source(plan: BuildPlan, path: Path, *, on_step: OnStep = None) -> SourceOutcome:
     """Load, check, model and export one source into staged files (or report its problems);
     ``on_step`` receives each step of the deck, in this process."""
-    source = load_source(path, all_positions=False, markdown=plan.markdown)
+    source = reread_source(path, markdown=plan.markdown)  # `deckkit watch`: as the preview read it
     if on_step:
         on_step(DeckStep(path, _card_count(source), READ_SHARE, "read"))
     if source.problems or schema_problems(source):

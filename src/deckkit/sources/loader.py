@@ -66,6 +66,7 @@ class LoadedSource:
     # The project's default for field text (``markdown = true`` in deckkit.toml): whether it is
     # Markdown where neither the deck nor the card says.
     markdown: bool = False
+    nodes: int = 0  # values read (see MAX_NODES)
 
     def mark_of_value(self, path: PathKey) -> Mark:
         """Where the value at ``path`` was written, or its nearest written ancestor."""
@@ -142,11 +143,19 @@ def _decode(raw: bytes, source: LoadedSource) -> str | None:
         return None
 
 
+def parse_text(text: str) -> LoadedSource:
+    """``text`` read as a source is read, fast (deckkit.sources.rereading reads cards so)."""
+    source = LoadedSource(path=Path("<text>"), display="<text>", data=None, all_positions=False)
+    _parse(text, source)
+    return source
+
+
 def _parse(text: str, source: LoadedSource) -> None:
     builder = _Builder(source)
     try:
         with gc_paused():
             builder.run(yaml.parse(text, Loader=_EventLoader))
+            source.nodes = builder.nodes
     except yaml.MarkedYAMLError as error:
         source.data = None
         problem = _syntax_problem(error, text, source)

@@ -16,6 +16,7 @@ from deckkit.sources.checks import duplicate_deck_ids, source_problems
 from deckkit.sources.discovery import discover_sources
 from deckkit.sources.loader import LoadedSource, gc_paused, load_source
 from deckkit.sources.note_type_conflicts import conflicting_declarations
+from deckkit.sources.rereading import reread_source
 from deckkit.sources.schema import schema_problems
 
 
@@ -47,7 +48,7 @@ def check_source(
     if path in _had_problems:
         source, problems = located_problems(path, strict=strict, markdown=markdown)
     else:
-        source = load_source(path, all_positions=False, markdown=markdown)
+        source = reread_source(path, markdown=markdown)
         if not problems_in(source):
             return source, []
         source, problems = located_problems(path, strict=strict, markdown=markdown)
