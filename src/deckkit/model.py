@@ -7,8 +7,8 @@ so every exporter shows the same thing.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import astuple, dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,13 @@ from deckkit.cardtypes import (
 )
 from deckkit.fieldtext.markdown import markdown_html, uses_markdown
 from deckkit.fieldtext.markup import field_html
-from deckkit.fieldtext.media import FLAT_MEDIA_FOLDER, MediaFile, MediaPacker, resolve_reference
+from deckkit.fieldtext.media import (
+    FLAT_MEDIA_FOLDER,
+    MediaFile,
+    MediaPacker,
+    may_refer_to_media,
+    resolve_reference,
+)
 from deckkit.notetypes import (
     NOTE_TYPES,
     AnkiNoteType,
@@ -41,6 +47,7 @@ from deckkit.notetypes import (
 )
 from deckkit.sources.declared import DeclaredNoteType, declared_note_types, field_options
 from deckkit.sources.loader import LoadedSource
+from deckkit.sources.rereading import keeping_reads
 
 
 @dataclass(frozen=True)
@@ -222,8 +229,10 @@ def deck_from_source(source: LoadedSource, rendered: Mapping[str, str] | None = 
     declared = declared_note_types(source)
     note_types = tuple(anki_note_type(d) for d in declared.note_types)
     by_name = {**_BUILTIN_BY_NAME, **{note_type.name: note_type for note_type in note_types}}
+    settings = (data["id"], deck_tags, deck_markdown, as_written, source_dir, packer.missing)
+    kept = _kept_cards(source.path, (*settings, note_types)) if rendered is None else None
     cards = tuple(
-        _card(data["id"], raw, deck_tags, html_by_syntax[markdown], by_name)
+        _card_kept(kept, data["id"], raw, deck_tags, html_by_syntax[markdown], by_name)
         for raw, markdown in zip(data["cards"], markdown_cards, strict=True)
     )
     for note_type in note_types:
@@ -304,6 +313,53 @@ def anki_note_type(declared: DeclaredNoteType) -> AnkiNoteType:
         ),
         required=tuple(required),
     )
+
+
+# `deckkit watch` models a deck again after each save, where the cards the save left alone are the
+# very dicts read before (deckkit.sources.rereading): each one's Card is reused while the deck's
+# settings are as they were, unless it refers to media (packing it records the files to pack).
+_KeptCards = dict[int, tuple[dict[str, Any], Card]]  # by id(): each card's dict, and its Card
+_kept: dict[Path, tuple[tuple[object, ...], _KeptCards]] = {}
+
+
+def _kept_cards(path: Path, settings: tuple[object, ...]) -> tuple[_KeptCards, _KeptCards] | None:
+    """The cards kept from the last model of ``path``, and those this one keeps (while watching)."""
+    if not keeping_reads():
+        return None
+    before = _kept.get(path)
+    now: _KeptCards = {}
+    _kept[path] = (settings, now)
+    return (before[1] if before is not None and before[0] == settings else {}), now
+
+
+def _card_kept(
+    kept: tuple[_KeptCards, _KeptCards] | None,
+    deck_id: str,
+    raw: dict[str, Any],
+    deck_tags: tuple[str, ...],
+    html: Any,
+    note_types: dict[str, AnkiNoteType],
+) -> Card:
+    if kept is None:
+        return _card(deck_id, raw, deck_tags, html, note_types)
+    before, now = kept
+    found = before.get(id(raw))
+    if found is not None and found[0] is raw:
+        card = found[1]
+    else:
+        card = _card(deck_id, raw, deck_tags, html, note_types)
+        if any(may_refer_to_media(text) for text in _texts(astuple(card.content))):
+            return card
+    now[id(raw)] = (raw, card)
+    return card
+
+
+def _texts(value: object) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _texts(item)
 
 
 def _card(

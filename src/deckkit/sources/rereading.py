@@ -46,6 +46,11 @@ def keep_reads(keep: bool = True) -> None:
     _kept.clear()
 
 
+def keeping_reads() -> bool:
+    """Whether sources read are kept (while watching): what is made of them may be kept too."""
+    return _keeping
+
+
 @dataclass(frozen=True)
 class _Read:
     text: str
