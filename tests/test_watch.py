@@ -128,6 +128,10 @@ def csv_of(project: Path) -> str:
     return path.read_text("utf-8") if path.exists() else ""
 
 
+def csv_holds(project: Path, text: str) -> Callable[[], bool]:
+    return lambda: text in csv_of(project)
+
+
 def test_a_saved_edit_is_rebuilt(watch: Watch, project: Path, collection: Collection) -> None:
     assert "Lima" in csv_of(project)
     watch.save("edited.yaml")
@@ -138,6 +142,21 @@ def test_a_saved_edit_is_rebuilt(watch: Watch, project: Path, collection: Collec
     import_apkg(collection, project / "build" / "capitals.apkg")
     backs = {collection.get_note(n)["Back"] for n in collection.find_notes("")}
     assert backs == {"Paris", "Lima, on the Pacific coast"}
+
+
+def test_after_edits_the_preview_and_decks_are_those_a_build_writes(
+    watch: Watch, project: Path
+) -> None:
+    # Each save is read again card by card, and cards left alone keep what was made of them:
+    # what watch writes is still what 'deckkit preview' and 'deckkit build' write from scratch.
+    for name, back in [("edited.yaml", "on the Pacific"), ("fixed.yaml", "by the Rímac")] * 2:
+        watch.save(name)
+        wait_until(csv_holds(project, f"Lima, {back}"), watch)
+    assert deckkit(project, "preview", "-o", "fresh/preview").returncode == 0
+    built = deckkit(project, "build", "-o", "fresh", "--lockfile", "fresh.lock", "--format", "csv")
+    assert built.returncode == 0
+    for name in ("preview/index.html", "capitals.csv"):
+        assert (project / "build" / name).read_bytes() == (project / "fresh" / name).read_bytes()
 
 
 def test_a_half_typed_save_says_where_and_keeps_the_last_outputs(
