@@ -18,6 +18,10 @@ FIXTURE = Path(__file__).parent / "fixtures" / "rereading" / "deck.yaml"
 PIECES = [
     "x",
     "\n",
+    "\r",
+    "\r\n",
+    "\x85",
+    "\u2028",
     " ",
     "    ",
     "\t",
@@ -83,20 +87,20 @@ def edited(text: str, rng: random.Random) -> str:
     return "".join(lines[: line + 1] + lines[line:])
 
 
-@pytest.mark.parametrize("seed", [16, 17, 18])
+@pytest.mark.parametrize(("seed", "line_end"), [(16, "\n"), (17, "\n"), (18, "\r\n")])
 def test_after_any_edit_the_cards_read_again_are_the_whole_files(
-    tmp_path: Path, kept: None, seed: int
+    tmp_path: Path, kept: None, seed: int, line_end: str
 ) -> None:
     deck = tmp_path / "deck.yaml"
-    shutil.copyfile(FIXTURE, deck)
-    original = FIXTURE.read_text("utf-8")
+    original = FIXTURE.read_text("utf-8").replace("\n", line_end)
+    deck.write_bytes(original.encode())
     assert reread_source(deck).data == load_source(deck).data
     rng = random.Random(seed)  # 61 seeds of 3,000 edits passed; three stay here
     text = original
     spliced = 0
     for _ in range(3000):
         text = original if rng.random() < 0.3 else edited(text, rng)
-        deck.write_text(text, encoding="utf-8")
+        deck.write_bytes(text.encode())  # line ends as they are
         again = facts(reread_source(deck))
         assert again == read(deck), text
         spliced += not again[4]

@@ -14,8 +14,8 @@ lines are indented more), so the text of the items between two such lines is rea
 and in the file, which is parsed from the same state at that line. Whatever doubt remains falls
 back to reading the whole file: a problem in the new items (read again with every position, as
 always), items that do not begin each at such a line (counted both ways), an edit outside the
-cards, a file read differently before, a new file. tests/test_rereading.py compares many edits
-with whole reads.
+cards, a line broken otherwise than by LF or CR LF, a file read differently before, a new file.
+tests/test_rereading.py compares many edits with whole reads.
 """
 
 from __future__ import annotations
@@ -103,6 +103,8 @@ def _read(source: LoadedSource, text: str) -> _Read | None:
     data = source.data
     if source.problems or not isinstance(data, dict) or not isinstance(data.get("cards"), list):
         return None
+    if _odd_line_breaks(text):
+        return None
     cards = data["cards"]
     key_marks = source.key_marks
     at = source.value_marks.get(("cards",))
@@ -142,6 +144,8 @@ def _spliced(before: _Read, text: str) -> _Read | None:
     if old_end + growth < len(text) and text[old_end + growth - 1] != "\n":
         return None  # the card after the change no longer begins a line
     old_chunk, chunk = old[starts[first] : old_end], text[starts[first] : old_end + growth]
+    if _odd_line_breaks(chunk):
+        return None
     parsed, old_parsed = _cards_of(chunk, before.column), _cards_of(old_chunk, before.column)
     if parsed is None or old_parsed is None:
         return None
@@ -176,6 +180,12 @@ def _spliced(before: _Read, text: str) -> _Read | None:
         new_starts,
         before.end + growth,
     )
+
+
+def _odd_line_breaks(text: str) -> bool:
+    """Whether ``text`` breaks a line otherwise than with LF or CR LF: YAML (libyaml) also counts
+    a lone CR, NEL, LS and PS, which the lines counted here do not."""
+    return text.count("\r") != text.count("\r\n") or any(c in text for c in "\x85\u2028\u2029")
 
 
 def _moved_marks(marks: dict[Any, int], from_line: int, lines: int) -> dict[Any, int]:
