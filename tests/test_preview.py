@@ -29,6 +29,7 @@ from deckkit.model import Deck, deck_from_source
 from deckkit.notetypes import CSS
 from deckkit.preview import page_html, preview_cards, write_preview
 from deckkit.stamps import Stamps
+from preview_page import page_data, sides_html
 
 ALL_TYPES = FIXTURES / "good" / "all-types.yaml"
 BELL = FIXTURES / "good" / "media" / "bell.wav"
@@ -295,8 +296,12 @@ def test_cards_that_keep_their_note_type_render_with_its_templates_as_anki_does(
 
     html = page_html([deck])
     assert CSS in html  # deckkit's, for any deckkit card
+    index, _ = page_data(html)
+    # The key each card of a kept note type carries (its data-note-type on the page).
+    keys = {index["noteTypes"][card[7]] for card in index["cards"]}
+    assert len(keys) == len(deck.note_types)
     for note_type in deck.note_types:  # each kept note type's, for its own cards only
-        (key,) = set(re.findall(rf'data-note-type="({note_type.id}-[0-9a-f]+)"', html))
+        (key,) = {k for k in keys if k.startswith(f"{note_type.id}-")}
         assert f'@scope (.dk-card[data-note-type="{key}"]) {{\n{note_type.css}\n}}' in html
 
 
@@ -334,11 +339,11 @@ def test_write_preview_writes_one_page_and_the_media_under_their_packed_names(
             tmp_path / "out" / "media" / media.packed_name
         ).read_bytes() == media.source.read_bytes()
     html = result.page.read_text("utf-8")
-    assert html.count('<article class="dk-card"') == result.cards == 11
+    assert len(page_data(html)[1]) == result.cards == 11
     # Each image and player names its copy in the media folder itself: the page has no <base>.
     assert "<base" not in html
     for media in deck.media:
-        assert f'src="media/{media.packed_name}"' in html
+        assert f'src="media/{media.packed_name}"' in sides_html(html)
 
 
 def test_the_page_is_self_contained(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from hypothesis import strategies as st
 from chromium import Browser, Page, needs_chromium
 from conftest import FIXTURES, REPO
 from deckkit import validate, write_preview
+from preview_page import sides_html
 
 ATTACKS = FIXTURES / "preview-attacks"
 NAMES = sorted(path.stem for path in ATTACKS.glob("*.yaml"))
@@ -130,6 +131,8 @@ def visit(browser: Browser, page: Path) -> dict[str, object]:
                   bar: getComputedStyle(document.querySelector('.dk-bar') || document.body)
                     .visibility,
                   templates: document.querySelectorAll('template').length,
+                  sides: document.querySelectorAll('.dk-grid > .dk-card > .dk-side > .card')
+                    .length,
                   count: (document.getElementById('dk-count') || {}).textContent,
                   markers: [...document.querySelectorAll('.dk-script, .dk-blocked')]
                     .map(m => m.textContent),
@@ -153,8 +156,9 @@ def assert_harmless(seen: dict[str, object], server: Server, page: Path) -> None
     assert seen["background"] == PAGE_BACKGROUND, "the deck's CSS styled the page"
     assert seen["border"] == "0px", "the deck's CSS styled the page"
     assert seen["bar"] == "visible", "the deck's CSS hid the page's filter bar"
-    assert seen["templates"] == 0, "deckkit's own script did not run to its end"
-    assert seen["count"] == "1 of 1 cards"
+    assert seen["templates"] == 0, "a template was left in the page"
+    assert seen["sides"] == 2, "deckkit's own script did not show the card"
+    assert seen["count"] == "1 of 1 cards", "deckkit's own script did not run to its end"
 
 
 @needs_chromium
@@ -223,9 +227,9 @@ def test_the_page_s_security_policy_alone_stops_the_attack(
 ) -> None:
     # Reaches inside: the sanitiser is replaced by one that keeps the deck's HTML as it is, to
     # show that the policy would stop the attack on its own.
-    import deckkit.preview.page
+    import deckkit.preview.data
 
-    monkeypatch.setattr(deckkit.preview.page, "safe_html", lambda html, media: html)
+    monkeypatch.setattr(deckkit.preview.data, "safe_html", lambda html, media: html)
     server.hits.clear()
     page = attack_preview(name, tmp_path, server.host)
     seen = visit(browser, page)
@@ -260,8 +264,11 @@ def test_the_page_declares_its_security_policy(tmp_path: Path) -> None:
 
 
 def page_text(name: str, tmp_path: Path) -> str:
+    """The cards' sides as the page holds them."""
     page = attack_preview(name, tmp_path, "example.invalid")
-    return page.read_text("utf-8")
+    html = page.read_text("utf-8")
+    assert "<base" not in html
+    return sides_html(html)
 
 
 @pytest.mark.parametrize(
@@ -444,20 +451,29 @@ def test_random_markup_stays_inside_its_card_with_only_allowed_parts(
     assert result.ok, [p.as_text() for p in result.problems if p.severity == "error"][:3]
     assert result.page is not None
     tab = Page(browser)
+    wrong: list[str] = []
+    cards = sides = 0
     try:
         tab.goto(result.page.as_uri())
-        tab.send("Runtime.evaluate", {"expression": ACT})
-        browser.pump(SECONDS_TO_ACT / 2)
-        found = tab.js(
-            ALLOWED_IN_CARDS % (json.dumps(sorted(ELEMENTS)), json.dumps(sorted(ATTRIBUTES)))
-        )
+        while True:  # each page of cards in turn
+            tab.send("Runtime.evaluate", {"expression": ACT})
+            browser.pump(SECONDS_TO_ACT / 2)
+            found = tab.js(
+                ALLOWED_IN_CARDS % (json.dumps(sorted(ELEMENTS)), json.dumps(sorted(ATTRIBUTES)))
+            )
+            wrong += found["wrong"]
+            cards += found["cards"]
+            sides += found["sides"]
+            if tab.js("document.getElementById('dk-next').disabled"):
+                break
+            tab.js("document.getElementById('dk-next').click()")
         title = tab.js("document.title")
         sent = tab.requests_sent()
     finally:
         tab.close()
-    assert found["wrong"] == []
-    assert found["cards"] == result.cards
-    assert found["sides"] == 2 * result.cards
+    assert wrong == []
+    assert cards == result.cards > 100  # more than one page
+    assert sides == 2 * result.cards
     assert title.startswith("deckkit preview")
     assert server.hits == []
     assert [url for url in sent if urlsplit(url).scheme not in ("file", "data")] == []

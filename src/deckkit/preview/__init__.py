@@ -27,8 +27,12 @@ one per deletion number, shared and nested deletions included).
 
 The package: ``templates`` (Anki's template language), ``cards`` (each Anki card's two sides),
 ``sanitise`` (what of a side's HTML the page may show), ``html_tokens`` and ``css`` (how a browser
-reads them), ``page`` (the HTML page and its Content-Security-Policy), and here ``write_preview``
+reads them), ``data`` (the cards as the page's data: an index to search and filter, the sides in
+chunks), ``page`` (the HTML page and its Content-Security-Policy), and here ``write_preview``
 (validate, render, write atomically).
+
+The page opens as fast at any size: its script builds only the cards of one page of results
+(100 at a time, with Previous and Next), from data it reads when they are shown.
 
 Shared decks are untrusted: the page runs none of their code and fetches nothing from the network.
 Each side's HTML is rebuilt from an allow-list (no script, no ``on*`` handler, no ``javascript:``
@@ -97,7 +101,8 @@ def write_preview(
         for source in validation.sources
         if not is_note_type_file(source.data)  # read by the decks naming it; no cards of its own
     ]
-    html = page_html(decks)
+    cards = [card for deck in decks for card in preview_cards(deck)]
+    html = page_html(decks, cards)
     page = output_dir / PAGE_NAME
     prepare_output_dir(output_dir)
     _refuse_foreign_page(page)
@@ -106,8 +111,7 @@ def write_preview(
     for media in {m.packed_name: m for deck in decks for m in deck.media}.values():
         _copy_media(media.source, media_dir / media.packed_name)
     replace_text(page, html)
-    cards = html.count('<article class="dk-card"')
-    return PreviewResult(validation.problems, page, len(decks), cards)
+    return PreviewResult(validation.problems, page, len(decks), len(cards))
 
 
 def _refuse_foreign_page(page: Path) -> None:
