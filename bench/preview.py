@@ -83,7 +83,10 @@ def wait_for(tab: Page, expression: str) -> Any:
     """Evaluate ``expression`` until it is not null, and return it."""
     deadline = time.monotonic() + TIMEOUT
     while time.monotonic() < deadline:
-        reply = tab.send("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+        try:
+            reply = tab.send("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+        except TimeoutError:  # a page busy for 30 s on end (the old page of 100,000 notes)
+            continue
         value = reply["result"].get("value")
         if value is not None:
             return value

@@ -29,6 +29,7 @@ from deckkit.fieldtext.markup import is_blank
 from deckkit.model import deck_from_source, note_guid
 from deckkit.preview.page import page_html
 from deckkit.sources.markdown_fields import may_show_nothing
+from preview_page import sides_html
 
 GIT_BASICS = FIXTURES / "markdown" / "git-basics.yaml"
 DECK_ID = "markdown-git-basics"
@@ -160,8 +161,9 @@ def test_quizlet_gets_the_rendering_as_plain_text(built: Path) -> None:
 def test_the_preview_shows_the_rendering_and_the_highlighter_css() -> None:
     [source] = validate([GIT_BASICS]).sources
     page = page_html([deck_from_source(source)])
-    assert "<strong>git add</strong> <code>notes.txt</code>" in page
-    assert '<span class="k">def</span>' in page
+    sides = sides_html(page)  # the cards are data the page's script shows
+    assert "<strong>git add</strong> <code>notes.txt</code>" in sides
+    assert '<span class="k">def</span>' in sides
     assert MARKDOWN_CSS in page
 
 

@@ -292,3 +292,42 @@ def test_quiet_leaves_out_the_note_on_the_defaults(project: Path) -> None:
         result = invoke(command, "-q")
         assert result.exit_code == 0, result.output
         assert result.output == ""
+
+
+# --- many warnings of one kind: a few shown, the rest counted -----------------------------------
+
+MANY_WARNINGS = OUTPUT / "many-warnings"
+
+
+@pytest.fixture
+def pictures(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A project whose one deck has six cards that each get a check.quizlet-media warning."""
+    shutil.copytree(MANY_WARNINGS, tmp_path / "sources")
+    (tmp_path / "deckkit.toml").write_text("", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def quizlet_warnings(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.endswith("[check.quizlet-media]")]
+
+
+def test_a_build_shows_three_warnings_of_a_kind_and_counts_the_rest(pictures: Path) -> None:
+    lines = build()
+    assert [w.split(":")[1] for w in quizlet_warnings(lines)] == ["6", "9", "12"]
+    assert "sources/pictures.yaml: 3 more warnings [check.quizlet-media]; -v shows every one" in (
+        lines
+    )
+
+
+def test_a_rebuild_with_nothing_changed_repeats_no_more_than_the_first(pictures: Path) -> None:
+    first = build()
+    again = build()
+    assert quizlet_warnings(again) == quizlet_warnings(first)
+    assert len(again) < len(first)  # nothing is written again
+
+
+def test_verbose_shows_every_warning(pictures: Path) -> None:
+    lines = build("-v")
+    assert len(quizlet_warnings(lines)) == 6
+    assert not any("more warnings" in line for line in lines)

@@ -35,7 +35,7 @@ from typing import Protocol
 
 import click
 
-from deckkit.cli.common import QUIET
+from deckkit.cli.common import NORMAL, QUIET
 from deckkit.cli.source_lines import SourceLines
 from deckkit.cli.status import EXIT_PROBLEMS
 from deckkit.cli.terminal import Span, echo, echo_lines, echo_styled, json_safe, safe_for_terminal
@@ -128,6 +128,56 @@ class Quiet:
         pass
 
 
+# How many warnings of one kind in one file a normal text report shows before it counts the rest:
+# a deck of 1,600 image cards must not print 1,600 Quizlet lines on every build.
+WARNINGS_SHOWN_PER_KIND = 3
+
+
+class Condensed:
+    """Text without ``-v``: every error, but at most a few warnings of one kind in a file."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+
+    def problems(self, problems: Sequence[Problem]) -> None:
+        shown, more = condensed_warnings(problems)
+        self.reporter.problems(shown)
+        echo_lines(
+            [
+                f"{path}: {count} more warning{'s' if count > 1 else ''} [{code}]; "
+                "-v shows every one"
+                for (path, code), count in more.items()
+            ]
+        )
+
+    def summary(self, lines: Sequence[str]) -> None:
+        self.reporter.summary(lines)
+
+    def all_clear(self, text: str) -> None:
+        self.reporter.all_clear(text)
+
+    def total(self, problems: Sequence[Problem]) -> None:
+        self.reporter.total(problems)
+
+
+def condensed_warnings(
+    problems: Sequence[Problem],
+) -> tuple[list[Problem], dict[tuple[str, str], int]]:
+    """The problems to print, and how many warnings were left out, by (file, code)."""
+    seen: dict[tuple[str, str], int] = {}
+    shown: list[Problem] = []
+    for problem in problems:
+        if problem.severity != "warning":
+            shown.append(problem)
+            continue
+        kind = (str(problem.path), problem.code)
+        seen[kind] = seen.get(kind, 0) + 1
+        if seen[kind] <= WARNINGS_SHOWN_PER_KIND:
+            shown.append(problem)
+    more = {k: n - WARNINGS_SHOWN_PER_KIND for k, n in seen.items() if n > WARNINGS_SHOWN_PER_KIND}
+    return shown, more
+
+
 REPORTERS: dict[str, Reporter] = {
     "text": TextReporter(),
     "json": JsonReporter(),
@@ -145,10 +195,12 @@ REPORT_FORMAT = click.option(
 
 
 def reporter_for(report_format: str, verbosity: int) -> Reporter:
-    """The reporter of ``--format``, printing errors only under ``-q``."""
+    """The reporter of ``--format``: errors only under ``-q``; few warnings of a kind without -v."""
     reporter = REPORTERS[report_format]
     if verbosity == QUIET:
         return Quiet(reporter, every_problem=report_format == "json")
+    if verbosity == NORMAL and report_format == "text":
+        return Condensed(reporter)
     return reporter
 
 
