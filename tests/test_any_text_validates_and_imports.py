@@ -38,6 +38,7 @@ from deckkit.fieldtext.markup import is_blank
 from deckkit.model import Deck, deck_from_source
 from deckkit.notetypes import note_fields, note_type_for
 from deckkit.problems import Problem
+from deckkit.sources.loader import reads_as_text
 
 FAST = settings(
     max_examples=300,
@@ -46,6 +47,27 @@ FAST = settings(
     database=None,  # nothing written into the worktree
 )
 SLOW = settings(FAST, max_examples=100)
+
+
+class _Yaml12Dumper(yaml.SafeDumper):
+    """PyYAML writes YAML 1.1: it leaves text such as `08` or `1e3` plain, which YAML 1.2 (how
+    deckkit and editors read sources) takes for a number. Such text is written in quotes."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    node = dumper.represent_str(value)
+    if not reads_as_text(value):
+        node.style = "'"
+    return node
+
+
+_Yaml12Dumper.add_representer(str, _represent_text)
+
+
+def yaml_12(data: Any) -> str:
+    """``data`` as YAML that a YAML 1.2 reader reads back as ``data``."""
+    return yaml.dump(data, Dumper=_Yaml12Dumper, allow_unicode=True, sort_keys=True)
+
 
 # What Anki writes into a rendered card when a template or a note is broken.
 TEMPLATE_ERRORS = (
@@ -389,7 +411,7 @@ def test_any_valid_deck_builds_imports_renders_and_round_trips(data: dict[str, A
         root = Path(folder)
         source = root / "sources" / "deck.yaml"
         source.parent.mkdir()
-        source.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        source.write_text(yaml_12(data), encoding="utf-8")
 
         result = build([source], root / "out")
         assert result.ok, [p.as_text() for p in result.problems]
@@ -442,7 +464,7 @@ def test_any_valid_deck_builds_imports_renders_and_round_trips(data: dict[str, A
 def test_any_valid_deck_written_by_pyyaml_validates_clean_of_errors(data: dict[str, Any]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         source = Path(folder) / "deck.yaml"
-        source.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        source.write_text(yaml_12(data), encoding="utf-8")
         result = validate([source])
     assert result.ok, [p.as_text() for p in result.problems]
     # What deckkit read is what PyYAML wrote: the loader agrees with YAML on every value.
@@ -452,7 +474,7 @@ def test_any_valid_deck_written_by_pyyaml_validates_clean_of_errors(data: dict[s
 def test_a_deck_holding_every_custom_quizlet_separator_still_builds(tmp_path: Path) -> None:
     source = tmp_path / "sources" / "deck.yaml"
     source.parent.mkdir()
-    source.write_text(yaml.safe_dump(EVERY_SEPARATOR, allow_unicode=True), encoding="utf-8")
+    source.write_text(yaml_12(EVERY_SEPARATOR), encoding="utf-8")
     result = CliRunner().invoke(
         main,
         [

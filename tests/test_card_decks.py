@@ -17,7 +17,6 @@ moved too), and on a hand-written source (``good/hanzi.yaml``):
 from __future__ import annotations
 
 import csv
-import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -39,6 +38,7 @@ from anki_journey import (
 )
 from conftest import FIXTURES, REPO, import_apkg
 from deckkit.cli import main
+from preview_page import page_data
 
 HERE = FIXTURES / "card_decks"
 HANZI_APKG = HERE / "hanzi.apkg"
@@ -210,15 +210,8 @@ def test_the_preview_shows_each_cards_own_deck(tmp_path: Path) -> None:
     code, out = run("preview", str(GOOD), "-o", str(tmp_path / "preview"))
     assert code == 0, out
     html = (tmp_path / "preview" / "index.html").read_text("utf-8")
-    decks = {
-        (card, ordinal): deck
-        for card, ordinal, deck in re.findall(
-            r'<article [^>]*data-card="([^"]+)" data-ordinal="(\d)".*?'
-            r'<span class="dk-deck" title="deck">([^<]+)</span>',
-            html,
-            flags=re.DOTALL,
-        )
-    }
+    index, _ = page_data(html)  # a row: deck, deck name, card id, ordinal, ...
+    decks = {(row[2], str(row[3])): index["deckNames"][row[1]] for row in index["cards"]}
     assert decks[("ren", "1")] == "Chinese::Hanzi::Reading"
     assert decks[("ren", "2")] == "Chinese::Hanzi::Writing"
     assert decks[("both-ways", "2")] == "Chinese::Hanzi::Backwards"

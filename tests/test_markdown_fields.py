@@ -253,8 +253,8 @@ def test_the_project_files_markdown_reaches_the_preview(tmp_path: Path) -> None:
     result = deckkit(project, "preview")
     assert result.returncode == 0, result.stderr
     page = (project / "build" / "preview" / "index.html").read_text("utf-8")
-    assert "<strong>git add</strong>" in page
-    assert "**as written**" in page
+    assert "<strong>git add</strong>" in sides_html(page)
+    assert "**as written**" in sides_html(page)
 
 
 def test_a_wrong_markdown_value_in_the_project_file_is_placed(tmp_path: Path) -> None:

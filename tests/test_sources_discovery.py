@@ -17,7 +17,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 
 def test_hidden_files_and_folders_are_not_sources(tmp_path: Path) -> None:
-    shutil.copy(FIXTURES / "hook" / "good.yaml", tmp_path / "deck.yaml")
+    shutil.copy(FIXTURES / "good" / "bom-crlf.yaml", tmp_path / "deck.yaml")
     (tmp_path / ".venv").mkdir()
     (tmp_path / ".venv" / "junk.yaml").write_text("not: a deck\n")
     (tmp_path / ".pre-commit-config.yaml").write_text("repos: []\n")

@@ -60,6 +60,7 @@ class CardIndex:
     tags: tuple[str, ...]
     note_types: tuple[str, ...]  # keys of the kept note types, as note_type_key() makes them
     rows: tuple[tuple[object, ...], ...]
+    deck_names: tuple[str, ...] = ()  # the Anki deck names the rows number (a card's own deck)
 
     def as_json(self) -> str:
         """The index as the page's JSON."""
@@ -67,7 +68,7 @@ class CardIndex:
             {
                 "chunk": CHUNK,
                 "decks": [deck.id for deck in self.decks],
-                "deckNames": self._deck_names(),
+                "deckNames": self.deck_names,
                 "types": self.types,
                 "levels": self.levels,
                 "tags": self.tags,
@@ -75,9 +76,6 @@ class CardIndex:
                 "cards": self.rows,
             }
         )
-
-    def _deck_names(self) -> list[str]:
-        return list(dict.fromkeys(str(row[1]) for row in self.rows))
 
 
 def shown_tags(card: Card) -> tuple[str, ...]:
@@ -138,7 +136,13 @@ def card_index(
             )
         )
     return CardIndex(
-        tuple(decks), tuple(types), tuple(levels), tuple(tags), tuple(keys), tuple(rows)
+        tuple(decks),
+        tuple(types),
+        tuple(levels),
+        tuple(tags),
+        tuple(keys),
+        tuple(rows),
+        tuple(deck_names),  # in the order of their numbers
     )
 
 
