@@ -28,7 +28,7 @@ from deckkit.fieldtext.markup import is_blank
 # Reaches inside: the preview's page and the note GUIDs deckkit gives each card.
 from deckkit.model import deck_from_source, note_guid
 from deckkit.preview.page import page_html
-from deckkit.sources.markdown_fields import may_show_nothing
+from deckkit.sources.markdown_fields import hidden_definitions, may_show_nothing
 from preview_page import sides_html
 
 GIT_BASICS = FIXTURES / "markdown" / "git-basics.yaml"
@@ -296,9 +296,11 @@ def test_the_checks_skip_rendering_only_what_surely_shows_something(text: str) -
 @given(st.text(max_size=60) | st.text(alphabet=MARKDOWN_ALPHABET, max_size=60))
 def test_any_text_renders(text: str) -> None:
     """No text makes the renderer fail, and a sound tag after it comes back whole (in raw HTML or
-    code, which Markdown leaves as written, with character references, which Anki decodes)."""
-    html = markdown_html(f"{text} [sound:_a_b*c*.mp3]")
-    assert "[sound:_a_b*c*.mp3]" in unescape(unescape(html))
+    code, which Markdown leaves as written, with character references, which Anki decodes), but
+    on a line that Markdown reads as a link definition, which deckkit warns about."""
+    field = f"{text} [sound:_a_b*c*.mp3]"
+    html = markdown_html(field)
+    assert "[sound:_a_b*c*.mp3]" in unescape(unescape(html)) or hidden_definitions(field)
 
 
 def test_the_highlighter_css_reaches_a_collection_that_has_the_note_type_already(

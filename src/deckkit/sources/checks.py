@@ -34,6 +34,7 @@ from deckkit.sources.declared import declared_note_types
 from deckkit.sources.loader import LoadedSource
 from deckkit.sources.markdown_fields import (
     card_uses_markdown,
+    check_markdown_definitions,
     deck_uses_markdown,
     may_hold_markup,
     may_show_nothing,
@@ -392,6 +393,7 @@ CHECKS: Sequence[Check] = (
     check_portable_deck_id,
     check_note_type_files,
     check_declared_note_types,
+    check_markdown_definitions,
 )
 
 

@@ -12,10 +12,13 @@ when the text could hold what it looks for (:func:`may_hold_markup`, :func:`may_
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from typing import Any
 
 from deckkit.cardtypes import LIST_KEYS, TEXT_KEYS
 from deckkit.fieldtext.markdown import markdown_html, uses_markdown
+from deckkit.problems import Problem
 from deckkit.sources.loader import LoadedSource
 
 
@@ -79,3 +82,54 @@ def shown_html(text: str, markdown: bool) -> str:
     """The HTML a field's text becomes, as the checks read it: Markdown rendered (code not
     highlighted), HTML as written."""
     return markdown_html(text, highlighted=False) if markdown else text
+
+
+# A line CommonMark may take for a link reference definition ("[label]: address"): a definition
+# is never shown, so a field line such as "[1]: [sound:a.mp3]" would vanish from the card.
+_DEFINITION = re.compile(r"^ {0,3}\[([^\]\n]+)\]:", re.MULTILINE)
+
+
+def check_markdown_definitions(source: LoadedSource) -> Iterator[Problem]:
+    """A line of a Markdown field that Markdown reads as a link definition shows nothing on the
+    card: say so, where it is, with the way to show it as written."""
+    data = source.data
+    if not isinstance(data, dict) or not isinstance(data.get("cards"), list):
+        return
+    deck_markdown = deck_uses_markdown(source)
+    for index, card in enumerate(data["cards"]):
+        if not isinstance(card, dict) or not card_uses_markdown(source, card, deck_markdown):
+            continue
+        for path, text in _card_texts(card):
+            for label in hidden_definitions(text):
+                yield source.problem(
+                    source.mark_of_value(("cards", index, *path)),
+                    f"the line '[{label}]: ...' is a Markdown link definition, which the card "
+                    f"does not show; write '\\[{label}]:' to show it as written",
+                    "check.markdown-definition",
+                    severity="warning",
+                )
+
+
+def _card_texts(card: dict[str, Any]) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Each text of a card's fields, with its path in the card."""
+    for name, value in card.items():
+        if name in TEXT_KEYS and isinstance(value, str):
+            yield (name,), value
+        elif name in LIST_KEYS and isinstance(value, list):
+            yield from (((name, i), v) for i, v in enumerate(value) if isinstance(v, str))
+        elif name == "fields" and isinstance(value, dict):
+            yield from (((name, k), v) for k, v in value.items() if isinstance(v, str))
+
+
+def hidden_definitions(text: str) -> list[str]:
+    """The labels of the definition lines of ``text`` that its HTML does not show, but for those
+    a reference link of the text uses (``[text][label]``, ``[label]``): those are meant."""
+    labels = _DEFINITION.findall(text)
+    if not labels:
+        return []
+    html = shown_html(text, markdown=True)
+    return [
+        label
+        for label in labels
+        if f"[{label}]:" not in html and text.count(f"[{label}]") <= labels.count(label)
+    ]
