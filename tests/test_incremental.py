@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,7 @@ import deckkit.pipeline.cache
 from deckkit import BuildResult, build
 from deckkit.lockfile import lock_from_text, lock_to_text
 from deckkit.pipeline import source_build
+from deckkit.pipeline.cache import OUTPUT_LIBRARIES, library_releases
 
 INCREMENTAL = Path(__file__).parent / "fixtures" / "incremental"
 CLOCK = 1_700_000_000  # earlier than the real clock of any later build in these tests
@@ -110,6 +113,34 @@ def test_changing_deckkit_itself_rebuilds(project: Path, monkeypatch: pytest.Mon
         deckkit.pipeline.cache, "code_fingerprint", lambda: "another deckkit version"
     )
     assert len(run(project).written) == 9
+
+
+@pytest.fixture
+def fingerprint_again() -> Iterator[None]:
+    """deckkit's fingerprint taken afresh in the test and after it (it is taken once a process)."""
+    deckkit.pipeline.cache.code_fingerprint.cache_clear()
+    yield
+    deckkit.pipeline.cache.code_fingerprint.cache_clear()
+
+
+def test_a_new_release_of_a_library_making_the_outputs_rebuilds(
+    project: Path, monkeypatch: pytest.MonkeyPatch, fingerprint_again: None
+) -> None:
+    run(project)
+    assert run(project).written == ()
+    # Reaches inside: upgrading comrak (the Markdown's HTML) is what this stands for.
+    upgraded = [r.replace("comrak-0.", "comrak-9.") for r in library_releases()]
+    monkeypatch.setattr(deckkit.pipeline.cache, "library_releases", lambda: upgraded)
+    deckkit.pipeline.cache.code_fingerprint.cache_clear()
+    assert len(run(project).written) == 9
+    assert outputs(project / "out") == clean_build_of(project)
+
+
+def test_the_libraries_releases_are_read_as_installed() -> None:
+    releases = library_releases()
+    assert len(releases) == len(OUTPUT_LIBRARIES)
+    for (name, _module), release in zip(OUTPUT_LIBRARIES, releases, strict=True):
+        assert f"-{metadata.version(name)}.dist-info" in release, release
 
 
 def test_a_deleted_or_edited_output_is_rebuilt(project: Path) -> None:
