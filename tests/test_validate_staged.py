@@ -175,3 +175,38 @@ def test_a_template_file_never_added_is_named_where_the_note_type_file_names_it(
         "commit (git does not track it): a fresh clone would not have it; run 'git add "
         "sources/course/back.html' [hook.untracked-file]\n"
     )
+
+
+def markdown_course(tmp_path: Path) -> Path:
+    """The Markdown course, its image never added to git."""
+    root = Path(shutil.copytree(FIXTURES / "markdown-project", tmp_path / "course"))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "deckkit.toml", "sources/git.yaml")
+    return root
+
+
+def test_an_image_of_a_markdown_field_never_added_is_refused(tmp_path: Path) -> None:
+    root = markdown_course(tmp_path)
+
+    done = staged(root)
+
+    assert done.returncode == 1
+    assert done.stdout == (
+        "sources/git.yaml:7:11: error: sources/media/diagram.png is not in the commit (git does "
+        "not track it): a fresh clone would not have it; run 'git add sources/media/diagram.png' "
+        "[hook.untracked-file]\n"
+    )
+
+
+def test_the_staged_build_reads_fields_as_markdown_as_the_project_file_says(
+    tmp_path: Path,
+) -> None:
+    root = markdown_course(tmp_path)
+    (root / "sources" / "media" / "diagram.png").unlink()  # neither in git nor on disk
+
+    done = staged(root)
+
+    assert done.returncode == 1
+    assert "sources/git.yaml:7:11: error: media file 'media/diagram.png' does not exist" in (
+        done.stdout
+    )

@@ -127,7 +127,9 @@ def _check_project(
         return problems + said, 0
     build_dir = _build_folder(commit.repo, project)
     lock_name = shown.worktree(lockfile)
-    problems += _build_problems(build_dir, present, lock_path, strict, lock_name)
+    problems += _build_problems(
+        build_dir, present, lock_path, strict, lock_name, markdown=project.markdown
+    )
     placed = {(p.path, p.line, p.column) for p in said}
     problems = [shown.problem(p) for p in problems]
     problems = [
@@ -159,7 +161,7 @@ def _left_out_references(commit: _Commit, project: StagedProject) -> list[Proble
             inside = source.parent == PurePosixPath(".") or suspect.is_relative_to(source.parent)
             if not inside or suspect == source:
                 continue
-            for mark in references_to(top / source, top / suspect):
+            for mark in references_to(top / source, top / suspect, markdown=project.markdown):
                 message = (
                     untracked_message(
                         commit.repo,
@@ -187,10 +189,17 @@ def _unstaged_message(shown: Shown, path: PurePosixPath) -> str:
 
 
 def _build_problems(
-    build_dir: Path, folders: list[Path], lockfile: Path | None, strict: bool, lock_name: str
+    build_dir: Path,
+    folders: list[Path],
+    lockfile: Path | None,
+    strict: bool,
+    lock_name: str,
+    *,
+    markdown: bool,
 ) -> list[Problem]:
     """The problems of a build of the copy: every source's, those across sources, and a
-    lockfile that the build would change (``lock_name``: the lockfile as the user names it)."""
+    lockfile that the build would change (``lock_name``: the lockfile as the user names it),
+    with the project file's Markdown default as 'deckkit build' has it."""
     try:
         result = build(
             folders,
@@ -200,6 +209,7 @@ def _build_problems(
             frozen=lockfile is not None,
             clock_behind=True,  # the clock is this machine's, not the commit's concern
             strict=strict,
+            markdown=markdown,
         )
     except LockOutdated as outdated:
         return [_stale_lockfile(lock_name, outdated.changed)]

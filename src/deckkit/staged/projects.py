@@ -51,6 +51,7 @@ class StagedProject:
     folders: tuple[str, ...]  # its sources folders
     lockfile: str
     strict: bool = False
+    markdown: bool = False  # field text is Markdown where a deck or card does not say
 
     @property
     def files(self) -> list[str]:
@@ -192,6 +193,7 @@ def _loaded(top: Path, file: PurePosixPath) -> StagedProject:
         tuple(_in_repository(folder, top) for folder in project.sources),
         _in_repository(project.lockfile, top),
         project.strict,
+        project.markdown,
     )
 
 

@@ -14,14 +14,21 @@ from typing import Any
 from urllib.parse import quote
 
 from deckkit.fieldtext.media import FLAT_MEDIA_FOLDER, file_name_candidates, media_references
-from deckkit.sources.loader import Mark, PathKey, load_source
+from deckkit.sources.loader import LoadedSource, Mark, PathKey, load_source
+from deckkit.sources.markdown_fields import (
+    card_uses_markdown,
+    deck_uses_markdown,
+    may_hold_markup,
+    shown_html,
+)
 
 
-def references_to(source_path: Path, target: Path) -> list[Mark]:
+def references_to(source_path: Path, target: Path, *, markdown: bool = False) -> list[Mark]:
     """The positions in the source at ``source_path`` whose value names the file ``target``
-    (both in the same folder tree; ``target`` need not exist): a media reference in a text, or
-    a whole value that is the file's name relative to the source (a template, a note-type
-    file). Empty without reading the source when its text cannot name it."""
+    (both in the same folder tree; ``target`` need not exist): a media reference in a text (in
+    the HTML a Markdown field becomes; ``markdown``: the project's default), or a whole value
+    that is the file's name relative to the source (a template, a note-type file). Empty
+    without reading the source when its text cannot name it."""
     try:
         raw = source_path.read_bytes()
     except OSError:
@@ -29,21 +36,42 @@ def references_to(source_path: Path, target: Path) -> list[Mark]:
     name = target.name
     if name.encode() not in raw and quote(name).encode() not in raw:
         return []
-    source = load_source(source_path)
+    source = load_source(source_path, markdown=markdown)
     folder = source_path.parent.resolve()
     wanted = target.resolve()
     return [
         source.mark_of_value(path)
         for path, text in _texts(source.data)
-        if any(_names(candidate, folder, wanted) for candidate in _named_files(text))
+        if any(
+            _names(candidate, folder, wanted)
+            for candidate in _named_files(text, markdown=_is_markdown(source, path))
+        )
     ]
 
 
-def _named_files(text: str) -> Iterator[str]:
-    """The file names a text may give: each media reference's, and the whole text."""
+def _named_files(text: str, *, markdown: bool) -> Iterator[str]:
+    """The file names a text may give: each media reference's (in its HTML, for Markdown: an
+    image written '![](media/x.png)'), and the whole text."""
     yield text
-    for reference in media_references(text):
+    html = shown_html(text, markdown) if markdown and may_hold_markup(text) else text
+    for reference in media_references(html):
         yield reference.name
+
+
+def _is_markdown(source: LoadedSource, path: PathKey) -> bool:
+    """Whether the text at ``path`` is Markdown: the deck's description or a card's text, where
+    the deck, the card or the project says so (as the build reads them)."""
+    data = source.data
+    if not isinstance(data, dict) or not path:
+        return False
+    deck_markdown = deck_uses_markdown(source)
+    if path == ("description",):
+        return deck_markdown
+    cards, index = data.get("cards"), path[1] if len(path) > 2 else None
+    if path[0] != "cards" or not isinstance(index, int) or not isinstance(cards, list):
+        return False
+    card = cards[index]
+    return isinstance(card, dict) and card_uses_markdown(source, card, deck_markdown)
 
 
 def _names(name: str, folder: Path, wanted: Path) -> bool:
