@@ -102,6 +102,14 @@ def test_command_line_options_win_over_the_project_file(tmp_path: Path) -> None:
     assert not (project / "dist").exists()
 
 
+@pytest.mark.parametrize("command", ["build", "watch", "push"])
+def test_the_commands_that_build_say_the_project_file_chooses_the_formats(
+    tmp_path: Path, command: str
+) -> None:
+    shown = deckkit(tmp_path, command, "--help").stdout
+    assert "(default: the project file's formats, else all three)" in " ".join(shown.split())
+
+
 def test_preview_goes_into_the_projects_output_folder(tmp_path: Path) -> None:
     project = copied("custom-folders", tmp_path)
     result = deckkit(project / "decks", "preview")

@@ -9,13 +9,23 @@ from pathlib import Path
 import click
 
 from deckkit.cli.advice import library_errors
-from deckkit.cli.common import NORMAL, PATHS, QUIET, STRICT, VERBOSE, VERBOSITY, level
+from deckkit.cli.common import (
+    CLOCK_BEHIND,
+    NORMAL,
+    PATHS,
+    QUIET,
+    STRICT,
+    VERBOSE,
+    VERBOSITY,
+    level,
+)
 from deckkit.cli.progress import ProgressBar
 from deckkit.cli.projects import (
+    FORMATS,
+    chosen_formats,
     current_project,
     given,
     option_or,
-    project_file_formats,
     project_sources,
     say_defaults,
 )
@@ -38,13 +48,7 @@ from deckkit.problems import display_path
     show_default=True,
     help="Folder for the outputs.",
 )
-@click.option(
-    "--format",
-    "formats",
-    type=click.Choice(list(EXPORTERS)),
-    multiple=True,
-    help="Output format; repeat for several (default: all three).",
-)
+@FORMATS
 @click.option(
     "--lockfile",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -57,11 +61,7 @@ from deckkit.problems import display_path
     is_flag=True,
     help="For CI: fail, writing nothing, if the sources changed but the lockfile was not updated.",
 )
-@click.option(
-    "--clock-behind",
-    is_flag=True,
-    help="Build although the clock reads earlier than times the lockfile holds.",
-)
+@CLOCK_BEHIND
 @click.option(
     "--accept-note-type-change",
     "accept_note_type_changes",
@@ -148,7 +148,7 @@ def build_command(
                 *([] if given("lockfile") else [str(lockfile)]),
             ],
         )
-    formats = formats or project_file_formats(project, EXPORTERS) or tuple(EXPORTERS)
+    formats = chosen_formats(project, formats)
     if push and "apkg" not in formats:
         formats = (*formats, "apkg")  # what AnkiConnect imports
     bar = ProgressBar(enabled=shown != QUIET)

@@ -11,6 +11,11 @@ import click
 from deckkit.cli.status import EXIT_CLEAN, EXIT_INTERRUPTED, EXIT_PROBLEMS
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+CLOCK_BEHIND = click.option(
+    "--clock-behind",
+    is_flag=True,
+    help="Build although the clock reads earlier than times the lockfile holds.",
+)
 STRICT = click.option(
     "--strict", is_flag=True, help="Treat warnings (scripts, unclosed tags) as errors."
 )
@@ -47,6 +52,7 @@ def level(verbosity: int | None) -> int:
 
 
 __all__ = [
+    "CLOCK_BEHIND",
     "EXIT_CLEAN",
     "EXIT_INTERRUPTED",
     "EXIT_PROBLEMS",

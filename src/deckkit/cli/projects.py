@@ -16,6 +16,7 @@ from click.core import ParameterSource
 from deckkit.cli.advice import library_errors
 from deckkit.cli.terminal import echo_lines
 from deckkit.errors import UsageError
+from deckkit.exporters import EXPORTERS
 from deckkit.project import PROJECT_FILE, Project, ProjectFileError, load_project
 from deckkit.sources.discovery import DEFAULT_SOURCES
 from deckkit.suggest import did_you_mean
@@ -78,6 +79,21 @@ def say_defaults(project: Project, defaults: list[str]) -> None:
         )
 
 
+FORMATS = click.option(
+    "--format",
+    "formats",
+    type=click.Choice(list(EXPORTERS)),
+    multiple=True,
+    help="Output format; repeat for several (default: the project file's formats, else all three).",
+)
+
+
+def chosen_formats(project: Project, formats: tuple[str, ...]) -> tuple[str, ...]:
+    """The output formats a build writes: those given (--format), else the project file's,
+    else every one."""
+    return formats or project_file_formats(project, EXPORTERS) or tuple(EXPORTERS)
+
+
 def project_file_formats(project: Project, known: Collection[str]) -> tuple[str, ...]:
     """The output formats the project file names (empty: all); an unknown one is a usage error
     naming its line."""
@@ -92,6 +108,8 @@ def project_file_formats(project: Project, known: Collection[str]) -> tuple[str,
 
 
 __all__ = [
+    "FORMATS",
+    "chosen_formats",
     "current_project",
     "given",
     "option_or",

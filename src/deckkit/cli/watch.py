@@ -16,20 +16,29 @@ import click
 from deckkit.cli import interrupt
 from deckkit.cli.advice import advised
 from deckkit.cli.build import summary as build_summary
-from deckkit.cli.common import EXIT_CLEAN, QUIET, STRICT, VERBOSE, VERBOSITY, level
+from deckkit.cli.common import (
+    CLOCK_BEHIND,
+    EXIT_CLEAN,
+    PATHS,
+    QUIET,
+    STRICT,
+    VERBOSE,
+    VERBOSITY,
+    level,
+)
 from deckkit.cli.preview import DEFAULT_OUTPUT as PREVIEW_OUTPUT
 from deckkit.cli.projects import (
+    FORMATS,
+    chosen_formats,
     current_project,
     given,
     option_or,
-    project_file_formats,
     project_sources,
     say_defaults,
 )
 from deckkit.cli.reporters import reporter_for
 from deckkit.cli.terminal import echo_lines, echo_styled
 from deckkit.errors import DeckkitError, UsageError
-from deckkit.exporters import EXPORTERS
 from deckkit.lockfile import DEFAULT_LOCKFILE
 from deckkit.pipeline import BuildResult, build
 from deckkit.preview import PreviewResult, write_preview
@@ -43,7 +52,7 @@ SHOWN_CHANGES = 3  # files named in a change's line; more are counted
 
 
 @click.command("watch")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@PATHS
 @click.option(
     "-o",
     "--output",
@@ -53,13 +62,7 @@ SHOWN_CHANGES = 3  # files named in a change's line; more are counted
     show_default=True,
     help="Folder for the outputs; the preview goes to its preview/ folder.",
 )
-@click.option(
-    "--format",
-    "formats",
-    type=click.Choice(list(EXPORTERS)),
-    multiple=True,
-    help="Output format; repeat for several (default: all three).",
-)
+@FORMATS
 @click.option(
     "--lockfile",
     type=click.Path(path_type=Path, dir_okay=False),
@@ -67,11 +70,7 @@ SHOWN_CHANGES = 3  # files named in a change's line; more are counted
     show_default=True,
     help="Modification times of every note, updated by each build as by 'deckkit build'.",
 )
-@click.option(
-    "--clock-behind",
-    is_flag=True,
-    help="Build although the clock reads earlier than times the lockfile holds.",
-)
+@CLOCK_BEHIND
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
@@ -139,7 +138,7 @@ def watch_command(
         build,
         sources,
         output_dir,
-        formats=formats or project_file_formats(project, EXPORTERS) or tuple(EXPORTERS),
+        formats=chosen_formats(project, formats),
         lockfile=lockfile,
         clock_behind=clock_behind,
         strict=strict or project.strict,
