@@ -442,6 +442,31 @@ def test_the_search_for_a_decks_notes_finds_that_deck_only(collection: Collectio
     assert sorted(collection.find_notes(both)) == sorted([notes["Plain"], notes["Parent"]])
 
 
+def test_the_search_finds_a_deck_whose_name_anki_stored_without_its_control_characters(
+    collection: Collection,
+) -> None:
+    name = "Week\t1\n"  # a deck written with a tab and a line break (a YAML block scalar)
+    deck_id = collection.decks.id(name)
+    assert collection.decks.name(deck_id) == "Week1"  # type: ignore[arg-type]
+    note = collection.new_note(collection.models.by_name("Basic"))  # type: ignore[arg-type]
+    collection.add_note(note, deck_id)  # type: ignore[arg-type]
+
+    assert collection.find_notes(deck_search([name])) == [note.id]
+
+
+def test_notes_of_a_deck_whose_name_anki_changes_on_import_are_counted(
+    project: Path, anki_connect: AnkiConnectServer
+) -> None:
+    tabbed = PUSH / "control-characters" / "capitals.yaml"
+    shutil.copy(tabbed, project / "sources" / "capitals.yaml")  # in place of the first
+
+    result = invoke("push", "--anki-connect-url", anki_connect.url)
+
+    assert result.exit_code == 0, result.output
+    assert push_lines(result)[-1].endswith(": 2 new, 0 updated, 0 unchanged notes")
+    assert "Push Tests::Capitals" in anki_connect.collection.decks.all_names()
+
+
 def test_edits_and_notes_of_ones_own_in_anki_stay_and_are_not_counted(
     project: Path, anki_connect: AnkiConnectServer
 ) -> None:

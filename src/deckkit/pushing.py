@@ -84,8 +84,17 @@ def package_contents(package: Path) -> PackageContents:
 def deck_search(names: Iterable[str]) -> str:
     """An Anki search for the notes with a card in one of the decks ``names``, subdecks left out
     (they may hold notes of other packages)."""
-    terms = [f'(deck:"{_escaped(name)}" -deck:"{_escaped(name)}::*")' for name in names]
+    terms = [
+        f'(deck:"{_escaped(name)}" -deck:"{_escaped(name)}::*")' for name in map(_as_stored, names)
+    ]
     return " OR ".join(terms)
+
+
+def _as_stored(deck_name: str) -> str:
+    """A deck name as Anki stores it on import, without ASCII control characters (a tab, a line
+    break: rslib's decks/name.rs drops them), which its search would otherwise look for; the rest
+    of its changes (spaces around '::', NFC) its search makes to the name it is given too."""
+    return "".join(c for c in deck_name if c >= " " and c != "\x7f")
 
 
 def _escaped(deck_name: str) -> str:
