@@ -272,6 +272,22 @@ def test_ctrl_c_stops_watching_cleanly(watch: Watch) -> None:
         assert client.connect_ex(("127.0.0.1", watch.port)) != 0
 
 
+def test_without_a_project_file_it_names_the_defaults_it_uses_as_build_does(
+    project: Path,
+) -> None:
+    watching = Watch(project, "-o", "out")
+    try:
+        stderr = watching.output()[1]
+    finally:
+        watching.stop()
+    built = deckkit(project, "build", "-o", "out").stderr
+    note = "using the defaults in the working folder: sources/, deckkit.lock ("
+    assert note in stderr
+    assert [line for line in stderr.splitlines() if note in line] == [
+        line for line in built.splitlines() if note in line
+    ]
+
+
 def deckkit(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "deckkit", *args],

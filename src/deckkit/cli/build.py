@@ -22,9 +22,9 @@ from deckkit.cli.common import (
 from deckkit.cli.progress import ProgressBar
 from deckkit.cli.projects import (
     FORMATS,
+    build_defaults,
     chosen_formats,
     current_project,
-    given,
     option_or,
     project_sources,
     say_defaults,
@@ -140,14 +140,7 @@ def build_command(
     output_dir = option_or("output_dir", output_dir, project.output)
     lockfile = option_or("lockfile", lockfile, project.lockfile)
     if shown != QUIET:
-        say_defaults(
-            project,
-            [
-                *([] if paths else [f"{project.sources[0]}/"]),
-                *([] if given("output_dir") else [f"{output_dir}/"]),
-                *([] if given("lockfile") else [str(lockfile)]),
-            ],
-        )
+        say_defaults(project, build_defaults(project, paths, output_dir, lockfile))
     formats = chosen_formats(project, formats)
     if push and "apkg" not in formats:
         formats = (*formats, "apkg")  # what AnkiConnect imports

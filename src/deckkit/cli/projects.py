@@ -79,6 +79,19 @@ def say_defaults(project: Project, defaults: list[str]) -> None:
         )
 
 
+def build_defaults(
+    project: Project, paths: tuple[Path, ...], output_dir: Path, lockfile: Path
+) -> list[str]:
+    """What a command that builds (build, watch) takes from the defaults, for
+    :func:`say_defaults`: the sources folder unless PATHS are given, the output folder and the
+    lockfile unless their options are."""
+    return [
+        *([] if paths else [f"{project.sources[0]}/"]),
+        *([] if given("output_dir") else [f"{output_dir}/"]),
+        *([] if given("lockfile") else [str(lockfile)]),
+    ]
+
+
 FORMATS = click.option(
     "--format",
     "formats",
@@ -109,6 +122,7 @@ def project_file_formats(project: Project, known: Collection[str]) -> tuple[str,
 
 __all__ = [
     "FORMATS",
+    "build_defaults",
     "chosen_formats",
     "current_project",
     "given",

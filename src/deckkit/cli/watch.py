@@ -29,9 +29,9 @@ from deckkit.cli.common import (
 from deckkit.cli.preview import DEFAULT_OUTPUT as PREVIEW_OUTPUT
 from deckkit.cli.projects import (
     FORMATS,
+    build_defaults,
     chosen_formats,
     current_project,
-    given,
     option_or,
     project_sources,
     say_defaults,
@@ -122,14 +122,7 @@ def watch_command(
     lockfile = option_or("lockfile", lockfile, project.lockfile)
     preview_dir = output_dir / PREVIEW_OUTPUT.name
     if shown != QUIET:
-        say_defaults(
-            project,
-            [
-                *([] if paths else [f"{project.sources[0]}/"]),
-                *([] if given("output_dir") else [f"{output_dir}/"]),
-                *([] if given("lockfile") else [str(lockfile)]),
-            ],
-        )
+        say_defaults(project, build_defaults(project, paths, output_dir, lockfile))
     try:
         folders = watched_folders(sources)
     except UsageError as error:
