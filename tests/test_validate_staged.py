@@ -210,3 +210,19 @@ def test_the_staged_build_reads_fields_as_markdown_as_the_project_file_says(
     assert "sources/git.yaml:7:11: error: media file 'media/diagram.png' does not exist" in (
         done.stdout
     )
+
+
+def test_a_project_file_naming_an_unknown_format_is_refused_as_build_refuses_it(
+    tmp_path: Path,
+) -> None:
+    root = Path(shutil.copytree(FIXTURES.parent / "projects" / "unknown-format", tmp_path / "c"))
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "deckkit.toml", "sources")
+
+    done = staged(root)
+    built = run(root, sys.executable, "-m", "deckkit", "build")
+
+    assert done.returncode == built.returncode == 2
+    message = "deckkit.toml:2:1: unknown output format 'qizlet' (did you mean 'quizlet'?)"
+    assert message in done.stderr
+    assert message in built.stderr

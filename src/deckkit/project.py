@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from deckkit.errors import UsageError
+from deckkit.exporters import EXPORTERS
 from deckkit.lock_entries import DEFAULT_LOCKFILE
 from deckkit.sources.discovery import DEFAULT_SOURCES
 from deckkit.suggest import did_you_mean
@@ -106,7 +107,7 @@ def load_project(start: Path | None = None) -> Project:
         ),
         output=_near(root / _text(file, settings, "output", str(DEFAULT_OUTPUT)), here),
         lockfile=_near(root / _text(file, settings, "lockfile", DEFAULT_LOCKFILE), here),
-        formats=tuple(_list_of_text(file, settings, "formats")),
+        formats=_formats(file, settings),
         strict=_flag(file, settings, "strict"),
         markdown=_flag(file, settings, "markdown"),
     )
@@ -223,6 +224,20 @@ def _list_of_text(file: Path, settings: dict[str, Any], key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise _wrong(file, key)
     return value
+
+
+def _formats(file: Path, settings: dict[str, Any]) -> tuple[str, ...]:
+    """The output formats the file names: an unknown one is refused here, where every command
+    reads the file (validate --staged too, which writes no output but must pass only what
+    'deckkit build' takes)."""
+    formats = tuple(_list_of_text(file, settings, "formats"))
+    unknown = [name for name in formats if name not in EXPORTERS]
+    if unknown:
+        raise ProjectFileError(
+            f"{_project_where(file, 'formats')}: unknown output format '{unknown[0]}'"
+            f"{did_you_mean(unknown[0], list(EXPORTERS))}; use {', '.join(EXPORTERS)}"
+        )
+    return formats
 
 
 def _flag(file: Path, settings: dict[str, Any], key: str) -> bool:

@@ -6,7 +6,6 @@ without one, the defaults hold in the working folder, and the command says so on
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,7 +18,6 @@ from deckkit.errors import UsageError
 from deckkit.exporters import EXPORTERS
 from deckkit.project import PROJECT_FILE, Project, ProjectFileError, load_project
 from deckkit.sources.discovery import DEFAULT_SOURCES
-from deckkit.suggest import did_you_mean
 
 T = TypeVar("T")
 
@@ -104,20 +102,7 @@ FORMATS = click.option(
 def chosen_formats(project: Project, formats: tuple[str, ...]) -> tuple[str, ...]:
     """The output formats a build writes: those given (--format), else the project file's,
     else every one."""
-    return formats or project_file_formats(project, EXPORTERS) or tuple(EXPORTERS)
-
-
-def project_file_formats(project: Project, known: Collection[str]) -> tuple[str, ...]:
-    """The output formats the project file names (empty: all); an unknown one is a usage error
-    naming its line."""
-    unknown = [name for name in project.formats if name not in known]
-    if unknown:
-        with library_errors():
-            raise ProjectFileError(
-                f"{project.where('formats')}: unknown output format '{unknown[0]}'"
-                f"{did_you_mean(unknown[0], list(known))}; use {', '.join(known)}"
-            )
-    return project.formats
+    return formats or project.formats or tuple(EXPORTERS)
 
 
 __all__ = [
@@ -127,7 +112,6 @@ __all__ = [
     "current_project",
     "given",
     "option_or",
-    "project_file_formats",
     "project_sources",
     "say_defaults",
 ]
