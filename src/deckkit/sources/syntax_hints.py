@@ -11,7 +11,9 @@ are few, and each leaves a recognisable line near where the parser gave up:
 - ``-id: b``: a list item needs a space after ``-`` (reported on that line, not on the next one,
   where the parser gives up);
 - a key indented more or less than the keys before it: indent to the level of its siblings;
-- a tab in the indentation: YAML indents with spaces only.
+- a tab in the indentation: YAML indents with spaces only;
+- a quoted value whose closing quote is missing: YAML reads on, over the next lines, to the next
+  quote (often the opening quote of a later value) and gives up there, far from the mistake.
 
 :func:`explain` looks only at the few lines from where the parser's context starts to where it
 gave up, so that a hostile file costs no more than reading it.
@@ -78,9 +80,49 @@ def explain(problem: str, lines: list[str], first: int, line: int, column: int) 
         found = _needs_quotes(number, text, column if number == line else 0)
         if found:
             return found
+    unclosed = _unclosed_quote(lines, start=first, end=line)
+    if unclosed:
+        return unclosed
     if any(problem.startswith(start) for start in _INDENTATION_ERRORS) and near:
         return _misindented(lines, *near[0])
     return None
+
+
+def _unclosed_quote(lines: list[str], *, start: int, end: int) -> Explained | None:
+    """The first line from ``start`` to before ``end`` whose value opens a quote it does not
+    close: in a card source a quoted value spanning lines is nearly always a missing quote."""
+    for number in range(max(start, 1), min(end, len(lines) + 1)):
+        text = lines[number - 1]
+        match = _KEY_VALUE.match(text) or _ITEM.match(text)
+        if not match or match["value"][0] not in "\"'":
+            continue
+        quote, value = match["value"][0], match["value"]
+        if not _closes(value, quote):
+            column = len(text) - len(value) + 1
+            message = (
+                f"the value's closing {quote} is missing (YAML read on to the next {quote}, "
+                f"on a later line); end the value with {quote} on this line"
+            )
+            return Explained(number, column, message)
+    return None
+
+
+def _closes(value: str, quote: str) -> bool:
+    """Whether a value starting with ``quote`` ends its quoted text on the same line: the next
+    unescaped quote (a backslash escapes in double quotes; single quotes double themselves)."""
+    index = 1
+    while index < len(value):
+        char = value[index]
+        if quote == '"' and char == "\\":
+            index += 2
+            continue
+        if char == quote:
+            if quote == "'" and value[index + 1 : index + 2] == "'":
+                index += 2
+                continue
+            return True
+        index += 1
+    return False
 
 
 def _no_space_after_dash(number: int, text: str) -> Explained | None:
