@@ -18,6 +18,8 @@ from deckkit.cli.common import (
     VERBOSE,
     VERBOSITY,
     level,
+    lockfile_option,
+    output_option,
 )
 from deckkit.cli.progress import ProgressBar
 from deckkit.cli.projects import (
@@ -32,29 +34,16 @@ from deckkit.cli.projects import (
 from deckkit.cli.pushing import ANKI_CONNECT, check_address, push_built
 from deckkit.cli.reporters import report_problems, reporter_for
 from deckkit.exporters import EXPORTERS, Separators
-from deckkit.lock_entries import DEFAULT_LOCKFILE
 from deckkit.pipeline import BuildResult, build
 from deckkit.problems import display_path
 
 
 @click.command("build")
 @PATHS
-@click.option(
-    "-o",
-    "--output",
-    "output_dir",
-    type=click.Path(path_type=Path),
-    default=Path("build"),
-    show_default=True,
-    help="Folder for the outputs.",
-)
+@output_option(Path("build"), "Folder for the outputs.")
 @FORMATS
-@click.option(
-    "--lockfile",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path(DEFAULT_LOCKFILE),
-    show_default=True,
-    help="Modification times of every note, kept in git so re-imports update only what changed.",
+@lockfile_option(
+    "Modification times of every note, kept in git so re-imports update only what changed."
 )
 @click.option(
     "--frozen",

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from deckkit.cli.status import EXIT_CLEAN, EXIT_INTERRUPTED, EXIT_PROBLEMS
+from deckkit.lock_entries import DEFAULT_LOCKFILE
 
 PATHS = click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 CLOCK_BEHIND = click.option(
@@ -16,6 +17,8 @@ CLOCK_BEHIND = click.option(
     is_flag=True,
     help="Build although the clock reads earlier than times the lockfile holds.",
 )
+
+
 STRICT = click.option(
     "--strict", is_flag=True, help="Treat warnings (scripts, unclosed tags) as errors."
 )
@@ -24,6 +27,33 @@ STRICT = click.option(
 QUIET, NORMAL, VERBOSE = 0, 1, 2
 
 _Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def output_option(
+    default: Path, help_text: str, *, file_okay: bool = True
+) -> Callable[[_Command], _Command]:
+    """``-o``/``--output``: the folder a command writes into (its default and use its own)."""
+    return click.option(
+        "-o",
+        "--output",
+        "output_dir",
+        type=click.Path(path_type=Path, file_okay=file_okay),
+        default=default,
+        show_default=True,
+        help=help_text,
+    )
+
+
+def lockfile_option(help_text: str) -> Callable[[_Command], _Command]:
+    """``--lockfile``: the project's lockfile, by default deckkit.lock (what the command does
+    with it in ``help_text``)."""
+    return click.option(
+        "--lockfile",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=Path(DEFAULT_LOCKFILE),
+        show_default=True,
+        help=help_text,
+    )
 
 
 def VERBOSITY(command: _Command) -> _Command:

@@ -9,7 +9,15 @@ import click
 
 from deckkit.cardtypes import FIELDS_CARD_TYPE
 from deckkit.cli.advice import library_errors
-from deckkit.cli.common import EXIT_CLEAN, EXIT_PROBLEMS, QUIET, VERBOSITY, level
+from deckkit.cli.common import (
+    EXIT_CLEAN,
+    EXIT_PROBLEMS,
+    QUIET,
+    VERBOSITY,
+    level,
+    lockfile_option,
+    output_option,
+)
 from deckkit.cli.projects import current_project, given, option_or, say_defaults
 from deckkit.cli.reporters import REPORT_FORMAT, reporter_for
 from deckkit.cli.terminal import echo_lines
@@ -21,20 +29,15 @@ from deckkit.importers import (
     import_file,
     parse_separator,
 )
-from deckkit.lockfile import DEFAULT_LOCKFILE
 from deckkit.problems import display_path
 
 
 @click.command("import")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "-o",
-    "--output",
-    "output_dir",
-    type=click.Path(path_type=Path, file_okay=False),
-    default=Path("sources"),
-    show_default=True,
-    help="Folder for the YAML sources; media go into its media/ folder.",
+@output_option(
+    Path("sources"),
+    "Folder for the YAML sources; media go into its media/ folder.",
+    file_okay=False,
 )
 @click.option(
     "--from",
@@ -44,14 +47,10 @@ from deckkit.problems import display_path
     show_default=True,
     help="What FILE is; auto: by extension (see the README), Quizlet's if a separator is given.",
 )
-@click.option(
-    "--lockfile",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path(DEFAULT_LOCKFILE),
-    show_default=True,
-    help="The lockfile `deckkit build` uses: the notes' times in an Anki package are recorded "
+@lockfile_option(
+    "The lockfile `deckkit build` uses: the notes' times in an Anki package are recorded "
     "in it (so the first build changes nothing for learners); a deck built from sources gets "
-    "back its card ids from it.",
+    "back its card ids from it."
 )
 @click.option("--force", is_flag=True, help="Replace existing files in the output folder.")
 @click.option(

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from deckkit.cli.advice import library_errors
-from deckkit.cli.common import PATHS, QUIET, STRICT, VERBOSITY, level
+from deckkit.cli.common import PATHS, QUIET, STRICT, VERBOSITY, level, output_option
 from deckkit.cli.projects import current_project, given, project_sources, say_defaults
 from deckkit.cli.reporters import REPORT_FORMAT, report_problems, reporter_for
 from deckkit.preview import PreviewResult, write_preview
@@ -18,15 +18,7 @@ DEFAULT_OUTPUT = Path("build") / "preview"
 
 @click.command("preview")
 @PATHS
-@click.option(
-    "-o",
-    "--output",
-    "output_dir",
-    type=click.Path(path_type=Path),
-    default=DEFAULT_OUTPUT,
-    show_default=True,
-    help="Folder for index.html and a media/ folder beside it.",
-)
+@output_option(DEFAULT_OUTPUT, "Folder for index.html and a media/ folder beside it.")
 @REPORT_FORMAT
 @STRICT
 @VERBOSITY

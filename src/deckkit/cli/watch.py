@@ -25,6 +25,8 @@ from deckkit.cli.common import (
     VERBOSE,
     VERBOSITY,
     level,
+    lockfile_option,
+    output_option,
 )
 from deckkit.cli.preview import DEFAULT_OUTPUT as PREVIEW_OUTPUT
 from deckkit.cli.projects import (
@@ -39,7 +41,6 @@ from deckkit.cli.projects import (
 from deckkit.cli.reporters import reporter_for
 from deckkit.cli.terminal import echo_lines, echo_styled
 from deckkit.errors import DeckkitError, UsageError
-from deckkit.lockfile import DEFAULT_LOCKFILE
 from deckkit.pipeline import BuildResult, build
 from deckkit.preview import PreviewResult, write_preview
 from deckkit.preview.server import PreviewServer
@@ -53,23 +54,9 @@ SHOWN_CHANGES = 3  # files named in a change's line; more are counted
 
 @click.command("watch")
 @PATHS
-@click.option(
-    "-o",
-    "--output",
-    "output_dir",
-    type=click.Path(path_type=Path),
-    default=Path("build"),
-    show_default=True,
-    help="Folder for the outputs; the preview goes to its preview/ folder.",
-)
+@output_option(Path("build"), "Folder for the outputs; the preview goes to its preview/ folder.")
 @FORMATS
-@click.option(
-    "--lockfile",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=Path(DEFAULT_LOCKFILE),
-    show_default=True,
-    help="Modification times of every note, updated by each build as by 'deckkit build'.",
-)
+@lockfile_option("Modification times of every note, updated by each build as by 'deckkit build'.")
 @CLOCK_BEHIND
 @click.option(
     "--port",
