@@ -32,7 +32,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from anki.collection import Collection, ImportAnkiPackageRequest
 from anki.errors import NotFoundError
@@ -59,7 +59,32 @@ class Received:
     body: Any  # the JSON request, or None
 
 
-class AnkiConnectServer:
+_Server = TypeVar("_Server", bound="LocalServer")
+
+
+class LocalServer:
+    """An HTTP server on 127.0.0.1, on a free port, answering in a thread while in a ``with``."""
+
+    def __init__(self, handler: type[BaseHTTPRequestHandler]) -> None:
+        self._http = HTTPServer(("127.0.0.1", 0), handler)
+        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._http.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self: _Server) -> _Server:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._http.shutdown()
+        self._http.server_close()
+        self._thread.join()
+
+
+class AnkiConnectServer(LocalServer):
     """AnkiConnect's protocol on 127.0.0.1, over ``collection``."""
 
     def __init__(
@@ -81,8 +106,7 @@ class AnkiConnectServer:
         self.elsewhere = elsewhere
         self.api_version = api_version  # an older add-on's, in its config's apiVersion
         self.requests: list[Received] = []
-        self._http = HTTPServer(("127.0.0.1", 0), _handler_for(self))
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
+        super().__init__(_handler_for(self))
 
     @property
     def collection(self) -> Collection:
@@ -90,20 +114,6 @@ class AnkiConnectServer:
         if not self.profile_open:
             raise Exception("collection is not available")
         return self._collection
-
-    @property
-    def url(self) -> str:
-        host, port = self._http.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> AnkiConnectServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-        self._thread.join()
 
     # --- the envelope (AnkiConnect.handler) --------------------------------------------------
 

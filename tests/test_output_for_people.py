@@ -22,6 +22,7 @@ from deckkit.cli import main
 from deckkit.cli.reporters import problem_spans
 from deckkit.cli.terminal import styled
 from deckkit.problems import Problem
+from pseudo_terminal import deckkit_on_a_terminal
 
 OUTPUT = FIXTURES / "output"
 WARNED = OUTPUT / "warned.yaml"  # valid, with one warning
@@ -226,28 +227,8 @@ def test_colour_cannot_be_opened_or_closed_by_the_input() -> None:
 
 def on_a_terminal(*args: str, env: dict[str, str]) -> str:
     """What ``deckkit ARGS`` prints with stdout and stderr on a pseudo-terminal."""
-    controller, terminal = os.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "deckkit", *args],
-        cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO / "src"), **env},
-        stdin=subprocess.DEVNULL,
-        stdout=terminal,
-        stderr=terminal,
-    )
-    os.close(terminal)
-    printed = b""
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # EIO: the terminal's other end is closed
-            break
-        if not chunk:
-            break
-        printed += chunk
-    os.close(controller)
-    process.wait(timeout=120)
-    return printed.decode("utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src"), **env}
+    return deckkit_on_a_terminal(*args, cwd=REPO, env=env, stderr_too=True)[1]
 
 
 BAD_ARG = "tests/fixtures/bad/several-problems.yaml"

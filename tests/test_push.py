@@ -11,9 +11,8 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from anki.collection import Collection
 from anki.scheduler.v3 import CardAnswer
 from click.testing import CliRunner, Result
 
-from anki_connect_server import AnkiConnectServer
+from anki_connect_server import AnkiConnectServer, LocalServer
 from deckkit.cli import main
 from deckkit.pushing import deck_search
 
@@ -290,7 +289,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-class Trap:
+class Trap(LocalServer):
     """An HTTP server on 127.0.0.1 that records what reaches it and answers 200 with a page,
     or with ``redirect_to`` a 307 redirect there."""
 
@@ -322,22 +321,7 @@ class Trap:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self._http = HTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._http.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._http.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> Trap:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._http.shutdown()
-        self._http.server_close()
-        self._thread.join()
+        super().__init__(Handler)
 
 
 def test_an_accepted_note_type_change_is_merged_in_place_by_the_add_ons_importer(

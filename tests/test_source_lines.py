@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from deckkit.cli import main
+from pseudo_terminal import deckkit_on_a_terminal
 
 REPO = Path(__file__).resolve().parent.parent
 BAD = REPO / "tests" / "fixtures" / "bad"
@@ -29,29 +28,10 @@ TOTALS = REPO / "tests" / "fixtures" / "totals"
 def on_a_terminal(*args: str) -> tuple[int, str]:
     """Run ``deckkit`` with its stdout on a pseudo-terminal, colour off: (exit status, what it
     printed)."""
-    controller, terminal = os.openpty()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "deckkit", *args],
-        cwd=REPO,
-        # The lines' text, without colour (tests/test_output_for_people.py tests the colour).
-        env={**os.environ, "NO_COLOR": "1"},
-        stdin=subprocess.DEVNULL,
-        stdout=terminal,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(terminal)
-    printed = b""
-    while True:
-        try:
-            chunk = os.read(controller, 65536)
-        except OSError:  # EIO: the terminal's other end is closed
-            break
-        if not chunk:
-            break
-        printed += chunk
-    os.close(controller)
-    # A terminal turns each newline into CR LF.
-    return process.wait(timeout=120), printed.decode("utf-8").replace("\r\n", "\n")
+    # The lines' text, without colour (tests/test_output_for_people.py tests the colour).
+    env = {**os.environ, "NO_COLOR": "1"}
+    status, printed = deckkit_on_a_terminal(*args, cwd=REPO, env=env, stderr_too=False)
+    return status, printed.replace("\r\n", "\n")  # a terminal turns each newline into CR LF
 
 
 def run_validate(*args: str) -> tuple[int, str, str]:
