@@ -10,7 +10,7 @@ from pathlib import Path
 
 from anki.collection import Collection, ExportAnkiPackageOptions
 
-from conftest import import_apkg
+from conftest import import_apkg, run_deckkit
 
 
 def made_with_anki(folder: Path) -> Path:
@@ -42,13 +42,7 @@ def made_with_anki(folder: Path) -> Path:
 
 
 def deckkit(cwd: Path, *args: str) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "deckkit", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    done = run_deckkit(cwd, *args)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
 from html import unescape
 from pathlib import Path
 
@@ -20,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import FIXTURES, REPO, import_apkg, import_csv
+from conftest import run_deckkit as deckkit
 from deckkit import build, validate
 from deckkit.exporters.quizlet import Separators
 from deckkit.fieldtext.markdown import MARKDOWN_CSS, markdown_html
@@ -224,17 +223,6 @@ def test_an_html_deck_gets_no_highlighter_css(tmp_path: Path, collection: Collec
 
 
 # --- the project file ----------------------------------------------------------------------
-
-
-def deckkit(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deckkit", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
 
 
 def test_the_project_file_makes_every_deck_markdown_unless_it_says(tmp_path: Path) -> None:

@@ -15,23 +15,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from conftest import run_deckkit as deckkit
 from deckkit import __version__ as deckkit_version
 from deckkit.project import load_project
 
 PROJECTS = Path(__file__).parent / "fixtures" / "projects"
 REPO = Path(__file__).parent.parent
 NO_PROJECT_NOTE = "note: no deckkit.toml in this folder or above; using the defaults"
-
-
-def deckkit(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deckkit", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
 
 
 def copied(name: str, tmp_path: Path) -> Path:

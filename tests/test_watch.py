@@ -25,7 +25,7 @@ import pytest
 from anki.collection import Collection
 
 from chromium import needs_chromium, open_page
-from conftest import REPO, import_apkg
+from conftest import REPO, import_apkg, run_deckkit
 from deckkit.pipeline import BuildResult
 from deckkit.watching import Builds
 from preview_page import sides_html
@@ -289,15 +289,7 @@ def test_without_a_project_file_it_names_the_defaults_it_uses_as_build_does(
 
 
 def deckkit(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deckkit", *args],
-        cwd=cwd,
-        env=ENV,
-        capture_output=True,
-        text=True,
-        timeout=PATIENCE,
-        check=False,
-    )
+    return run_deckkit(cwd, *args, env=ENV, timeout=PATIENCE)
 
 
 def test_help_lists_watch_with_an_example(project: Path) -> None:
