@@ -1,6 +1,6 @@
 """Benchmark for issue 16: a Markdown deck builds within 2x the time of the same deck as HTML.
 
-    PYTHONPATH=src python bench/markdown.py [--cards 100000] [--runs 3]
+    PYTHONPATH=src python bench/markdown_speed.py [--cards 100000] [--runs 3]
 
 Writes two sources into ``bench/.data/markdown`` (git-ignored) holding the same cards, word for
 word: one with ``markdown: true``, one without (its text then is HTML, ``**`` and all). The
@@ -147,7 +147,7 @@ def main() -> None:
     print(table)
     options.results.write_text(
         "# Markdown fields: build time (issue 16)\n\n"
-        f"`PYTHONPATH=src python bench/markdown.py --cards {options.cards} "
+        f"`PYTHONPATH=src python bench/markdown_speed.py --cards {options.cards} "
         f"--runs {options.runs}`\n\n" + table,
         encoding="utf-8",
     )
